@@ -1,0 +1,96 @@
+package dev.t4j.autograd;
+
+import dev.t4j.tensor.Tensor;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reverse-mode differentiation over the recorded graph: a topological order from the root, then one
+ * vector-Jacobian product per node in reverse, summing gradients where a tensor was used more than once, and
+ * adding into {@code .grad} of the leaves that require it. The products run with recording off, so gradients
+ * carry no graph (no higher-order derivatives).
+ */
+public final class Backprop {
+    private Backprop() {}
+
+    public static void backward(Tensor root, Tensor rootGrad, boolean retainGraph) {
+        if (!root.requiresGrad()) {
+            throw new IllegalStateException("backward() on a tensor that does not require grad: no input of the "
+                    + "computation had requiresGrad(true), or it ran inside GradMode.noGrad()");
+        }
+        if (!Arrays.equals(root.shape(), rootGrad.shape())) {
+            throw new IllegalArgumentException("gradient shape " + Arrays.toString(rootGrad.shape())
+                    + " does not match tensor shape " + Arrays.toString(root.shape()));
+        }
+        List<Tensor> order = topologicalOrder(root);
+        Map<Tensor, Tensor> grads = new IdentityHashMap<>();
+        grads.put(root, rootGrad);
+        try (var noGrad = GradMode.noGrad()) {
+            for (Tensor t : order) {
+                Tensor g = grads.remove(t);
+                if (g == null) {
+                    continue; // no path from the root carried a gradient here
+                }
+                GradNode node = t.gradFn();
+                if (node == null) {
+                    t.accumulateGrad(g);
+                    continue;
+                }
+                Tensor[] inputs = node.inputs();
+                Tensor[] inputGrads = node.apply(g);
+                if (!retainGraph) {
+                    node.release();
+                }
+                for (int i = 0; i < inputs.length; i++) {
+                    Tensor in = inputs[i];
+                    Tensor ig = inputGrads[i];
+                    if (in == null || ig == null || !in.requiresGrad()) {
+                        continue;
+                    }
+                    if (!Arrays.equals(ig.shape(), in.shape())) {
+                        throw new IllegalStateException("internal error: backward of '" + node.name()
+                                + "' gave input " + i + " a gradient of shape " + Arrays.toString(ig.shape())
+                                + " for an input of shape " + Arrays.toString(in.shape()));
+                    }
+                    Tensor prev = grads.get(in);
+                    grads.put(in, prev == null ? ig : prev.add(ig));
+                }
+            }
+        }
+    }
+
+    /** Root first; every tensor after all tensors that consume it. */
+    static List<Tensor> topologicalOrder(Tensor root) {
+        Set<Tensor> visited = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<Tensor> postOrder = new ArrayList<>();
+        // Iterative DFS: deep graphs (long sequences of ops) must not overflow the Java stack.
+        ArrayDeque<Object[]> stack = new ArrayDeque<>();
+        stack.push(new Object[] {root, 0});
+        visited.add(root);
+        while (!stack.isEmpty()) {
+            Object[] frame = stack.peek();
+            Tensor t = (Tensor) frame[0];
+            int next = (Integer) frame[1];
+            GradNode node = t.gradFn();
+            Tensor[] inputs = node == null ? new Tensor[0] : node.inputs();
+            if (next < inputs.length) {
+                frame[1] = next + 1;
+                Tensor in = inputs[next];
+                if (in != null && in.requiresGrad() && visited.add(in)) {
+                    stack.push(new Object[] {in, 0});
+                }
+            } else {
+                stack.pop();
+                postOrder.add(t);
+            }
+        }
+        Collections.reverse(postOrder);
+        return postOrder;
+    }
+}

@@ -1,0 +1,103 @@
+package dev.t4j.backend;
+
+import dev.t4j.memory.Storage;
+import dev.t4j.tensor.Device;
+import dev.t4j.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * What a runtime implements: memory, and a small set of kernels. Backends never see autograd; gradients are
+ * formulas over these kernels, written once in {@code api}.
+ *
+ * <p>Conventions every kernel follows:
+ * <ul>
+ *   <li>Tensors arrive as (storage, shape, strides in elements, offset); inputs may be any view, including
+ *       broadcast views with stride 0. Outputs are freshly allocated and contiguous unless a method says
+ *       otherwise; an output may alias an input only where the method says so.</li>
+ *   <li>All inputs have already been checked by the frontend: shapes agree, indices are in range.</li>
+ *   <li>Floating-point kernels must accept every floating {@link dev.t4j.tensor.DType}; a backend may serve
+ *       the uncommon ones (F64, F16, BF16 compute) by a slow path.</li>
+ * </ul>
+ */
+public interface Backend {
+    String name();
+
+    Device device();
+
+    /** Uninitialised memory for {@code bytes} bytes, owned by the current scope. */
+    Storage allocate(long bytes);
+
+    /** Copies host bytes into a contiguous tensor ({@code dst.numel() * dtype size} bytes). */
+    void upload(MemorySegment host, Tensor dst);
+
+    /** Copies a contiguous tensor's bytes to the host. */
+    void download(Tensor src, MemorySegment host);
+
+    /** dst = src elementwise, converting types; same shape, any strides; dst may be a view of a larger tensor. */
+    void copy(Tensor src, Tensor dst);
+
+    /** Sets every element of {@code dst} (any view) to {@code value}. */
+    void fill(Tensor dst, double value);
+
+    /** out = op(x), same shape; out may be x itself (in place). */
+    void unary(UnaryOp op, double alpha, Tensor x, Tensor out);
+
+    /** out = a op b; a and b are already broadcast to out's shape; out may alias a (in place). */
+    void binary(BinaryOp op, Tensor a, Tensor b, Tensor out);
+
+    /** out = cond != 0 ? a : b, all broadcast to out's shape. */
+    void where(Tensor cond, Tensor a, Tensor b, Tensor out);
+
+    /** Reduces {@code axis} of x into out, which has x's shape with size 1 at {@code axis}. */
+    void reduce(ReduceOp op, Tensor x, int axis, Tensor out);
+
+    /**
+     * out[..., m, n] = sum_k a[..., m, k] * b[..., k, n]. a, b and out have the same rank >= 2 and the same
+     * batch dims (a and b possibly broadcast by stride 0); a and b may be transposed views. out is contiguous.
+     */
+    void matmul(Tensor a, Tensor b, Tensor out);
+
+    /** out = src indexed along {@code dim} by the int32/int64 vector {@code index}. */
+    void indexSelect(Tensor src, int dim, Tensor index, Tensor out);
+
+    /** dst[.., index[i], ..] += src[.., i, ..] along {@code dim}; dst is contiguous and updated in place. */
+    void indexAdd(Tensor dst, int dim, Tensor index, Tensor src);
+
+    /** out[i][j][k] = src[i][index[i][j][k]][k] (for dim 1); index has out's shape. */
+    void gather(Tensor src, int dim, Tensor index, Tensor out);
+
+    /** dst[i][index[i][j][k]][k] += src[i][j][k] (for dim 1); dst is contiguous and updated in place. */
+    void scatterAdd(Tensor dst, int dim, Tensor index, Tensor src);
+
+    /** Softmax (or log-softmax) over the last axis of a contiguous x. */
+    void softmax(Tensor x, Tensor out, boolean log);
+
+    /**
+     * Layer normalisation over the last axis of a contiguous x: out = (x - mean) * rstd * weight + bias, also
+     * writing mean and rstd (one per row) for the backward pass. weight and bias may be null.
+     */
+    void layerNorm(Tensor x, Tensor weight, Tensor bias, double eps, Tensor out, Tensor mean, Tensor rstd);
+
+    /** RMS normalisation (T5): out = x * rstd * weight with rstd = 1/sqrt(mean(x^2) + eps); writes rstd. */
+    void rmsNorm(Tensor x, Tensor weight, double eps, Tensor out, Tensor rstd);
+
+    /**
+     * Per-row cross-entropy of contiguous logits [N, C] against int targets [N]; rows whose target equals
+     * {@code ignoreIndex} get loss 0. Writes loss [N] and the row log-sum-exp [N] for the backward pass.
+     */
+    void crossEntropy(Tensor logits, Tensor targets, long ignoreIndex, Tensor loss, Tensor logSumExp);
+
+    /**
+     * grad [N, C] = (softmax(logits) - onehot(target)) * scale for rows whose target is not ignored, else 0.
+     */
+    void crossEntropyBackward(Tensor logits, Tensor targets, Tensor logSumExp, long ignoreIndex, double scale,
+            Tensor grad);
+
+    /** Blocks until queued work is done (a no-op for synchronous backends). */
+    default void synchronize() {}
+
+    /** Threads this backend computes with (1 for devices that do not use host threads). */
+    default int threads() {
+        return 1;
+    }
+}

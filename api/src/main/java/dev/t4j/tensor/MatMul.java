@@ -1,0 +1,40 @@
+package dev.t4j.tensor;
+
+/** Matrix products with numpy's rules for batching, broadcasting and 1-D operands. */
+final class MatMul {
+    private MatMul() {}
+
+    static Tensor matmul(Tensor a, Tensor b) {
+        Tensor.checkSameDevice("matmul", a, b);
+        Tensor.checkSameType("matmul", a, b);
+        Tensor.checkFloating("matmul", a);
+        if (a.dim() == 0 || b.dim() == 0) {
+            throw new IllegalArgumentException("matmul of a scalar: shapes " + Shapes.str(a.shapeRef()) + " and "
+                    + Shapes.str(b.shapeRef()) + "; use mul");
+        }
+        if (a.dim() == 1) {
+            return matmul(a.unsqueeze(0), b).squeeze(-2);
+        }
+        if (b.dim() == 1) {
+            return matmul(a, b.unsqueeze(1)).squeeze(-1);
+        }
+        int[] sa = a.shapeRef();
+        int[] sb = b.shapeRef();
+        int m = sa[sa.length - 2];
+        int k = sa[sa.length - 1];
+        int n = sb[sb.length - 1];
+        if (sb[sb.length - 2] != k) {
+            throw new IllegalArgumentException("matmul: shapes " + Shapes.str(sa) + " and " + Shapes.str(sb)
+                    + " do not chain (" + k + " != " + sb[sb.length - 2] + ")");
+        }
+        int[] batch = Shapes.broadcast(java.util.Arrays.copyOf(sa, sa.length - 2),
+                java.util.Arrays.copyOf(sb, sb.length - 2));
+        Tensor ae = a.expand(Shapes.concat(batch, m, k));
+        Tensor be = b.expand(Shapes.concat(batch, k, n));
+        Tensor out = Tensor.empty(a.backend(), a.dtype(), Shapes.concat(batch, m, n));
+        a.backend().matmul(ae.detach(), be.detach(), out);
+        return Tensor.record(out, "matmul", g -> new Tensor[] {
+            a.requiresGrad() ? g.matmul(be.mT()).sumTo(sa) : null,
+            b.requiresGrad() ? ae.mT().matmul(g).sumTo(sb) : null}, a, b);
+    }
+}

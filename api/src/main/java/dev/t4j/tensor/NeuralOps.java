@@ -1,0 +1,138 @@
+package dev.t4j.tensor;
+
+/**
+ * The fused operations of neural networks (softmax, norms, cross-entropy) and dropout. Each forward is one
+ * backend kernel; each backward is written here in tensor ops from what the forward saved, so no fused op can
+ * silently stop gradients.
+ */
+final class NeuralOps {
+    private NeuralOps() {}
+
+    static Tensor softmax(Tensor x, int dim, boolean log) {
+        Tensor.checkFloating(log ? "logSoftmax" : "softmax", x);
+        int d = Shapes.axis(dim, x.dim());
+        int last = x.dim() - 1;
+        if (d != last) {
+            return softmax(x.transpose(d, last), last, log).transpose(d, last);
+        }
+        Tensor in = x.contiguous();
+        Tensor y = Tensor.empty(in.backend(), in.dtype(), in.shapeRef());
+        in.backend().softmax(in, y, log);
+        return Tensor.record(y, log ? "logSoftmax" : "softmax", g -> new Tensor[] {log
+                ? g.sub(y.exp().mul(g.sum(-1, true)))
+                : y.mul(g.sub(g.mul(y).sum(-1, true)))}, in);
+    }
+
+    static Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
+        Tensor.checkFloating("layerNorm", x);
+        int c = x.size(-1);
+        checkParam("layerNorm weight", weight, c, x);
+        checkParam("layerNorm bias", bias, c, x);
+        Tensor in = x.contiguous();
+        int[] rows = java.util.Arrays.copyOf(in.shapeRef(), in.dim() - 1);
+        Tensor y = Tensor.empty(in.backend(), in.dtype(), in.shapeRef());
+        Tensor mean = Tensor.empty(in.backend(), in.dtype(), rows);
+        Tensor rstd = Tensor.empty(in.backend(), in.dtype(), rows);
+        in.backend().layerNorm(in, weight == null ? null : weight.detach(), bias == null ? null : bias.detach(), eps,
+                y, mean, rstd);
+        return Tensor.record(y, "layerNorm", g -> {
+            Tensor r = rstd.unsqueeze(-1);
+            Tensor xhat = in.sub(mean.unsqueeze(-1)).mul(r);
+            Tensor gw = weight == null ? g : g.mul(weight);
+            Tensor dx = gw.sub(gw.mean(-1, true)).sub(xhat.mul(gw.mul(xhat).mean(-1, true))).mul(r);
+            Tensor dw = weight == null ? null : g.mul(xhat).reshape(-1, c).sum(0, false);
+            Tensor db = bias == null ? null : g.reshape(-1, c).sum(0, false);
+            return new Tensor[] {dx, dw, db};
+        }, in, weight, bias);
+    }
+
+    static Tensor rmsNorm(Tensor x, Tensor weight, double eps) {
+        Tensor.checkFloating("rmsNorm", x);
+        int c = x.size(-1);
+        checkParam("rmsNorm weight", weight, c, x);
+        Tensor in = x.contiguous();
+        int[] rows = java.util.Arrays.copyOf(in.shapeRef(), in.dim() - 1);
+        Tensor y = Tensor.empty(in.backend(), in.dtype(), in.shapeRef());
+        Tensor rstd = Tensor.empty(in.backend(), in.dtype(), rows);
+        in.backend().rmsNorm(in, weight == null ? null : weight.detach(), eps, y, rstd);
+        return Tensor.record(y, "rmsNorm", g -> {
+            Tensor r = rstd.unsqueeze(-1);
+            Tensor xhat = in.mul(r);
+            Tensor gw = weight == null ? g : g.mul(weight);
+            Tensor dx = gw.sub(xhat.mul(gw.mul(xhat).mean(-1, true))).mul(r);
+            Tensor dw = weight == null ? null : g.mul(xhat).reshape(-1, c).sum(0, false);
+            return new Tensor[] {dx, dw};
+        }, in, weight);
+    }
+
+    private static void checkParam(String what, Tensor p, int c, Tensor x) {
+        if (p != null && (p.dim() != 1 || p.size(0) != c)) {
+            throw new IllegalArgumentException(what + " has shape " + Shapes.str(p.shapeRef()) + ", expected [" + c
+                    + "] for input " + Shapes.str(x.shapeRef()));
+        }
+        if (p != null) {
+            Tensor.checkSameType(what, x, p);
+        }
+    }
+
+    static Tensor dropout(Tensor x, double p, Generator gen, boolean training) {
+        if (p < 0 || p >= 1) {
+            throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
+        }
+        if (!training || p == 0) {
+            return x;
+        }
+        float keep = (float) (1 / (1 - p));
+        float[] mask = new float[Math.toIntExact(x.numel())];
+        for (int i = 0; i < mask.length; i++) {
+            mask[i] = gen.nextDouble() < p ? 0f : keep;
+        }
+        Tensor m = Tensor.upload(x.backend(), DType.F32, java.lang.foreign.MemorySegment.ofArray(mask), mask.length,
+                x.shapeRef()).to(x.dtype());
+        return x.mul(m);
+    }
+
+    static Tensor crossEntropy(Tensor logits, Tensor targets, long ignoreIndex) {
+        Tensor.checkFloating("crossEntropy", logits);
+        if (logits.dim() < 1) {
+            throw new IllegalArgumentException("crossEntropy: logits must have a class dim, got a scalar");
+        }
+        int classes = logits.size(-1);
+        int[] lead = java.util.Arrays.copyOf(logits.shapeRef(), logits.dim() - 1);
+        if (!java.util.Arrays.equals(lead, targets.shapeRef())) {
+            throw new IllegalArgumentException("crossEntropy: targets of shape " + Shapes.str(targets.shapeRef())
+                    + " do not match logits " + Shapes.str(logits.shapeRef()) + " (expected " + Shapes.str(lead) + ")");
+        }
+        if (targets.dtype() != DType.I64 && targets.dtype() != DType.I32) {
+            throw new IllegalArgumentException("crossEntropy: targets must be int64 or int32, got " + targets.dtype());
+        }
+        long[] t = targets.toLongArray();
+        long count = 0;
+        for (int i = 0; i < t.length; i++) {
+            if (t[i] == ignoreIndex) {
+                continue;
+            }
+            if (t[i] < 0 || t[i] >= classes) {
+                throw new IndexOutOfBoundsException("crossEntropy: target " + t[i] + " at position " + i
+                        + " is outside [0, " + classes + ") and is not the ignore index " + ignoreIndex);
+            }
+            count++;
+        }
+        long counted = count;
+        Tensor flat = logits.reshape(-1, classes).contiguous();
+        Tensor tflat = targets.reshape(-1).contiguous();
+        int rows = flat.size(0);
+        Tensor loss = Tensor.empty(flat.backend(), flat.dtype(), rows);
+        Tensor lse = Tensor.empty(flat.backend(), flat.dtype(), rows);
+        flat.backend().crossEntropy(flat, tflat, ignoreIndex, loss, lse);
+        double scale = 1.0 / counted; // Infinity when all are ignored: 0 * Inf -> NaN, as torch
+        Tensor mean = loss.sum().mul(scale);
+        Tensor out = mean.detach();
+        int[] shape = logits.shapeRef();
+        return Tensor.record(out, "crossEntropy", g -> {
+            Tensor grad = Tensor.empty(flat.backend(), flat.dtype(), rows, classes);
+            flat.backend().crossEntropyBackward(flat, tflat, lse, ignoreIndex, counted == 0 ? 0 : scale, grad);
+            return new Tensor[] {grad.mul(g).reshape(shape)};
+        }, logits);
+    }
+}

@@ -1,0 +1,235 @@
+package dev.t4j.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.t4j.backend.Backend;
+import dev.t4j.backend.reference.ReferenceBackend;
+import dev.t4j.memory.Scope;
+import dev.t4j.tensor.DType;
+import dev.t4j.tensor.Generator;
+import dev.t4j.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The op parity suite, written once: every op of the tensor API is run on the backend under test and on the
+ * reference backend with the same float32 inputs (odd sizes, broadcasts, transposed and sliced views), and the
+ * results must agree. A runtime module's test extends this class and names its backend.
+ */
+public abstract class BackendParitySuite {
+    private final Backend reference = new ReferenceBackend();
+    private Scope scope;
+
+    /** The backend being checked. */
+    protected abstract Backend backend();
+
+    @BeforeEach
+    void openScope() {
+        scope = Scope.open("parity");
+    }
+
+    @AfterEach
+    void closeScope() {
+        scope.close();
+    }
+
+    private static float[] random(long seed, int n, double scale) {
+        Generator g = new Generator(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (g.nextGaussian() * scale);
+        }
+        return v;
+    }
+
+    private static Tensor on(Backend b, float[] data, int... shape) {
+        return Tensor.upload(b, DType.F32, MemorySegment.ofArray(data), data.length, shape);
+    }
+
+    private static Tensor on(Backend b, long[] data, int... shape) {
+        return Tensor.upload(b, DType.I64, MemorySegment.ofArray(data), data.length, shape);
+    }
+
+    private static int numel(int... shape) {
+        int n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    /** Runs {@code op} on both backends over the given random inputs and compares. */
+    private void same(String what, Function<Tensor[], Tensor> op, int[]... shapes) {
+        Tensor[] ref = new Tensor[shapes.length];
+        Tensor[] test = new Tensor[shapes.length];
+        for (int i = 0; i < shapes.length; i++) {
+            float[] data = random(31L * i + what.hashCode(), numel(shapes[i]), 1.0);
+            ref[i] = on(reference, data, shapes[i]);
+            test[i] = on(backend(), data, shapes[i]);
+        }
+        assertClose(what, op.apply(ref), op.apply(test), 2e-5);
+    }
+
+    private static void assertClose(String what, Tensor expected, Tensor actual, double rtol) {
+        assertThat(actual.shape()).as(what + " shape").containsExactly(expected.shape());
+        assertThat(actual.dtype()).as(what + " dtype").isEqualTo(expected.dtype());
+        double[] e = expected.toDoubleArray();
+        double[] a = actual.toDoubleArray();
+        double scale = 1e-6;
+        for (double v : e) {
+            if (Double.isFinite(v)) {
+                scale = Math.max(scale, Math.abs(v));
+            }
+        }
+        for (int i = 0; i < e.length; i++) {
+            if (Double.isNaN(e[i])) {
+                assertThat(a[i]).as("%s[%d]", what, i).isNaN();
+                continue;
+            }
+            double tol = rtol * (Math.abs(e[i]) + scale * 0.1) + 1e-7;
+            assertThat(Math.abs(a[i] - e[i])).as("%s[%d]: expected %s, got %s", what, i, e[i], a[i]).isLessThanOrEqualTo(tol);
+        }
+    }
+
+    @Test
+    void unaryOps() {
+        Map<String, Function<Tensor, Tensor>> ops = new LinkedHashMap<>();
+        ops.put("neg", Tensor::neg);
+        ops.put("exp", Tensor::exp);
+        ops.put("log", t -> t.abs().add(0.1).log());
+        ops.put("sqrt", t -> t.abs().sqrt());
+        ops.put("rsqrt", t -> t.abs().add(0.1).rsqrt());
+        ops.put("reciprocal", t -> t.add(10).reciprocal());
+        ops.put("tanh", Tensor::tanh);
+        ops.put("erf", Tensor::erf);
+        ops.put("abs", Tensor::abs);
+        ops.put("sign", Tensor::sign);
+        ops.put("sigmoid", Tensor::sigmoid);
+        ops.put("relu", Tensor::relu);
+        ops.put("gelu", Tensor::gelu);
+        ops.put("geluTanh", Tensor::geluTanh);
+        ops.put("sin", Tensor::sin);
+        ops.put("cos", Tensor::cos);
+        ops.put("scale", t -> t.mul(-1.5));
+        ops.put("addScalar", t -> t.add(0.25));
+        ops.put("pow", t -> t.abs().pow(1.7));
+        ops.put("square", t -> t.pow(2));
+        for (var e : ops.entrySet()) {
+            same(e.getKey(), x -> e.getValue().apply(x[0]), new int[] {3, 5, 37});
+            same(e.getKey() + " of a transposed view", x -> e.getValue().apply(x[0].transpose(0, 2)), new int[] {3, 5, 37});
+        }
+    }
+
+    @Test
+    void binaryOpsBroadcast() {
+        Map<String, java.util.function.BinaryOperator<Tensor>> ops = new LinkedHashMap<>();
+        ops.put("add", Tensor::add);
+        ops.put("sub", Tensor::sub);
+        ops.put("mul", Tensor::mul);
+        ops.put("div", (a, b) -> a.div(b.abs().add(0.5)));
+        ops.put("maximum", Tensor::maximum);
+        ops.put("minimum", Tensor::minimum);
+        ops.put("pow", (a, b) -> a.abs().add(0.1).pow(b));
+        for (var e : ops.entrySet()) {
+            same(e.getKey(), x -> e.getValue().apply(x[0], x[1]), new int[] {7, 131}, new int[] {7, 131});
+            same(e.getKey() + " row broadcast", x -> e.getValue().apply(x[0], x[1]), new int[] {4, 3, 37}, new int[] {37});
+            same(e.getKey() + " column broadcast", x -> e.getValue().apply(x[0], x[1]), new int[] {4, 1, 37}, new int[] {5, 1});
+            same(e.getKey() + " scalar", x -> e.getValue().apply(x[0], x[1]), new int[] {3, 19}, new int[] {});
+            same(e.getKey() + " transposed", x -> e.getValue().apply(x[0].mT(), x[1]), new int[] {9, 6}, new int[] {6, 9});
+        }
+        same("in-place add_", x -> x[0].copy().add_(x[1], 0.5), new int[] {6, 33}, new int[] {33});
+        same("eq", x -> x[0].gt(x[1]), new int[] {5, 17}, new int[] {17});
+        same("where", x -> Tensor.where(x[0].gt(x[1]), x[0], x[1].mul(2)), new int[] {5, 17}, new int[] {17});
+        same("maskedFill", x -> x[0].maskedFill(x[1].lt(x[1].mul(0)), -3), new int[] {5, 17}, new int[] {5, 17});
+    }
+
+    @Test
+    void reductions() {
+        for (int axis = 0; axis < 3; axis++) {
+            int d = axis;
+            same("sum " + d, x -> x[0].sum(d, false), new int[] {6, 7, 33});
+            same("max " + d, x -> x[0].max(d, true), new int[] {6, 7, 33});
+            same("min " + d, x -> x[0].min(d, false), new int[] {6, 7, 33});
+            same("argmax " + d, x -> x[0].argmax(d, false), new int[] {6, 7, 33});
+            same("argmin " + d, x -> x[0].argmin(d, false), new int[] {6, 7, 33});
+            same("sum of permuted " + d, x -> x[0].permute(2, 0, 1).sum(d, true), new int[] {6, 7, 33});
+        }
+        same("sum all", x -> x[0].sum(), new int[] {1000, 3});
+        same("var", x -> x[0].var(-1, false, 1), new int[] {4, 77});
+    }
+
+    @Test
+    void matmulShapes() {
+        int[][] mnk = {{1, 1, 1}, {7, 5, 3}, {33, 65, 17}, {128, 96, 80}, {13, 300, 257}, {1, 257, 70}, {70, 1, 31}};
+        for (int[] s : mnk) {
+            int m = s[0];
+            int n = s[1];
+            int k = s[2];
+            same("matmul " + m + "x" + n + "x" + k, x -> x[0].matmul(x[1]), new int[] {m, k}, new int[] {k, n});
+            same("matmul A^T " + m + "x" + n + "x" + k, x -> x[0].mT().matmul(x[1]), new int[] {k, m}, new int[] {k, n});
+            same("matmul B^T " + m + "x" + n + "x" + k, x -> x[0].matmul(x[1].mT()), new int[] {m, k}, new int[] {n, k});
+        }
+        same("batched broadcast matmul", x -> x[0].matmul(x[1]), new int[] {2, 3, 17, 9}, new int[] {3, 9, 21});
+        same("attention-shaped", x -> x[0].matmul(x[1].transpose(-2, -1)), new int[] {2, 4, 19, 16}, new int[] {2, 4, 19, 16});
+        same("sliced operand", x -> x[0].narrow(1, 3, 20).matmul(x[1]), new int[] {10, 30}, new int[] {20, 7});
+        same("k = 0", x -> x[0].narrow(1, 0, 0).matmul(x[1].narrow(0, 0, 0)), new int[] {4, 3}, new int[] {3, 5});
+    }
+
+    @Test
+    void neuralNetworkOps() {
+        same("softmax", x -> x[0].softmax(-1), new int[] {9, 77});
+        same("softmax dim 0", x -> x[0].softmax(0), new int[] {9, 77});
+        same("logSoftmax", x -> x[0].mul(10).logSoftmax(-1), new int[] {9, 77});
+        same("layerNorm", x -> x[0].layerNorm(x[1], x[2], 1e-5), new int[] {5, 3, 67}, new int[] {67}, new int[] {67});
+        same("layerNorm no affine", x -> x[0].layerNorm(null, null, 1e-12), new int[] {5, 3, 16});
+        same("rmsNorm", x -> x[0].rmsNorm(x[1], 1e-6), new int[] {5, 3, 67}, new int[] {67});
+        long[] targets = {3, -100, 0, 76, 12, 5, 5, -100, 40};
+        same("crossEntropy", x -> x[0].crossEntropy(on(x[0].backend(), targets, 9), -100).reshape(1), new int[] {9, 77});
+        same("copy of permuted", x -> x[0].permute(1, 2, 0).contiguous(), new int[] {4, 5, 19});
+        same("fill", x -> x[0].copy().fill_(2.5), new int[] {3, 45});
+        same("bf16 round trip", x -> x[0].to(DType.BF16).to(DType.F32), new int[] {3, 45});
+        same("cat", x -> Tensor.cat(1, x[0], x[1].mT()), new int[] {5, 3}, new int[] {4, 5});
+    }
+
+    @Test
+    void indexingOps() {
+        long[] ids = {3, 0, 3, 9, 1, 3, 7};
+        same("embedding", x -> Tensor.embedding(x[0], on(x[0].backend(), ids, 7)), new int[] {10, 33});
+        same("indexSelect dim 1", x -> x[0].indexSelect(1, on(x[0].backend(), ids, 7)), new int[] {4, 10});
+        long[] g = {0, 2, 1, 1, 0, 0, 2, 2};
+        same("gather", x -> x[0].gather(1, on(x[0].backend(), g, 4, 2)), new int[] {4, 3});
+        same("scatterAdd", x -> x[0].scatterAdd(1, on(x[0].backend(), g, 4, 2), x[1]), new int[] {4, 3}, new int[] {4, 2});
+    }
+
+    @Test
+    void gradientsOfAComposite() {
+        // A two-layer MLP with layer norm, GELU and cross-entropy: every gradient must agree across backends.
+        float[] xd = random(1, 6 * 20, 1);
+        float[] w1d = random(2, 20 * 33, 0.3);
+        float[] b1d = random(3, 33, 0.1);
+        float[] w2d = random(4, 33 * 11, 0.3);
+        long[] tgt = {1, 4, 10, -100, 0, 7};
+        Tensor[] refGrads = compositeGrads(reference, xd, w1d, b1d, w2d, tgt);
+        Tensor[] testGrads = compositeGrads(backend(), xd, w1d, b1d, w2d, tgt);
+        String[] names = {"loss", "dW1", "db1", "dW2"};
+        for (int i = 0; i < names.length; i++) {
+            assertClose("composite " + names[i], refGrads[i], testGrads[i], 1e-4);
+        }
+    }
+
+    private static Tensor[] compositeGrads(Backend b, float[] xd, float[] w1d, float[] b1d, float[] w2d, long[] tgt) {
+        Tensor x = on(b, xd, 6, 20);
+        Tensor w1 = on(b, w1d, 20, 33).requiresGrad(true);
+        Tensor b1 = on(b, b1d, 33).requiresGrad(true);
+        Tensor w2 = on(b, w2d, 11, 33).requiresGrad(true);
+        Tensor h = x.matmul(w1).add(b1).layerNorm(null, null, 1e-5).gelu();
+        Tensor loss = h.matmul(w2.mT()).crossEntropy(on(b, tgt, 6), -100);
+        loss.backward();
+        return new Tensor[] {loss.reshape(1), w1.grad(), b1.grad(), w2.grad()};
+    }
+}

@@ -1,0 +1,658 @@
+package dev.t4j.cpu;
+
+import static dev.t4j.backend.host.HostAccess.segment;
+
+import dev.t4j.backend.BinaryOp;
+import dev.t4j.backend.ReduceOp;
+import dev.t4j.backend.UnaryOp;
+import dev.t4j.backend.reference.ReferenceBackend;
+import dev.t4j.tensor.DType;
+import dev.t4j.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The CPU backend: float32 kernels on the Vector API, multithreaded over a fixed pool. Every kernel has a fast
+ * path for float32 and falls back to the reference implementation (same results in double) for other types and
+ * for the layouts a fast path does not cover.
+ */
+public final class CpuBackend extends ReferenceBackend {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int V = S.length();
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG_UNALIGNED;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    private static final Parallel SERIAL = new Parallel(1);
+
+    private final Parallel par;
+
+    public CpuBackend() {
+        this(Parallel.configuredThreads());
+    }
+
+    public CpuBackend(int threads) {
+        this.par = new Parallel(threads);
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public int threads() {
+        return par.threads();
+    }
+
+    private static boolean f32(Tensor... ts) {
+        for (Tensor t : ts) {
+            if (t != null && t.dtype() != DType.F32) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static FloatVector load(MemorySegment seg, long elem) {
+        return FloatVector.fromMemorySegment(S, seg, elem * 4, NATIVE);
+    }
+
+    private static FloatVector load(MemorySegment seg, long elem, VectorMask<Float> m) {
+        return FloatVector.fromMemorySegment(S, seg, elem * 4, NATIVE, m);
+    }
+
+    // ------------------------------------------------------------------------------------------ data movement
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        if (!f32(src, dst) || dst.numel() == 0) {
+            super.copy(src, dst);
+            return;
+        }
+        MemorySegment s = segment(src);
+        MemorySegment d = segment(dst);
+        Strided it = Strided.of(dst.shape(), new long[] {src.offset(), dst.offset()}, src.strides(), dst.strides());
+        int ss = it.innerStride(0);
+        int ds = it.innerStride(1);
+        it.forEachRun(par, (at, n) -> {
+            if (ss == 1 && ds == 1) {
+                MemorySegment.copy(s, at[0] * 4, d, at[1] * 4, (long) n * 4);
+            } else {
+                for (int i = 0; i < n; i++) {
+                    d.setAtIndex(F, at[1] + (long) i * ds, s.getAtIndex(F, at[0] + (long) i * ss));
+                }
+            }
+        });
+    }
+
+    @Override
+    public void fill(Tensor dst, double value) {
+        if (!f32(dst) || dst.numel() == 0) {
+            super.fill(dst, value);
+            return;
+        }
+        MemorySegment d = segment(dst);
+        float v = (float) value;
+        Strided it = Strided.of(dst.shape(), new long[] {dst.offset()}, dst.strides());
+        int ds = it.innerStride(0);
+        FloatVector bv = FloatVector.broadcast(S, v);
+        it.forEachRun(par, (at, n) -> {
+            int i = 0;
+            if (ds == 1) {
+                for (; i <= n - V; i += V) {
+                    bv.intoMemorySegment(d, (at[0] + i) * 4, NATIVE);
+                }
+            }
+            for (; i < n; i++) {
+                d.setAtIndex(F, at[0] + (long) i * ds, v);
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------ elementwise
+
+    @Override
+    public void unary(UnaryOp op, double alpha, Tensor x, Tensor out) {
+        if (!f32(x, out) || out.numel() == 0) {
+            super.unary(op, alpha, x, out);
+            return;
+        }
+        MemorySegment xs = segment(x);
+        MemorySegment os = segment(out);
+        float a = (float) alpha;
+        Strided it = Strided.of(out.shape(), new long[] {x.offset(), out.offset()}, x.strides(), out.strides());
+        int sx = it.innerStride(0);
+        int so = it.innerStride(1);
+        it.forEachRun(par, (at, n) -> {
+            int i = 0;
+            if (sx == 1 && so == 1) {
+                for (; i <= n - V; i += V) {
+                    VectorMath.apply(op, a, load(xs, at[0] + i)).intoMemorySegment(os, (at[1] + i) * 4, NATIVE);
+                }
+                if (i < n) {
+                    VectorMask<Float> m = S.indexInRange(i, n);
+                    VectorMath.apply(op, a, load(xs, at[0] + i, m)).intoMemorySegment(os, (at[1] + i) * 4, NATIVE, m);
+                    return;
+                }
+            }
+            for (; i < n; i++) {
+                float v = xs.getAtIndex(F, at[0] + (long) i * sx);
+                os.setAtIndex(F, at[1] + (long) i * so,
+                        VectorMath.apply(op, a, FloatVector.broadcast(S, v)).lane(0));
+            }
+        });
+    }
+
+    @Override
+    public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        if (!f32(a, b, out) || op.isComparison() || out.numel() == 0) {
+            super.binary(op, a, b, out);
+            return;
+        }
+        MemorySegment as = segment(a);
+        MemorySegment bs = segment(b);
+        MemorySegment os = segment(out);
+        Strided it = Strided.of(out.shape(), new long[] {a.offset(), b.offset(), out.offset()}, a.strides(),
+                b.strides(), out.strides());
+        int sa = it.innerStride(0);
+        int sb = it.innerStride(1);
+        int so = it.innerStride(2);
+        boolean vectorisable = so == 1 && (sa == 0 || sa == 1) && (sb == 0 || sb == 1);
+        it.forEachRun(par, (at, n) -> {
+            int i = 0;
+            if (vectorisable) {
+                FloatVector abc = sa == 0 ? FloatVector.broadcast(S, as.getAtIndex(F, at[0])) : null;
+                FloatVector bbc = sb == 0 ? FloatVector.broadcast(S, bs.getAtIndex(F, at[1])) : null;
+                for (; i <= n - V; i += V) {
+                    FloatVector va = abc != null ? abc : load(as, at[0] + i);
+                    FloatVector vb = bbc != null ? bbc : load(bs, at[1] + i);
+                    apply(op, va, vb).intoMemorySegment(os, (at[2] + i) * 4, NATIVE);
+                }
+            }
+            for (; i < n; i++) {
+                float va = as.getAtIndex(F, at[0] + (long) i * sa);
+                float vb = bs.getAtIndex(F, at[1] + (long) i * sb);
+                os.setAtIndex(F, at[2] + (long) i * so, apply(op, va, vb));
+            }
+        });
+    }
+
+    private static FloatVector apply(BinaryOp op, FloatVector a, FloatVector b) {
+        return switch (op) {
+            case ADD -> a.add(b);
+            case SUB -> a.sub(b);
+            case MUL -> a.mul(b);
+            case DIV -> a.div(b);
+            case MAX -> a.max(b);
+            case MIN -> a.min(b);
+            case POW -> a.lanewise(VectorOperators.POW, b);
+            default -> throw new IllegalStateException(op + " is a comparison");
+        };
+    }
+
+    private static float apply(BinaryOp op, float a, float b) {
+        return switch (op) {
+            case ADD -> a + b;
+            case SUB -> a - b;
+            case MUL -> a * b;
+            case DIV -> a / b;
+            case MAX -> Math.max(a, b);
+            case MIN -> Math.min(a, b);
+            case POW -> (float) Math.pow(a, b);
+            default -> throw new IllegalStateException(op + " is a comparison");
+        };
+    }
+
+    // ------------------------------------------------------------------------------------------ reductions
+
+    @Override
+    public void reduce(ReduceOp op, Tensor x, int axis, Tensor out) {
+        boolean values = op == ReduceOp.SUM || op == ReduceOp.MAX || op == ReduceOp.MIN;
+        if (!x.isContiguous() || x.dtype() != DType.F32 || (values && out.dtype() != DType.F32)
+                || (!values && out.dtype() != DType.I64) || !out.isContiguous() || out.numel() == 0) {
+            super.reduce(op, x, axis, out);
+            return;
+        }
+        int[] shape = x.shape();
+        int n = shape[axis];
+        long innerCount = 1;
+        for (int i = axis + 1; i < shape.length; i++) {
+            innerCount *= shape[i];
+        }
+        long inner = innerCount;
+        long outer = x.numel() / Math.max(1, (long) n * inner);
+        MemorySegment xs = segment(x);
+        MemorySegment os = segment(out);
+        long xo = x.offset();
+        long oo = out.offset();
+        if (inner == 1) {
+            par.forRange(Math.toIntExact(outer), Math.max(1, 8192 / Math.max(1, n)), (s, e) -> {
+                for (long r = s; r < e; r++) {
+                    long base = xo + r * n;
+                    switch (op) {
+                        case SUM -> os.setAtIndex(F, oo + r, rowSum(xs, base, n));
+                        case MAX -> os.setAtIndex(F, oo + r, rowMax(xs, base, n));
+                        case MIN -> os.setAtIndex(F, oo + r, -rowMaxNeg(xs, base, n));
+                        case ARGMAX, ARGMIN -> os.setAtIndex(L, oo + r, rowArg(xs, base, n, op == ReduceOp.ARGMAX));
+                    }
+                }
+            });
+            return;
+        }
+        if (!values) {
+            super.reduce(op, x, axis, out);
+            return;
+        }
+        int in = Math.toIntExact(inner);
+        par.forRange(Math.toIntExact(outer), 1, (s, e) -> {
+            for (long r = s; r < e; r++) {
+                long src = xo + r * n * inner;
+                long dst = oo + r * inner;
+                MemorySegment.copy(xs, src * 4, os, dst * 4, inner * 4);
+                for (int k = 1; k < n; k++) {
+                    long row = src + k * inner;
+                    int j = 0;
+                    for (; j <= in - V; j += V) {
+                        FloatVector acc = load(os, dst + j);
+                        FloatVector v = load(xs, row + j);
+                        (op == ReduceOp.SUM ? acc.add(v) : op == ReduceOp.MAX ? acc.max(v) : acc.min(v))
+                                .intoMemorySegment(os, (dst + j) * 4, NATIVE);
+                    }
+                    for (; j < in; j++) {
+                        float acc = os.getAtIndex(F, dst + j);
+                        float v = xs.getAtIndex(F, row + j);
+                        os.setAtIndex(F, dst + j, op == ReduceOp.SUM ? acc + v
+                                : op == ReduceOp.MAX ? Math.max(acc, v) : Math.min(acc, v));
+                    }
+                }
+            }
+        });
+    }
+
+    private static float rowSum(MemorySegment s, long base, int n) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            acc = acc.add(load(s, base + i));
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += s.getAtIndex(F, base + i);
+        }
+        return sum;
+    }
+
+    private static float rowMax(MemorySegment s, long base, int n) {
+        FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            acc = acc.max(load(s, base + i));
+        }
+        float m = acc.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            m = Math.max(m, s.getAtIndex(F, base + i));
+        }
+        return m;
+    }
+
+    private static float rowMaxNeg(MemorySegment s, long base, int n) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            m = Math.max(m, -s.getAtIndex(F, base + i));
+        }
+        return m;
+    }
+
+    private static long rowArg(MemorySegment s, long base, int n, boolean max) {
+        int best = 0;
+        float bv = s.getAtIndex(F, base);
+        for (int i = 1; i < n; i++) {
+            float v = s.getAtIndex(F, base + i);
+            if (max ? v > bv : v < bv) {
+                bv = v;
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    // ------------------------------------------------------------------------------------------ matmul
+
+    @Override
+    public void matmul(Tensor a, Tensor b, Tensor out) {
+        if (!f32(a, b, out) || !out.isContiguous()) {
+            super.matmul(a, b, out);
+            return;
+        }
+        int r = out.dim();
+        int[] os = out.shape();
+        int m = os[r - 2];
+        int n = os[r - 1];
+        int k = a.shape()[r - 1];
+        int[] ast = a.strides();
+        int[] bst = b.strides();
+        int batches = 1;
+        for (int i = 0; i < r - 2; i++) {
+            batches *= os[i];
+        }
+        MemorySegment aseg = segment(a);
+        MemorySegment bseg = segment(b);
+        MemorySegment oseg = segment(out);
+        long matrix = (long) m * n;
+        long flops = 2L * m * n * k;
+        int nb = batches;
+        Parallel.Range run = (s, e) -> {
+            Parallel inner = e - s == nb ? par : SERIAL;
+            for (int bi = s; bi < e; bi++) {
+                long ao = a.offset();
+                long bo = b.offset();
+                int rem = bi;
+                for (int d = r - 3; d >= 0; d--) {
+                    int idx = rem % os[d];
+                    rem /= os[d];
+                    ao += (long) idx * ast[d];
+                    bo += (long) idx * bst[d];
+                }
+                Gemm.sgemm(m, n, k, new Gemm.Operand(aseg, ao, ast[r - 2], ast[r - 1]),
+                        new Gemm.Operand(bseg, bo, bst[r - 2], bst[r - 1]), oseg, out.offset() + bi * matrix, n, inner);
+            }
+        };
+        if (batches > 1 && flops < 50_000_000L) {
+            par.forRange(batches, 1, run); // many small products: one thread per group of batches
+        } else {
+            run.run(0, batches);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ indexing
+
+    @Override
+    public void indexSelect(Tensor src, int dim, Tensor index, Tensor out) {
+        if (dim != 0 || !f32(src, out) || !src.isContiguous() || !out.isContiguous()) {
+            super.indexSelect(src, dim, index, out);
+            return;
+        }
+        long row = src.numel() / Math.max(1, src.shape()[0]);
+        long[] ids = index.toLongArray();
+        MemorySegment s = segment(src);
+        MemorySegment o = segment(out);
+        par.forRange(ids.length, Math.max(1, (int) (16384 / Math.max(1, row))), (st, e) -> {
+            for (int i = st; i < e; i++) {
+                MemorySegment.copy(s, (src.offset() + ids[i] * row) * 4, o, (out.offset() + i * row) * 4, row * 4);
+            }
+        });
+    }
+
+    @Override
+    public void indexAdd(Tensor dst, int dim, Tensor index, Tensor src) {
+        if (dim != 0 || !f32(src, dst) || !src.isContiguous() || !dst.isContiguous()) {
+            super.indexAdd(dst, dim, index, src);
+            return;
+        }
+        int row = Math.toIntExact(dst.numel() / Math.max(1, dst.shape()[0]));
+        long[] ids = index.toLongArray();
+        MemorySegment s = segment(src);
+        MemorySegment d = segment(dst);
+        // Serial over ids: two ids may name the same row, and the order of additions must not depend on threads.
+        // Parallel over the columns of each row instead.
+        par.forRange(row, 4096, (c0, c1) -> {
+            for (int i = 0; i < ids.length; i++) {
+                long so = src.offset() + (long) i * row;
+                long dOff = dst.offset() + ids[i] * row;
+                int c = c0;
+                for (; c <= c1 - V; c += V) {
+                    load(d, dOff + c).add(load(s, so + c)).intoMemorySegment(d, (dOff + c) * 4, NATIVE);
+                }
+                for (; c < c1; c++) {
+                    d.setAtIndex(F, dOff + c, d.getAtIndex(F, dOff + c) + s.getAtIndex(F, so + c));
+                }
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------ fused row ops
+
+    private static int rows(Tensor x) {
+        int c = x.shape()[x.dim() - 1];
+        return c == 0 ? 0 : Math.toIntExact(x.numel() / c);
+    }
+
+    private int rowGrain(int c) {
+        return Math.max(1, 16384 / Math.max(1, c));
+    }
+
+    @Override
+    public void softmax(Tensor x, Tensor out, boolean log) {
+        if (!f32(x, out)) {
+            super.softmax(x, out, log);
+            return;
+        }
+        int c = x.shape()[x.dim() - 1];
+        MemorySegment xs = segment(x);
+        MemorySegment os = segment(out);
+        par.forRange(rows(x), rowGrain(c), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                long xb = x.offset() + (long) r * c;
+                long ob = out.offset() + (long) r * c;
+                float max = rowMax(xs, xb, c);
+                FloatVector vmax = FloatVector.broadcast(S, max);
+                FloatVector acc = FloatVector.zero(S);
+                int i = 0;
+                for (; i <= c - V; i += V) {
+                    FloatVector ex = load(xs, xb + i).sub(vmax).lanewise(VectorOperators.EXP);
+                    acc = acc.add(ex);
+                    if (!log) {
+                        ex.intoMemorySegment(os, (ob + i) * 4, NATIVE);
+                    }
+                }
+                float sum = acc.reduceLanes(VectorOperators.ADD);
+                for (; i < c; i++) {
+                    float ex = (float) Math.exp(xs.getAtIndex(F, xb + i) - max);
+                    sum += ex;
+                    if (!log) {
+                        os.setAtIndex(F, ob + i, ex);
+                    }
+                }
+                if (log) {
+                    float shift = max + (float) Math.log(sum);
+                    FloatVector vs = FloatVector.broadcast(S, shift);
+                    int j = 0;
+                    for (; j <= c - V; j += V) {
+                        load(xs, xb + j).sub(vs).intoMemorySegment(os, (ob + j) * 4, NATIVE);
+                    }
+                    for (; j < c; j++) {
+                        os.setAtIndex(F, ob + j, xs.getAtIndex(F, xb + j) - shift);
+                    }
+                } else {
+                    float inv = 1f / sum;
+                    int j = 0;
+                    for (; j <= c - V; j += V) {
+                        load(os, ob + j).mul(inv).intoMemorySegment(os, (ob + j) * 4, NATIVE);
+                    }
+                    for (; j < c; j++) {
+                        os.setAtIndex(F, ob + j, os.getAtIndex(F, ob + j) * inv);
+                    }
+                }
+            }
+        });
+    }
+
+    private static boolean unitStride(Tensor t) {
+        return t == null || t.strides()[0] == 1;
+    }
+
+    @Override
+    public void layerNorm(Tensor x, Tensor weight, Tensor bias, double eps, Tensor out, Tensor mean, Tensor rstd) {
+        if (!f32(x, weight, bias, out, mean, rstd) || !unitStride(weight) || !unitStride(bias)) {
+            super.layerNorm(x, weight, bias, eps, out, mean, rstd);
+            return;
+        }
+        int c = x.shape()[x.dim() - 1];
+        MemorySegment xs = segment(x);
+        MemorySegment os = segment(out);
+        MemorySegment ws = weight == null ? null : segment(weight);
+        MemorySegment bs = bias == null ? null : segment(bias);
+        MemorySegment ms = segment(mean);
+        MemorySegment rs = segment(rstd);
+        par.forRange(rows(x), rowGrain(c), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                long xb = x.offset() + (long) r * c;
+                long ob = out.offset() + (long) r * c;
+                float mu = rowSum(xs, xb, c) / c;
+                FloatVector vmu = FloatVector.broadcast(S, mu);
+                FloatVector acc = FloatVector.zero(S);
+                int i = 0;
+                for (; i <= c - V; i += V) {
+                    FloatVector d = load(xs, xb + i).sub(vmu);
+                    acc = d.fma(d, acc);
+                }
+                float var = acc.reduceLanes(VectorOperators.ADD);
+                for (; i < c; i++) {
+                    float d = xs.getAtIndex(F, xb + i) - mu;
+                    var += d * d;
+                }
+                float rsd = (float) (1 / Math.sqrt(var / c + eps));
+                ms.setAtIndex(F, mean.offset() + r, mu);
+                rs.setAtIndex(F, rstd.offset() + r, rsd);
+                normalizeRow(xs, xb, os, ob, c, mu, rsd, ws, weight, bs, bias);
+            }
+        });
+    }
+
+    private static void normalizeRow(MemorySegment xs, long xb, MemorySegment os, long ob, int c, float mu, float rsd,
+            MemorySegment ws, Tensor weight, MemorySegment bs, Tensor bias) {
+        FloatVector vmu = FloatVector.broadcast(S, mu);
+        long wo = weight == null ? 0 : weight.offset();
+        long bo = bias == null ? 0 : bias.offset();
+        int i = 0;
+        for (; i <= c - V; i += V) {
+            FloatVector y = load(xs, xb + i).sub(vmu).mul(rsd);
+            if (ws != null) {
+                y = y.mul(load(ws, wo + i));
+            }
+            if (bs != null) {
+                y = y.add(load(bs, bo + i));
+            }
+            y.intoMemorySegment(os, (ob + i) * 4, NATIVE);
+        }
+        for (; i < c; i++) {
+            float y = (xs.getAtIndex(F, xb + i) - mu) * rsd;
+            if (ws != null) {
+                y *= ws.getAtIndex(F, wo + i);
+            }
+            if (bs != null) {
+                y += bs.getAtIndex(F, bo + i);
+            }
+            os.setAtIndex(F, ob + i, y);
+        }
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Tensor weight, double eps, Tensor out, Tensor rstd) {
+        if (!f32(x, weight, out, rstd) || !unitStride(weight)) {
+            super.rmsNorm(x, weight, eps, out, rstd);
+            return;
+        }
+        int c = x.shape()[x.dim() - 1];
+        MemorySegment xs = segment(x);
+        MemorySegment os = segment(out);
+        MemorySegment ws = weight == null ? null : segment(weight);
+        MemorySegment rs = segment(rstd);
+        par.forRange(rows(x), rowGrain(c), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                long xb = x.offset() + (long) r * c;
+                FloatVector acc = FloatVector.zero(S);
+                int i = 0;
+                for (; i <= c - V; i += V) {
+                    FloatVector v = load(xs, xb + i);
+                    acc = v.fma(v, acc);
+                }
+                float ss = acc.reduceLanes(VectorOperators.ADD);
+                for (; i < c; i++) {
+                    float v = xs.getAtIndex(F, xb + i);
+                    ss += v * v;
+                }
+                float rsd = (float) (1 / Math.sqrt(ss / c + eps));
+                rs.setAtIndex(F, rstd.offset() + r, rsd);
+                normalizeRow(xs, xb, os, out.offset() + (long) r * c, c, 0f, rsd, ws, weight, null, null);
+            }
+        });
+    }
+
+    @Override
+    public void crossEntropy(Tensor logits, Tensor targets, long ignoreIndex, Tensor loss, Tensor logSumExp) {
+        if (!f32(logits, loss, logSumExp) || targets.dtype() != DType.I64) {
+            super.crossEntropy(logits, targets, ignoreIndex, loss, logSumExp);
+            return;
+        }
+        int n = logits.shape()[0];
+        int c = logits.shape()[1];
+        MemorySegment xs = segment(logits);
+        MemorySegment ts = segment(targets);
+        MemorySegment ls = segment(loss);
+        MemorySegment es = segment(logSumExp);
+        par.forRange(n, rowGrain(c), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                long xb = logits.offset() + (long) r * c;
+                float max = rowMax(xs, xb, c);
+                FloatVector vmax = FloatVector.broadcast(S, max);
+                FloatVector acc = FloatVector.zero(S);
+                int i = 0;
+                for (; i <= c - V; i += V) {
+                    acc = acc.add(load(xs, xb + i).sub(vmax).lanewise(VectorOperators.EXP));
+                }
+                float sum = acc.reduceLanes(VectorOperators.ADD);
+                for (; i < c; i++) {
+                    sum += (float) Math.exp(xs.getAtIndex(F, xb + i) - max);
+                }
+                float lse = max + (float) Math.log(sum);
+                long t = ts.getAtIndex(L, targets.offset() + r);
+                es.setAtIndex(F, logSumExp.offset() + r, lse);
+                ls.setAtIndex(F, loss.offset() + r, t == ignoreIndex ? 0f : lse - xs.getAtIndex(F, xb + t));
+            }
+        });
+    }
+
+    @Override
+    public void crossEntropyBackward(Tensor logits, Tensor targets, Tensor logSumExp, long ignoreIndex, double scale,
+            Tensor grad) {
+        if (!f32(logits, logSumExp, grad) || targets.dtype() != DType.I64) {
+            super.crossEntropyBackward(logits, targets, logSumExp, ignoreIndex, scale, grad);
+            return;
+        }
+        int n = logits.shape()[0];
+        int c = logits.shape()[1];
+        float sc = (float) scale;
+        MemorySegment xs = segment(logits);
+        MemorySegment ts = segment(targets);
+        MemorySegment es = segment(logSumExp);
+        MemorySegment gs = segment(grad);
+        par.forRange(n, rowGrain(c), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                long xb = logits.offset() + (long) r * c;
+                long gb = grad.offset() + (long) r * c;
+                long t = ts.getAtIndex(L, targets.offset() + r);
+                if (t == ignoreIndex) {
+                    gs.asSlice(gb * 4, (long) c * 4).fill((byte) 0);
+                    continue;
+                }
+                FloatVector lse = FloatVector.broadcast(S, es.getAtIndex(F, logSumExp.offset() + r));
+                int i = 0;
+                for (; i <= c - V; i += V) {
+                    load(xs, xb + i).sub(lse).lanewise(VectorOperators.EXP).mul(sc)
+                            .intoMemorySegment(gs, (gb + i) * 4, NATIVE);
+                }
+                float l = lse.lane(0);
+                for (; i < c; i++) {
+                    gs.setAtIndex(F, gb + i, (float) Math.exp(xs.getAtIndex(F, xb + i) - l) * sc);
+                }
+                gs.setAtIndex(F, gb + t, gs.getAtIndex(F, gb + t) - sc);
+            }
+        });
+    }
+}

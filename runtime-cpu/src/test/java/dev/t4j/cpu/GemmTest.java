@@ -1,0 +1,58 @@
+package dev.t4j.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.junit.jupiter.api.Test;
+
+/** The packed GEMM against a plain triple loop, on sizes that cross every blocking boundary and edge tile. */
+class GemmTest {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+    @Test
+    void matchesTripleLoopAcrossBlockBoundaries() {
+        int[][] sizes = {{1, 1, 1}, {12, 32, 256}, {13, 33, 257}, {25, 545, 300}, {121, 70, 513}, {3, 1100, 40}};
+        for (Parallel par : new Parallel[] {new Parallel(1), new Parallel(2)}) {
+            for (int[] s : sizes) {
+                for (boolean transA : new boolean[] {false, true}) {
+                    for (boolean transB : new boolean[] {false, true}) {
+                        check(s[0], s[1], s[2], transA, transB, par);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void check(int m, int n, int k, boolean transA, boolean transB, Parallel par) {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment a = arena.allocate((long) m * k * 4);
+            MemorySegment b = arena.allocate((long) k * n * 4);
+            MemorySegment c = arena.allocate((long) m * n * 4);
+            for (long i = 0; i < (long) m * k; i++) {
+                a.setAtIndex(F, i, (float) Math.sin(i * 0.37));
+            }
+            for (long i = 0; i < (long) k * n; i++) {
+                b.setAtIndex(F, i, (float) Math.cos(i * 0.11));
+            }
+            // element (i, p) of A lives at i*k+p, or at p*m+i when A is stored transposed
+            var oa = transA ? new Gemm.Operand(a, 0, 1, m) : new Gemm.Operand(a, 0, k, 1);
+            var ob = transB ? new Gemm.Operand(b, 0, 1, k) : new Gemm.Operand(b, 0, n, 1);
+            Gemm.sgemm(m, n, k, oa, ob, c, 0, n, par);
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double ref = 0;
+                    for (int p = 0; p < k; p++) {
+                        float av = a.getAtIndex(F, transA ? (long) p * m + i : (long) i * k + p);
+                        float bv = b.getAtIndex(F, transB ? (long) j * k + p : (long) p * n + j);
+                        ref += (double) av * bv;
+                    }
+                    float got = c.getAtIndex(F, (long) i * n + j);
+                    assertThat(Math.abs(got - ref)).as("C[%d][%d] of %dx%dx%d transA=%s transB=%s threads=%d", i, j,
+                            m, n, k, transA, transB, par.threads()).isLessThan(1e-4 * Math.sqrt(k) + 1e-5);
+                }
+            }
+        }
+    }
+}
