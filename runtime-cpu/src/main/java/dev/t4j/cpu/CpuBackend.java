@@ -182,6 +182,31 @@ public final class CpuBackend extends ReferenceBackend {
         });
     }
 
+    @Override
+    public void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
+        if (!f32(a, b, out) || cond.dtype() != DType.BOOL || out.numel() == 0) {
+            super.where(cond, a, b, out);
+            return;
+        }
+        MemorySegment cs = segment(cond);
+        MemorySegment as = segment(a);
+        MemorySegment bs = segment(b);
+        MemorySegment os = segment(out);
+        Strided it = Strided.of(out.shape(), new long[] {cond.offset(), a.offset(), b.offset(), out.offset()},
+                cond.strides(), a.strides(), b.strides(), out.strides());
+        int sc = it.innerStride(0);
+        int sa = it.innerStride(1);
+        int sb = it.innerStride(2);
+        int so = it.innerStride(3);
+        it.forEachRun(par, (at, n) -> {
+            for (int i = 0; i < n; i++) {
+                boolean c = cs.get(ValueLayout.JAVA_BYTE, at[0] + (long) i * sc) != 0;
+                float v = c ? as.getAtIndex(F, at[1] + (long) i * sa) : bs.getAtIndex(F, at[2] + (long) i * sb);
+                os.setAtIndex(F, at[3] + (long) i * so, v);
+            }
+        });
+    }
+
     private static FloatVector apply(BinaryOp op, FloatVector a, FloatVector b) {
         return switch (op) {
             case ADD -> a.add(b);

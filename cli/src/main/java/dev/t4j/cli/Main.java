@@ -1,0 +1,55 @@
+package dev.t4j.cli;
+
+import java.io.PrintStream;
+import java.util.Locale;
+
+/** The {@code t4j} command. */
+public final class Main {
+    private Main() {}
+
+    static final String USAGE = """
+            usage: t4j COMMAND [OPTIONS]
+
+            commands:
+              demo       train a small character-level Transformer on the bundled Tiny Shakespeare (the main job
+                         until `t4j pretrain gpt` lands); see `t4j demo --help`
+              backends   list the compute backends on the classpath, which one is chosen, and why others are not
+              help       this text
+
+            environment: T4J_BACKEND / -Dt4j.backend=NAME forces a backend; T4J_NUM_THREADS / -Dt4j.threads=N
+            sets the CPU thread count.
+            """;
+
+    public static void main(String[] argv) {
+        System.exit(run(argv, System.out, System.err));
+    }
+
+    static int run(String[] argv, PrintStream out, PrintStream err) {
+        Locale.setDefault(Locale.ROOT);
+        if (argv.length == 0) {
+            err.print(USAGE);
+            return 2;
+        }
+        try {
+            return switch (argv[0]) {
+                case "backends" -> BackendsCommand.run(argv, out);
+                case "demo" -> DemoCommand.run(argv, out, err);
+                case "help", "--help", "-h" -> {
+                    out.print(USAGE);
+                    yield 0;
+                }
+                default -> throw new Args.UsageException("unknown command '" + argv[0] + "'");
+            };
+        } catch (Args.UsageException e) {
+            err.println("t4j: " + e.getMessage());
+            err.print(USAGE);
+            return 2;
+        } catch (RuntimeException e) {
+            err.println("t4j " + argv[0] + ": " + e.getMessage());
+            if (System.getenv("T4J_DEBUG") != null) {
+                e.printStackTrace(err);
+            }
+            return 1;
+        }
+    }
+}
