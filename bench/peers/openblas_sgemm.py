@@ -27,6 +27,10 @@ def core_type():
 
 
 def main():
+    kernel = core_type()
+    if kernel == "unknown":
+        sys.exit("numpy is not running on OpenBLAS (Debian's default BLAS is the slow reference one): "
+                 "apt-get install libopenblas0-pthread python3-threadpoolctl")
     threads = int(os.environ.get("OPENBLAS_NUM_THREADS", "1"))
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
     rng = np.random.default_rng(1)
@@ -45,7 +49,7 @@ def main():
         times.sort()
         median = times[len(times) // 2]
         print(json.dumps({"shape": shape, "threads": threads, "gflops": 2 * m * n * k / median / 1e9,
-                          "kernel": core_type()}), flush=True)
+                          "kernel": kernel}), flush=True)
 
 
 if __name__ == "__main__":

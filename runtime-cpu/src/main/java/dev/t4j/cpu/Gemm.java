@@ -18,9 +18,9 @@ final class Gemm {
     static final int V = S.length();
     static final int MR = 12;
     static final int NR = 2 * V;
-    static final int KC = 256;
+    static final int KC = 384;
     static final int MC = 10 * MR;
-    static final int NB = 16 * NR;
+    static final int NB = 12 * NR;
 
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
@@ -75,13 +75,17 @@ final class Gemm {
                 packB(b, pc, kc, jc, nb, bp);
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
-                    packA(a, ic, mc, pc, kc, ap);
+                    boolean aByRows = packA(a, ic, mc, pc, kc, ap);
                     for (int ir = 0; ir < mc; ir += MR) {
                         int mr = Math.min(MR, mc - ir);
                         for (int jr = 0; jr < nb; jr += NR) {
                             int nr = Math.min(NR, nb - jr);
                             long cIdx = cOff + (long) (ic + ir) * ldc + jc + jr;
-                            kernel(ap, ir * kc, bp, jr * kc, kc, tile);
+                            if (aByRows) {
+                                kernelRows(ap, ir * KC, bp, jr * kc, kc, tile);
+                            } else {
+                                kernelCols(ap, ir * KC, bp, jr * kc, kc, tile);
+                            }
                             mergeTile(tile, mr, nr, c, cIdx, ldc, accumulate);
                         }
                     }
@@ -90,27 +94,49 @@ final class Gemm {
         }
     }
 
-    /** Rows [ic, ic+mc) x cols [pc, pc+kc) of A into MR-row slivers: ap[sliver][p][i], zero past the last row. */
-    private static void packA(Operand a, int ic, int mc, int pc, int kc, float[] ap) {
+    /**
+     * Rows [ic, ic+mc) x cols [pc, pc+kc) of A into MR-row slivers, zero past the last row. A row-major A is
+     * copied row by row (sliver layout ap[sliver][i][p], rows KC apart: returns true); any other A is copied
+     * column by column (ap[sliver][p][i], contiguous when A is column-major: returns false).
+     */
+    private static boolean packA(Operand a, int ic, int mc, int pc, int kc, float[] ap) {
         MemorySegment seg = a.seg();
         long rs = a.rowStride();
         long cs = a.colStride();
+        boolean byRows = cs == 1;
         for (int ir = 0; ir < mc; ir += MR) {
-            int base = ir * kc;
+            int base = ir * KC;
             int rows = Math.min(MR, mc - ir);
-            for (int i = 0; i < MR; i++) {
-                if (i >= rows) {
-                    for (int p = 0; p < kc; p++) {
-                        ap[base + p * MR + i] = 0f;
+            if (byRows) {
+                for (int i = 0; i < MR; i++) {
+                    if (i < rows) {
+                        long at = (a.offset() + (ic + ir + i) * rs + pc) * 4;
+                        MemorySegment.copy(seg, F, at, ap, base + i * KC, kc);
+                    } else {
+                        java.util.Arrays.fill(ap, base + i * KC, base + i * KC + kc, 0f);
                     }
-                    continue;
                 }
-                long at = a.offset() + (ic + ir + i) * rs + pc * cs;
+            } else if (rs == 1 && rows == MR) {
                 for (int p = 0; p < kc; p++) {
-                    ap[base + p * MR + i] = seg.getAtIndex(F, at + p * cs);
+                    long at = (a.offset() + (ic + ir) + (pc + p) * cs) * 4;
+                    MemorySegment.copy(seg, F, at, ap, base + p * MR, MR);
+                }
+            } else {
+                for (int i = 0; i < MR; i++) {
+                    if (i >= rows) {
+                        for (int p = 0; p < kc; p++) {
+                            ap[base + p * MR + i] = 0f;
+                        }
+                        continue;
+                    }
+                    long at = a.offset() + (ic + ir + i) * rs + pc * cs;
+                    for (int p = 0; p < kc; p++) {
+                        ap[base + p * MR + i] = seg.getAtIndex(F, at + p * cs);
+                    }
                 }
             }
         }
+        return byRows;
     }
 
     /** Rows [pc, pc+kc) x cols [jc, jc+nb) of B into NR-column slivers: bp[sliver][p][j], zero past the last col. */
@@ -148,11 +174,93 @@ final class Gemm {
 
     /**
      * The micro-kernel: an MR x NR tile (12 x 2 vectors) of A_sliver * B_sliver over kc steps, written to
-     * {@code tile}. The accumulators are named locals so that C2 keeps all 24 in registers; the method holds
+     * {@code tile}, with A packed by rows (row i of the sliver at ap[aBase + i * KC], a straight copy from a
+     * row-major A). The accumulators are named locals so that C2 keeps all 24 in registers; the method holds
      * nothing else, because a larger method makes C2 give up on the vector intrinsics (measured: 260 GFLOP/s
-     * for this loop alone, 15 with the stores to C inlined into it).
+     * for this loop alone, 15 with the stores to C inlined into it). Generated, like its twin below.
      */
-    private static void kernel(float[] ap, int aBase, float[] bp, int bBase, int kc, float[] tile) {
+    private static void kernelRows(float[] ap, int aBase, float[] bp, int bBase, int kc, float[] tile) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z;
+        FloatVector c10 = z, c11 = z;
+        FloatVector c20 = z, c21 = z;
+        FloatVector c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z;
+        FloatVector c50 = z, c51 = z;
+        FloatVector c60 = z, c61 = z;
+        FloatVector c70 = z, c71 = z;
+        FloatVector c80 = z, c81 = z;
+        FloatVector c90 = z, c91 = z;
+        FloatVector c100 = z, c101 = z;
+        FloatVector c110 = z, c111 = z;
+        for (int p = 0, ao = aBase, bo = bBase; p < kc; p++, ao += 1, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + 1 * V);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ao]);
+            c00 = b0.fma(a0, c00);
+            c01 = b1.fma(a0, c01);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ao + 1 * KC]);
+            c10 = b0.fma(a1, c10);
+            c11 = b1.fma(a1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ao + 2 * KC]);
+            c20 = b0.fma(a2, c20);
+            c21 = b1.fma(a2, c21);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ao + 3 * KC]);
+            c30 = b0.fma(a3, c30);
+            c31 = b1.fma(a3, c31);
+            FloatVector a4 = FloatVector.broadcast(S, ap[ao + 4 * KC]);
+            c40 = b0.fma(a4, c40);
+            c41 = b1.fma(a4, c41);
+            FloatVector a5 = FloatVector.broadcast(S, ap[ao + 5 * KC]);
+            c50 = b0.fma(a5, c50);
+            c51 = b1.fma(a5, c51);
+            FloatVector a6 = FloatVector.broadcast(S, ap[ao + 6 * KC]);
+            c60 = b0.fma(a6, c60);
+            c61 = b1.fma(a6, c61);
+            FloatVector a7 = FloatVector.broadcast(S, ap[ao + 7 * KC]);
+            c70 = b0.fma(a7, c70);
+            c71 = b1.fma(a7, c71);
+            FloatVector a8 = FloatVector.broadcast(S, ap[ao + 8 * KC]);
+            c80 = b0.fma(a8, c80);
+            c81 = b1.fma(a8, c81);
+            FloatVector a9 = FloatVector.broadcast(S, ap[ao + 9 * KC]);
+            c90 = b0.fma(a9, c90);
+            c91 = b1.fma(a9, c91);
+            FloatVector a10 = FloatVector.broadcast(S, ap[ao + 10 * KC]);
+            c100 = b0.fma(a10, c100);
+            c101 = b1.fma(a10, c101);
+            FloatVector a11 = FloatVector.broadcast(S, ap[ao + 11 * KC]);
+            c110 = b0.fma(a11, c110);
+            c111 = b1.fma(a11, c111);
+        }
+        c00.intoArray(tile, 0 * NR);
+        c01.intoArray(tile, 0 * NR + 1 * V);
+        c10.intoArray(tile, 1 * NR);
+        c11.intoArray(tile, 1 * NR + 1 * V);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + 1 * V);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + 1 * V);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + 1 * V);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + 1 * V);
+        c60.intoArray(tile, 6 * NR);
+        c61.intoArray(tile, 6 * NR + 1 * V);
+        c70.intoArray(tile, 7 * NR);
+        c71.intoArray(tile, 7 * NR + 1 * V);
+        c80.intoArray(tile, 8 * NR);
+        c81.intoArray(tile, 8 * NR + 1 * V);
+        c90.intoArray(tile, 9 * NR);
+        c91.intoArray(tile, 9 * NR + 1 * V);
+        c100.intoArray(tile, 10 * NR);
+        c101.intoArray(tile, 10 * NR + 1 * V);
+        c110.intoArray(tile, 11 * NR);
+        c111.intoArray(tile, 11 * NR + 1 * V);
+    }
+
+    /** The same micro-kernel with A packed by columns (column p of the sliver at ap[aBase + p * MR]). */
+    private static void kernelCols(float[] ap, int aBase, float[] bp, int bBase, int kc, float[] tile) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z;
         FloatVector c10 = z, c11 = z;
