@@ -5,11 +5,19 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Off-heap host memory from the C allocator, 64-byte aligned (one AVX-512 vector / cache line), released
  * deterministically by its scope. Not an {@code Arena}: a shared arena per tensor would make every release a
  * cross-thread handshake, and one arena per scope could not hand single tensors to an outer scope.
+ *
+ * <p>Released blocks go to a pool of size classes (at most 1/8 above the request) and are reused by the next
+ * allocation of that class: a training step allocates the same sizes as the one before, so after the first step
+ * no memory is mapped, faulted in or returned to the OS. The pool is bounded ({@code -Dt4j.hostPoolBytes},
+ * default 2 GiB); blocks beyond it go back to the C allocator at once.
  */
 public final class HostStorage extends Storage {
     public static final long ALIGNMENT = 64;
@@ -25,27 +33,66 @@ public final class HostStorage extends Storage {
                 FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
     }
 
-    private final MemorySegment segment;
+    private static final long POOL_LIMIT = Long.getLong("t4j.hostPoolBytes", 2L << 30);
+    private static final ConcurrentHashMap<Long, ConcurrentLinkedDeque<MemorySegment>> POOL = new ConcurrentHashMap<>();
+    private static final AtomicLong POOLED = new AtomicLong();
 
-    private HostStorage(MemorySegment segment, long bytes) {
+    private final MemorySegment block; // the whole size-class block
+    private final MemorySegment segment; // the requested bytes of it
+
+    private HostStorage(MemorySegment block, long bytes) {
         super(bytes);
-        this.segment = segment;
+        this.block = block;
+        this.segment = block.asSlice(0, bytes);
     }
 
     /** Allocates {@code bytes} of uninitialised memory in the current scope. */
     public static HostStorage allocate(long bytes) {
-        long rounded = Math.max(ALIGNMENT, (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT);
+        long size = sizeClass(bytes);
+        ConcurrentLinkedDeque<MemorySegment> free = POOL.get(size);
+        MemorySegment block = free == null ? null : free.pollLast();
+        if (block != null) {
+            POOLED.addAndGet(-size);
+            return new HostStorage(block, bytes);
+        }
         MemorySegment raw;
         try {
-            raw = (MemorySegment) ALIGNED_ALLOC.invokeExact(ALIGNMENT, rounded);
+            raw = (MemorySegment) ALIGNED_ALLOC.invokeExact(ALIGNMENT, size);
         } catch (Throwable t) {
             throw new IllegalStateException("aligned_alloc failed", t);
         }
         if (raw.equals(MemorySegment.NULL)) {
+            releasePool();
             throw new OutOfMemoryError("t4j: cannot allocate " + bytes + " bytes of host memory ("
                     + Storage.liveBytes() + " bytes already held by live tensors)");
         }
-        return new HostStorage(raw.reinterpret(bytes), bytes);
+        return new HostStorage(raw.reinterpret(size), bytes);
+    }
+
+    /** The block size serving a request: 64-byte multiples up to 4 KiB, then steps of 1/8 of a power of two. */
+    static long sizeClass(long bytes) {
+        long b = Math.max(ALIGNMENT, bytes);
+        if (b <= 4096) {
+            return (b + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+        }
+        long step = Long.highestOneBit(b - 1) / 8;
+        return (b + step - 1) / step * step;
+    }
+
+    /** Bytes held in the pool for reuse (not counted in {@link Storage#liveBytes()}). */
+    public static long pooledBytes() {
+        return POOLED.get();
+    }
+
+    /** Returns every pooled block to the C allocator. */
+    public static void releasePool() {
+        for (ConcurrentLinkedDeque<MemorySegment> free : POOL.values()) {
+            MemorySegment block;
+            while ((block = free.pollLast()) != null) {
+                POOLED.addAndGet(-block.byteSize());
+                freeBlock(block);
+            }
+        }
     }
 
     /** The memory, after checking it has not been released. */
@@ -56,8 +103,18 @@ public final class HostStorage extends Storage {
 
     @Override
     protected void free() {
+        long size = block.byteSize();
+        if (POOLED.addAndGet(size) <= POOL_LIMIT) {
+            POOL.computeIfAbsent(size, k -> new ConcurrentLinkedDeque<>()).addLast(block);
+        } else {
+            POOLED.addAndGet(-size);
+            freeBlock(block);
+        }
+    }
+
+    private static void freeBlock(MemorySegment block) {
         try {
-            FREE.invokeExact(segment);
+            FREE.invokeExact(block);
         } catch (Throwable t) {
             throw new IllegalStateException("free failed", t);
         }

@@ -55,4 +55,26 @@ class ScopeTest {
         b.close();
         a.close();
     }
+
+    @Test
+    void releasedBlocksAreReusedFromThePool() {
+        try (Scope s = Scope.open("first")) {
+            Tensor.zeros(1000, 300);
+        }
+        long pooled = HostStorage.pooledBytes();
+        assertThat(pooled).isGreaterThanOrEqualTo(1000 * 300 * 4);
+        try (Scope s = Scope.open("second")) {
+            Tensor.zeros(1000, 299); // the same size class: served from the pool, not the C allocator
+            assertThat(HostStorage.pooledBytes()).isLessThan(pooled);
+        }
+    }
+
+    @Test
+    void sizeClassesWasteAtMostAnEighth() {
+        for (long b : new long[] {1, 63, 64, 65, 4095, 4096, 4097, 100_000, 1 << 20, (1 << 20) + 1, 123_456_789}) {
+            long c = HostStorage.sizeClass(b);
+            assertThat(c).as("class of %d", b).isGreaterThanOrEqualTo(b).isLessThanOrEqualTo(b + b / 8 + 64);
+            assertThat(c % 64).isZero();
+        }
+    }
 }

@@ -36,7 +36,7 @@ final class Gemm {
 
     /**
      * C[m x n] = A[m x k] * B[k x n]; C has unit column stride and row stride {@code ldc}. Splits the work over
-     * the pool by rows of C when there are enough, else by columns.
+     * the pool by columns of C when there are enough, else by rows.
      */
     static void sgemm(int m, int n, int k, Operand a, Operand b, MemorySegment c, long cOff, long ldc, Parallel par) {
         if (m == 0 || n == 0) {
@@ -52,12 +52,13 @@ final class Gemm {
         long flops = 2L * m * n * k;
         if (threads == 1 || flops < 2_000_000) {
             block(0, m, 0, n, k, a, b, c, cOff, ldc);
-        } else if (m >= threads * MR * 4) {
-            int slivers = (m + MR - 1) / MR;
-            par.forRange(slivers, 1, (s, e) -> block(s * MR, Math.min(e * MR, m), 0, n, k, a, b, c, cOff, ldc));
-        } else {
+        } else if (n >= threads * NR * 4 || m < threads * MR * 4) {
+            // By columns: each thread packs only its own part of B; packing A again per thread is a row copy.
             int slivers = (n + NR - 1) / NR;
             par.forRange(slivers, 1, (s, e) -> block(0, m, s * NR, Math.min(e * NR, n), k, a, b, c, cOff, ldc));
+        } else {
+            int slivers = (m + MR - 1) / MR;
+            par.forRange(slivers, 1, (s, e) -> block(s * MR, Math.min(e * MR, m), 0, n, k, a, b, c, cOff, ldc));
         }
     }
 

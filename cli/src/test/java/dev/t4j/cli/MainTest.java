@@ -1,0 +1,62 @@
+package dev.t4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+    private record Result(int code, String out, String err) {}
+
+    private static Result run(String... args) {
+        var out = new ByteArrayOutputStream();
+        var err = new ByteArrayOutputStream();
+        int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void backendsListsEveryBackendWithItsStatus() {
+        Result r = run("backends");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).containsPattern("cpu +100 +selected +512-bit vectors|cpu +100 +selected +\\d+-bit vectors");
+        assertThat(r.out()).containsPattern("cuda +200 +unavailable +\\S+");
+        assertThat(r.out()).contains("reference");
+    }
+
+    @Test
+    void unknownCommandsAndOptionsAreUsageErrors() {
+        assertThat(run("frobnicate").code()).isEqualTo(2);
+        Result r = run("demo", "--stepz", "3");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("unknown option --stepz").contains("--steps VALUE");
+        assertThat(run("demo", "--steps", "ten").err()).contains("--steps expects an integer");
+    }
+
+    @Test
+    void demoTrainsBelowTheUnigramBaselineAndWritesMetricsAndPlot(@TempDir Path dir) throws Exception {
+        Path corpus = Path.of(System.getProperty("t4j.root"), "data/corpora/tinyshakespeare/input.txt");
+        Result r = run("demo", "--corpus", corpus.toString(), "--steps", "80", "--batch", "8", "--context", "32",
+                "--width", "32", "--layers", "1", "--heads", "2", "--lr", "1e-2", "--eval-every", "40",
+                "--out", dir.toString());
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("below the baseline").contains("--- sample ---");
+        assertThat(Files.readAllLines(dir.resolve("metrics.jsonl"))).hasSize(80 + 2)
+                .anySatisfy(l -> assertThat(l).contains("\"split\": \"val\""));
+        byte[] png = Files.readAllBytes(dir.resolve("loss.png"));
+        assertThat(png).startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');
+    }
+
+    @Test
+    void aMissingCorpusIsNamed() {
+        Result r = run("demo", "--corpus", "/no/such/file.txt", "--steps", "1");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("/no/such/file.txt");
+    }
+}
