@@ -37,13 +37,27 @@ public final class HostStorage extends Storage {
     private static final ConcurrentHashMap<Long, ConcurrentLinkedDeque<MemorySegment>> POOL = new ConcurrentHashMap<>();
     private static final AtomicLong POOLED = new AtomicLong();
 
-    private final MemorySegment block; // the whole size-class block
+    private final MemorySegment block; // the whole size-class block; null for memory t4j does not own
     private final MemorySegment segment; // the requested bytes of it
 
     private HostStorage(MemorySegment block, long bytes) {
         super(bytes);
         this.block = block;
         this.segment = block.asSlice(0, bytes);
+    }
+
+    private HostStorage(MemorySegment foreign) {
+        super(foreign.byteSize());
+        this.block = null;
+        this.segment = foreign;
+    }
+
+    /**
+     * Memory owned elsewhere (a memory-mapped checkpoint) as a storage of the current scope: releasing it frees
+     * nothing; the owner's arena decides when the memory goes away.
+     */
+    public static HostStorage wrap(MemorySegment foreign) {
+        return new HostStorage(foreign);
     }
 
     /** Allocates {@code bytes} of uninitialised memory in the current scope. */
@@ -103,6 +117,9 @@ public final class HostStorage extends Storage {
 
     @Override
     protected void free() {
+        if (block == null) {
+            return;
+        }
         long size = block.byteSize();
         if (POOLED.addAndGet(size) <= POOL_LIMIT) {
             POOL.computeIfAbsent(size, k -> new ConcurrentLinkedDeque<>()).addLast(block);

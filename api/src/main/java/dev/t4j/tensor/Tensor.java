@@ -81,6 +81,20 @@ public final class Tensor implements Owned {
         return full(1, shape);
     }
 
+    /**
+     * A tensor over an existing storage, contiguous from element {@code offset} (checkpoint loaders use it to
+     * view memory-mapped weights without copying).
+     */
+    public static Tensor fromStorage(Backend backend, Storage storage, DType dtype, long offset, int... shape) {
+        int[] s = shape.clone();
+        Shapes.checkShape(s);
+        if ((offset + Shapes.numel(s)) * dtype.byteSize() > storage.bytes()) {
+            throw new IllegalArgumentException("shape " + Shapes.str(s) + " of " + dtype + " at offset " + offset
+                    + " does not fit in a storage of " + storage.bytes() + " bytes");
+        }
+        return new Tensor(backend, storage, dtype, s, Shapes.contiguousStrides(s), offset);
+    }
+
     /** A rank-0 float32 tensor. */
     public static Tensor scalar(double value) {
         return full(value);
