@@ -1,0 +1,44 @@
+package dev.t4j.nn;
+
+import dev.t4j.tensor.Generator;
+import dev.t4j.tensor.Tensor;
+
+/**
+ * y = x W + b with the weight kept in the checkpoint's own orientation: {@link Layout#OUT_IN} for torch's
+ * nn.Linear ([out, in], y = x W^T), {@link Layout#IN_OUT} for GPT-2's Conv1D ([in, out]). The transpose is a
+ * view, so neither layout costs a copy.
+ */
+public final class Linear extends Module {
+    public enum Layout { OUT_IN, IN_OUT }
+
+    private final Tensor weight;
+    private final Tensor bias;
+    private final Layout layout;
+    public final int in;
+    public final int out;
+
+    public Linear(int in, int out, boolean bias, Layout layout, Generator gen, double std) {
+        if (in <= 0 || out <= 0) {
+            throw new IllegalArgumentException("Linear sizes must be positive: in=" + in + ", out=" + out);
+        }
+        this.in = in;
+        this.out = out;
+        this.layout = layout;
+        this.weight = parameter("weight", layout == Layout.OUT_IN ? Init.normal(gen, std, out, in)
+                : Init.normal(gen, std, in, out));
+        this.bias = bias ? parameter("bias", Tensor.zeros(out)) : null;
+    }
+
+    public Tensor weight() {
+        return weight;
+    }
+
+    public Tensor bias() {
+        return bias;
+    }
+
+    public Tensor forward(Tensor x) {
+        Tensor y = x.matmul(layout == Layout.OUT_IN ? weight.mT() : weight);
+        return bias == null ? y : y.add(bias);
+    }
+}

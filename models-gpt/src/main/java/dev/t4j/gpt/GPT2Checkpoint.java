@@ -1,0 +1,70 @@
+package dev.t4j.gpt;
+
+import dev.t4j.backend.Backends;
+import dev.t4j.json.Json;
+import dev.t4j.model.ModelFamilies;
+import dev.t4j.safetensors.SafeTensors;
+import dev.t4j.tensor.Generator;
+import dev.t4j.tensor.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Loads and saves GPT2LMHeadModel checkpoints in Hugging Face's folder layout (config.json + model.safetensors). */
+public final class GPT2Checkpoint {
+    private GPT2Checkpoint() {}
+
+    /** Buffers some GPT-2 checkpoints carry (the causal mask); they are recomputed, not loaded. */
+    static boolean isBuffer(String name) {
+        return name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias");
+    }
+
+    public static GPT2LMHeadModel load(Path dir) {
+        Map<String, Object> json = ModelFamilies.config(dir);
+        Object type = json.get("model_type");
+        if (!"gpt2".equals(type)) {
+            throw new IllegalArgumentException(dir.resolve("config.json") + " describes a '" + type
+                    + "' model, not GPT-2 (model_type gpt2)");
+        }
+        GPT2LMHeadModel model = new GPT2LMHeadModel(GPT2Config.fromJson(json), new Generator(0));
+        Path weights = dir.resolve("model.safetensors");
+        try (SafeTensors st = SafeTensors.open(weights)) {
+            Map<String, Tensor> source = new LinkedHashMap<>();
+            for (String name : st.names()) {
+                if (!isBuffer(name)) {
+                    // HF saves GPT2LMHeadModel keys with the "transformer." prefix; bare GPT2Model files lack it
+                    String key = name.startsWith("transformer.") || name.startsWith("lm_head.") ? name
+                            : "transformer." + name;
+                    source.put(key, st.view(name, Backends.defaultBackend()));
+                }
+            }
+            try {
+                model.load(source, true);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(weights + ": " + e.getMessage(), e);
+            }
+        }
+        return model;
+    }
+
+    /**
+     * Writes config.json and model.safetensors (with {"format": "pt"}, the tied lm_head.weight not stored, as
+     * HF's save_pretrained does), each atomically.
+     */
+    public static void save(GPT2LMHeadModel model, Path dir) {
+        try {
+            Files.createDirectories(dir);
+            Path tmp = dir.resolve("config.json.tmp");
+            Files.writeString(tmp, Json.writePretty(model.config.toJson()));
+            Files.move(tmp, dir.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + dir.resolve("config.json") + ": " + e.getMessage(), e);
+        }
+        SafeTensors.write(dir.resolve("model.safetensors"), model.namedParameters(), Map.of("format", "pt"));
+    }
+}

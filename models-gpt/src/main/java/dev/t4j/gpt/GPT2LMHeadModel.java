@@ -1,0 +1,198 @@
+package dev.t4j.gpt;
+
+import dev.t4j.nn.Dropout;
+import dev.t4j.nn.Embedding;
+import dev.t4j.nn.LayerNorm;
+import dev.t4j.nn.Linear;
+import dev.t4j.nn.Module;
+import dev.t4j.nn.ModuleList;
+
+import dev.t4j.tensor.Generator;
+import dev.t4j.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * GPT-2 (Radford et al. 2019) as Hugging Face's GPT2LMHeadModel, top to bottom: token and position embeddings,
+ * n_layer pre-LN blocks of causal self-attention and an MLP, a final layer norm, and an LM head tied to the token
+ * embedding. Class and field names follow HF, so a parameter's path is its checkpoint key
+ * ({@code transformer.h.0.attn.c_attn.weight}); the Conv1D weights stay [in, out] as stored.
+ */
+public final class GPT2LMHeadModel extends Module {
+    /** HF's mask value: the smallest float32, so fully masked rows stay finite (uniform) instead of NaN. */
+    static final double MASK_VALUE = -Float.MAX_VALUE;
+
+    public final GPT2Config config;
+    public final GPT2Model transformer;
+
+    public GPT2LMHeadModel(GPT2Config config, Generator gen) {
+        this.config = config;
+        this.transformer = child("transformer", new GPT2Model(config, gen));
+        child("lm_head", new TiedHead(transformer.wte.weight()));
+    }
+
+    /** lm_head.weight is transformer.wte.weight: one tensor, so its gradient sums both uses. */
+    private static final class TiedHead extends Module {
+        TiedHead(Tensor weight) {
+            tie("weight", weight);
+        }
+    }
+
+    /** Logits and, when asked, the hidden states in HF's output_hidden_states convention. */
+    public record Output(Tensor logits, List<Tensor> hiddenStates) {}
+
+    /**
+     * ids [B, T] (int64), attentionMask [B, T] (1 real, 0 padding; null for none) -> logits [B, T, vocab].
+     */
+    public Output forward(Tensor ids, Tensor attentionMask, boolean hiddenStates) {
+        List<Tensor> hs = hiddenStates ? new ArrayList<>() : null;
+        Tensor h = transformer.forward(ids, attentionMask, hs);
+        Tensor logits = h.matmul(transformer.wte.weight().mT()); // (B, T, vocab)
+        return new Output(logits, hs);
+    }
+
+    /** Mean next-token cross-entropy: logits at t predict labels at t+1; -100 labels are ignored. */
+    public static Tensor causalLmLoss(Tensor logits, Tensor labels) {
+        int t = logits.size(1);
+        Tensor shifted = logits.narrow(1, 0, t - 1);
+        Tensor targets = labels.narrow(1, 1, t - 1).contiguous();
+        return shifted.crossEntropy(targets, -100);
+    }
+
+    public static final class GPT2Model extends Module {
+        public final Embedding wte;
+        public final Embedding wpe;
+        private final Dropout drop;
+        public final ModuleList<GPT2Block> h;
+        public final LayerNorm lnF;
+        private final GPT2Config config;
+
+        GPT2Model(GPT2Config c, Generator gen) {
+            this.config = c;
+            wte = child("wte", new Embedding(c.vocabSize(), c.nEmbd(), gen, 0.02));
+            wpe = child("wpe", new Embedding(c.nPositions(), c.nEmbd(), gen, 0.01));
+            drop = child("drop", new Dropout(c.embdPdrop(), gen));
+            h = child("h", new ModuleList<>());
+            for (int i = 0; i < c.nLayer(); i++) {
+                h.add(new GPT2Block(c, gen));
+            }
+            lnF = child("ln_f", new LayerNorm(c.nEmbd(), c.layerNormEpsilon()));
+        }
+
+        Tensor forward(Tensor ids, Tensor attentionMask, List<Tensor> hiddenStates) {
+            int t = ids.size(1);
+            if (t > config.nPositions()) {
+                throw new IllegalArgumentException("sequence of " + t + " tokens exceeds the context of "
+                        + config.nPositions() + " positions (n_positions)");
+            }
+            Tensor x = wte.forward(ids).add(wpe.weight().narrow(0, 0, t)); // (B, T, C)
+            Tensor mask = additiveMask(attentionMask, t);
+            x = drop.forward(x);
+            for (GPT2Block block : h) {
+                if (hiddenStates != null) {
+                    hiddenStates.add(x);
+                }
+                x = block.forward(x, mask);
+            }
+            x = lnF.forward(x);
+            if (hiddenStates != null) {
+                hiddenStates.add(x);
+            }
+            return x;
+        }
+
+        /** [B, 1, T, T] of 0 / MASK_VALUE: causal, plus padded keys when a mask is given. */
+        private static Tensor additiveMask(Tensor attentionMask, int t) {
+            Tensor pos = Tensor.arange(t);
+            Tensor future = pos.unsqueeze(0).gt(pos.unsqueeze(1)); // (T, T): key after query
+            Tensor zero = Tensor.zeros(1);
+            Tensor masked = Tensor.full(MASK_VALUE, 1);
+            Tensor causal = Tensor.where(future, masked, zero); // (T, T)
+            if (attentionMask == null) {
+                return causal;
+            }
+            Tensor padded = attentionMask.eq(Tensor.zeros(attentionMask.dtype(), 1)); // (B, T): key is padding
+            Tensor padBias = Tensor.where(padded, masked, zero).unsqueeze(1).unsqueeze(1); // (B, 1, 1, T)
+            return causal.add(padBias); // (B, 1, T, T); MASK_VALUE twice overflows to -inf, as in HF
+        }
+    }
+
+    public static final class GPT2Block extends Module {
+        private final LayerNorm ln1;
+        private final GPT2Attention attn;
+        private final LayerNorm ln2;
+        private final GPT2MLP mlp;
+
+        GPT2Block(GPT2Config c, Generator gen) {
+            ln1 = child("ln_1", new LayerNorm(c.nEmbd(), c.layerNormEpsilon()));
+            attn = child("attn", new GPT2Attention(c, gen));
+            ln2 = child("ln_2", new LayerNorm(c.nEmbd(), c.layerNormEpsilon()));
+            mlp = child("mlp", new GPT2MLP(c, gen));
+        }
+
+        Tensor forward(Tensor x, Tensor mask) {
+            x = x.add(attn.forward(ln1.forward(x), mask));
+            return x.add(mlp.forward(ln2.forward(x)));
+        }
+    }
+
+    public static final class GPT2Attention extends Module {
+        private final Linear cAttn;
+        private final Linear cProj;
+        private final Dropout attnDropout;
+        private final Dropout residDropout;
+        private final int nHead;
+        private final int nEmbd;
+
+        GPT2Attention(GPT2Config c, Generator gen) {
+            double projStd = 0.02 / Math.sqrt(2.0 * c.nLayer()); // GPT-2: residual projections scaled by depth
+            cAttn = child("c_attn", new Linear(c.nEmbd(), 3 * c.nEmbd(), true, Linear.Layout.IN_OUT, gen, 0.02));
+            cProj = child("c_proj", new Linear(c.nEmbd(), c.nEmbd(), true, Linear.Layout.IN_OUT, gen, projStd));
+            attnDropout = child("attn_dropout", new Dropout(c.attnPdrop(), gen));
+            residDropout = child("resid_dropout", new Dropout(c.residPdrop(), gen));
+            nHead = c.nHead();
+            nEmbd = c.nEmbd();
+        }
+
+        Tensor forward(Tensor x, Tensor mask) {
+            int b = x.size(0);
+            int t = x.size(1);
+            int hd = nEmbd / nHead;
+            Tensor qkv = cAttn.forward(x); // (B, T, 3C)
+            Tensor q = qkv.narrow(2, 0, nEmbd).reshape(b, t, nHead, hd).transpose(1, 2); // (B, nh, T, hs)
+            Tensor k = qkv.narrow(2, nEmbd, nEmbd).reshape(b, t, nHead, hd).transpose(1, 2);
+            Tensor v = qkv.narrow(2, 2 * nEmbd, nEmbd).reshape(b, t, nHead, hd).transpose(1, 2);
+            Tensor att = q.matmul(k.mT()).mul(1.0 / Math.sqrt(hd)).add(mask.to(x.dtype())); // (B, nh, T, T)
+            att = attnDropout.forward(att.softmax(-1));
+            Tensor y = att.matmul(v).transpose(1, 2).reshape(b, t, nEmbd); // (B, T, C)
+            return residDropout.forward(cProj.forward(y));
+        }
+    }
+
+    public static final class GPT2MLP extends Module {
+        private final Linear cFc;
+        private final Linear cProj;
+        private final Dropout dropout;
+        private final String activation;
+
+        GPT2MLP(GPT2Config c, Generator gen) {
+            double projStd = 0.02 / Math.sqrt(2.0 * c.nLayer());
+            cFc = child("c_fc", new Linear(c.nEmbd(), c.nInner(), true, Linear.Layout.IN_OUT, gen, 0.02));
+            cProj = child("c_proj", new Linear(c.nInner(), c.nEmbd(), true, Linear.Layout.IN_OUT, gen, projStd));
+            dropout = child("dropout", new Dropout(c.residPdrop(), gen));
+            activation = c.activation();
+        }
+
+        Tensor forward(Tensor x) {
+            Tensor h = cFc.forward(x);
+            h = switch (activation) {
+                case "gelu_new", "gelu_pytorch_tanh" -> h.geluTanh();
+                case "gelu" -> h.gelu();
+                case "relu" -> h.relu();
+                default -> throw new IllegalStateException("unsupported activation " + activation);
+            };
+            return dropout.forward(cProj.forward(h));
+        }
+    }
+
+}

@@ -1,0 +1,78 @@
+package dev.t4j.gpt;
+
+import dev.t4j.autograd.GradMode;
+import dev.t4j.model.ModelFamily;
+import dev.t4j.parity.ReferenceFolder;
+import dev.t4j.tensor.Tensor;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The decoder-only family: GPT-2 checkpoints (model_type gpt2). */
+public final class GptFamily implements ModelFamily {
+    @Override
+    public String name() {
+        return "gpt";
+    }
+
+    @Override
+    public List<String> modelTypes() {
+        return List.of("gpt2");
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Map<String, Tensor> referenceOutputs(Path dir, Map<String, Object> expected) {
+        GPT2LMHeadModel model = GPT2Checkpoint.load(dir);
+        model.eval();
+        Map<String, Object> inputs = (Map<String, Object>) expected.get("inputs");
+        Tensor ids = ReferenceFolder.longs(inputs.get("input_ids"));
+        Tensor mask = inputs.containsKey("attention_mask") ? ReferenceFolder.longs(inputs.get("attention_mask")) : null;
+        Tensor labels = ReferenceFolder.longs(inputs.get("labels"));
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        GPT2LMHeadModel.Output o = model.forward(ids, mask, true);
+        Tensor loss = GPT2LMHeadModel.causalLmLoss(o.logits(), labels);
+        loss.backward();
+        out.put("loss", loss);
+        out.put("logits", o.logits());
+        for (int i = 0; i < o.hiddenStates().size(); i++) {
+            out.put("hidden_states." + i, o.hiddenStates().get(i));
+        }
+        model.namedParameters().forEach((name, p) -> out.put("grad/" + name, p.grad()));
+        Object gen = expected.get("generation");
+        if (gen instanceof Map<?, ?> g) {
+            List<Object> prompt = (List<Object>) g.get("prompt_ids");
+            int steps = ((Number) g.get("max_new_tokens")).intValue();
+            try (var noGrad = GradMode.noGrad()) {
+                long[] p = new long[prompt.size()];
+                for (int i = 0; i < p.length; i++) {
+                    p[i] = ((Number) prompt.get(i)).longValue();
+                }
+                Greedy result = greedy(model, p, steps);
+                out.put("generation.step_logits", result.stepLogits());
+                out.put("generation.new_token_ids", result.tokens());
+            }
+        }
+        return out;
+    }
+
+    /** Greedy decoding without a cache: the reference the cached path is tested against. */
+    record Greedy(Tensor tokens, Tensor stepLogits) {}
+
+    static Greedy greedy(GPT2LMHeadModel model, long[] prompt, int steps) {
+        long[] seq = java.util.Arrays.copyOf(prompt, prompt.length + steps);
+        Tensor[] stepLogits = new Tensor[steps];
+        long[] fresh = new long[steps];
+        for (int s = 0; s < steps; s++) {
+            int len = prompt.length + s;
+            Tensor ids = Tensor.of(java.util.Arrays.copyOf(seq, len), 1, len);
+            Tensor last = model.forward(ids, null, false).logits().select(1, len - 1).reshape(-1); // (vocab)
+            stepLogits[s] = last;
+            long next = last.argmax(0, false).toLongArray()[0];
+            seq[len] = next;
+            fresh[s] = next;
+        }
+        return new Greedy(Tensor.of(fresh, steps), Tensor.stack(0, stepLogits));
+    }
+}
