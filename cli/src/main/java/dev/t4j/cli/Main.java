@@ -13,6 +13,8 @@ public final class Main {
             commands:
               demo       train a small character-level Transformer on the bundled Tiny Shakespeare (the main job
                          until `t4j pretrain gpt` lands); see `t4j demo --help`
+              parity     DIR...: check checkpoints against Hugging Face reference outputs (logits, loss, every
+                         gradient, hidden states, generation); one line per check, then "N passed, N failed"
               backends   list the compute backends on the classpath, which one is chosen, and why others are not
               help       this text
 
@@ -34,6 +36,7 @@ public final class Main {
             return switch (argv[0]) {
                 case "backends" -> BackendsCommand.run(argv, out);
                 case "demo" -> DemoCommand.run(argv, out, err);
+                case "parity" -> ParityCommand.run(argv, out, err);
                 case "help", "--help", "-h" -> {
                     out.print(USAGE);
                     yield 0;

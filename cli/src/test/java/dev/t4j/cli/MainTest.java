@@ -59,4 +59,15 @@ class MainTest {
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).contains("/no/such/file.txt");
     }
+
+    @Test
+    void parityPassesOnTheBundledGpt2ReferenceAndFailsClearlyWhereNoFamilyExists() {
+        Path root = Path.of(System.getProperty("t4j.root"), "fixtures/hf-reference");
+        Result ok = run("parity", root.resolve("gpt2").toString());
+        assertThat(ok.code()).as(ok.out()).isZero();
+        assertThat(ok.out()).containsPattern("(?m)^3[0-9] passed, 0 failed$").contains("PASS grad/transformer.wte.weight");
+        Result none = run("parity", root.resolve("gpt2").toString(), "/no/such/folder");
+        assertThat(none.code()).isEqualTo(1);
+        assertThat(none.out()).contains("no expected.json here").containsPattern("(?m)^3[0-9] passed, 1 failed$");
+    }
 }
