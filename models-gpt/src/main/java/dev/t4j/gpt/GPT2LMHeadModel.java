@@ -45,10 +45,55 @@ public final class GPT2LMHeadModel extends Module {
      * ids [B, T] (int64), attentionMask [B, T] (1 real, 0 padding; null for none) -> logits [B, T, vocab].
      */
     public Output forward(Tensor ids, Tensor attentionMask, boolean hiddenStates) {
+        return forward(ids, attentionMask, hiddenStates, null);
+    }
+
+    /**
+     * As {@link #forward(Tensor, Tensor, boolean)}, continuing the sequence held in {@code cache} (null: none):
+     * the new tokens sit at positions cache.length() onwards, their keys and values are appended to the cache,
+     * and attentionMask, when given, covers the cached tokens and the new ones ([B, past + T]).
+     */
+    public Output forward(Tensor ids, Tensor attentionMask, boolean hiddenStates, KVCache cache) {
         List<Tensor> hs = hiddenStates ? new ArrayList<>() : null;
-        Tensor h = transformer.forward(ids, attentionMask, hs);
+        Tensor h = transformer.forward(ids, attentionMask, hs, cache);
         Tensor logits = h.matmul(transformer.wte.weight().mT()); // (B, T, vocab)
         return new Output(logits, hs);
+    }
+
+    /** An empty key/value cache for {@code batch} sequences of up to {@code capacity} tokens. */
+    public KVCache newCache(int batch, int capacity) {
+        if (capacity > config.nPositions()) {
+            throw new IllegalArgumentException("a cache of " + capacity + " tokens exceeds the context of "
+                    + config.nPositions() + " positions (n_positions)");
+        }
+        return new KVCache(config.nLayer(), batch, config.nHead(), capacity, config.headDim());
+    }
+
+    /**
+     * Keys and values of the tokens seen so far, per layer, in buffers [B, nh, capacity, hs] filled from the
+     * front: decoding a token costs one query against the cached keys instead of re-running the whole prefix.
+     */
+    public static final class KVCache {
+        final Tensor[] keys;
+        final Tensor[] values;
+        private int length;
+
+        KVCache(int layers, int batch, int heads, int capacity, int headDim) {
+            keys = new Tensor[layers];
+            values = new Tensor[layers];
+            for (int l = 0; l < layers; l++) {
+                keys[l] = Tensor.zeros(batch, heads, capacity, headDim);
+                values[l] = Tensor.zeros(batch, heads, capacity, headDim);
+            }
+        }
+
+        public int length() {
+            return length;
+        }
+
+        public int capacity() {
+            return keys[0].size(2);
+        }
     }
 
     /** Mean next-token cross-entropy: logits at t predict labels at t+1; -100 labels are ignored. */
@@ -79,20 +124,32 @@ public final class GPT2LMHeadModel extends Module {
             lnF = child("ln_f", new LayerNorm(c.nEmbd(), c.layerNormEpsilon()));
         }
 
-        Tensor forward(Tensor ids, Tensor attentionMask, List<Tensor> hiddenStates) {
+        Tensor forward(Tensor ids, Tensor attentionMask, List<Tensor> hiddenStates, KVCache cache) {
             int t = ids.size(1);
-            if (t > config.nPositions()) {
-                throw new IllegalArgumentException("sequence of " + t + " tokens exceeds the context of "
+            int past = cache == null ? 0 : cache.length;
+            if (past + t > config.nPositions()) {
+                throw new IllegalArgumentException("sequence of " + (past + t) + " tokens exceeds the context of "
                         + config.nPositions() + " positions (n_positions)");
             }
-            Tensor x = wte.forward(ids).add(wpe.weight().narrow(0, 0, t)); // (B, T, C)
-            Tensor mask = additiveMask(attentionMask, t);
+            if (cache != null && past + t > cache.capacity()) {
+                throw new IllegalArgumentException("the key/value cache holds " + cache.capacity() + " tokens; "
+                        + (past + t) + " were needed");
+            }
+            if (attentionMask != null && attentionMask.size(1) != past + t) {
+                throw new IllegalArgumentException("attention mask covers " + attentionMask.size(1)
+                        + " positions; expected " + (past + t) + " (cached + new)");
+            }
+            Tensor x = wte.forward(ids).add(wpe.weight().narrow(0, past, t)); // (B, T, C)
+            Tensor mask = additiveMask(attentionMask, past, t);
             x = drop.forward(x);
-            for (GPT2Block block : h) {
+            for (int l = 0; l < h.size(); l++) {
                 if (hiddenStates != null) {
                     hiddenStates.add(x);
                 }
-                x = block.forward(x, mask);
+                x = h.get(l).forward(x, mask, cache, l, past);
+            }
+            if (cache != null) {
+                cache.length = past + t;
             }
             x = lnF.forward(x);
             if (hiddenStates != null) {
@@ -101,19 +158,23 @@ public final class GPT2LMHeadModel extends Module {
             return x;
         }
 
-        /** [B, 1, T, T] of 0 / MASK_VALUE: causal, plus padded keys when a mask is given. */
-        private static Tensor additiveMask(Tensor attentionMask, int t) {
-            Tensor pos = Tensor.arange(t);
-            Tensor future = pos.unsqueeze(0).gt(pos.unsqueeze(1)); // (T, T): key after query
+        /**
+         * [B, 1, T, past + T] of 0 / MASK_VALUE: a query at position past + i sees keys 0 .. past + i, minus padded
+         * keys when a mask is given.
+         */
+        private static Tensor additiveMask(Tensor attentionMask, int past, int t) {
+            Tensor queryPos = Tensor.arange(past, past + t, 1);
+            Tensor keyPos = Tensor.arange(0, past + t, 1);
+            Tensor future = keyPos.unsqueeze(0).gt(queryPos.unsqueeze(1)); // (T, past+T): key after query
             Tensor zero = Tensor.zeros(1);
             Tensor masked = Tensor.full(MASK_VALUE, 1);
-            Tensor causal = Tensor.where(future, masked, zero); // (T, T)
+            Tensor causal = Tensor.where(future, masked, zero);
             if (attentionMask == null) {
                 return causal;
             }
-            Tensor padded = attentionMask.eq(Tensor.zeros(attentionMask.dtype(), 1)); // (B, T): key is padding
-            Tensor padBias = Tensor.where(padded, masked, zero).unsqueeze(1).unsqueeze(1); // (B, 1, 1, T)
-            return causal.add(padBias); // (B, 1, T, T); MASK_VALUE twice overflows to -inf, as in HF
+            Tensor padded = attentionMask.eq(Tensor.zeros(attentionMask.dtype(), 1)); // (B, past+T): key is padding
+            Tensor padBias = Tensor.where(padded, masked, zero).unsqueeze(1).unsqueeze(1); // (B, 1, 1, past+T)
+            return causal.add(padBias); // MASK_VALUE twice overflows to -inf, as in HF
         }
     }
 
@@ -130,8 +191,8 @@ public final class GPT2LMHeadModel extends Module {
             mlp = child("mlp", new GPT2MLP(c, gen));
         }
 
-        Tensor forward(Tensor x, Tensor mask) {
-            x = x.add(attn.forward(ln1.forward(x), mask));
+        Tensor forward(Tensor x, Tensor mask, KVCache cache, int layer, int past) {
+            x = x.add(attn.forward(ln1.forward(x), mask, cache, layer, past));
             return x.add(mlp.forward(ln2.forward(x)));
         }
     }
@@ -154,7 +215,7 @@ public final class GPT2LMHeadModel extends Module {
             nEmbd = c.nEmbd();
         }
 
-        Tensor forward(Tensor x, Tensor mask) {
+        Tensor forward(Tensor x, Tensor mask, KVCache cache, int layer, int past) {
             int b = x.size(0);
             int t = x.size(1);
             int hd = nEmbd / nHead;
@@ -162,6 +223,12 @@ public final class GPT2LMHeadModel extends Module {
             Tensor q = qkv.narrow(2, 0, nEmbd).reshape(b, t, nHead, hd).transpose(1, 2); // (B, nh, T, hs)
             Tensor k = qkv.narrow(2, nEmbd, nEmbd).reshape(b, t, nHead, hd).transpose(1, 2);
             Tensor v = qkv.narrow(2, 2 * nEmbd, nEmbd).reshape(b, t, nHead, hd).transpose(1, 2);
+            if (cache != null) {
+                cache.keys[layer].narrow(2, past, t).copy_(k);
+                cache.values[layer].narrow(2, past, t).copy_(v);
+                k = cache.keys[layer].narrow(2, 0, past + t); // (B, nh, past+T, hs)
+                v = cache.values[layer].narrow(2, 0, past + t);
+            }
             Tensor att = q.matmul(k.mT()).mul(1.0 / Math.sqrt(hd)).add(mask.to(x.dtype())); // (B, nh, T, T)
             att = attnDropout.forward(att.softmax(-1));
             Tensor y = att.matmul(v).transpose(1, 2).reshape(b, t, nEmbd); // (B, T, C)

@@ -1,6 +1,5 @@
 package dev.t4j.gpt;
 
-import dev.t4j.autograd.GradMode;
 import dev.t4j.model.ModelFamily;
 import dev.t4j.parity.ReferenceFolder;
 import dev.t4j.tensor.Tensor;
@@ -44,35 +43,19 @@ public final class GptFamily implements ModelFamily {
         if (gen instanceof Map<?, ?> g) {
             List<Object> prompt = (List<Object>) g.get("prompt_ids");
             int steps = ((Number) g.get("max_new_tokens")).intValue();
-            try (var noGrad = GradMode.noGrad()) {
-                long[] p = new long[prompt.size()];
-                for (int i = 0; i < p.length; i++) {
-                    p[i] = ((Number) prompt.get(i)).longValue();
-                }
-                Greedy result = greedy(model, p, steps);
-                out.put("generation.step_logits", result.stepLogits());
-                out.put("generation.new_token_ids", result.tokens());
+            long[] p = new long[prompt.size()];
+            for (int i = 0; i < p.length; i++) {
+                p[i] = ((Number) prompt.get(i)).longValue();
             }
+            float[][] logits = new float[steps][];
+            long[] seq = TextGeneration.run(model, p, GenerationConfig.greedy(steps), null, logits);
+            float[] flat = new float[steps * logits[0].length];
+            for (int i = 0; i < steps; i++) {
+                System.arraycopy(logits[i], 0, flat, i * logits[i].length, logits[i].length);
+            }
+            out.put("generation.step_logits", Tensor.of(flat, steps, logits[0].length));
+            out.put("generation.new_token_ids", Tensor.of(java.util.Arrays.copyOfRange(seq, p.length, seq.length), steps));
         }
         return out;
-    }
-
-    /** Greedy decoding without a cache: the reference the cached path is tested against. */
-    record Greedy(Tensor tokens, Tensor stepLogits) {}
-
-    static Greedy greedy(GPT2LMHeadModel model, long[] prompt, int steps) {
-        long[] seq = java.util.Arrays.copyOf(prompt, prompt.length + steps);
-        Tensor[] stepLogits = new Tensor[steps];
-        long[] fresh = new long[steps];
-        for (int s = 0; s < steps; s++) {
-            int len = prompt.length + s;
-            Tensor ids = Tensor.of(java.util.Arrays.copyOf(seq, len), 1, len);
-            Tensor last = model.forward(ids, null, false).logits().select(1, len - 1).reshape(-1); // (vocab)
-            stepLogits[s] = last;
-            long next = last.argmax(0, false).toLongArray()[0];
-            seq[len] = next;
-            fresh[s] = next;
-        }
-        return new Greedy(Tensor.of(fresh, steps), Tensor.stack(0, stepLogits));
     }
 }

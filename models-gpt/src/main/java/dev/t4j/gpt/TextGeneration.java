@@ -1,0 +1,71 @@
+package dev.t4j.gpt;
+
+import dev.t4j.autograd.GradMode;
+import dev.t4j.memory.Scope;
+import dev.t4j.tensor.Generator;
+import dev.t4j.tensor.Tensor;
+import java.util.Arrays;
+import java.util.function.LongConsumer;
+
+/**
+ * Autoregressive generation from a GPT-2 model: the prompt is run once, then one token at a time against the
+ * key/value cache (or, without the cache, the whole sequence again: the reference the cache is tested against).
+ * Each new token is handed to {@code onToken} as soon as it is chosen, for streaming.
+ */
+public final class TextGeneration {
+    private TextGeneration() {}
+
+    /** The prompt followed by the generated tokens. */
+    public static long[] generate(GPT2LMHeadModel model, long[] prompt, GenerationConfig c, LongConsumer onToken) {
+        return run(model, prompt, c, onToken, null);
+    }
+
+    /** As {@link #generate}, also returning each step's next-token logits (for tests and parity). */
+    static long[] run(GPT2LMHeadModel model, long[] prompt, GenerationConfig c, LongConsumer onToken,
+            float[][] stepLogits) {
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("the prompt is empty: GPT-2 needs at least one token to condition on");
+        }
+        int limit = model.config.nPositions();
+        if (prompt.length > limit) {
+            throw new IllegalArgumentException("the prompt has " + prompt.length + " tokens; the model's context is "
+                    + limit + " (n_positions)");
+        }
+        int total = Math.min(limit, prompt.length + c.maxNewTokens());
+        long[] seq = Arrays.copyOf(prompt, total);
+        int len = prompt.length;
+        Generator gen = new Generator(c.seed());
+        boolean training = model.isTraining();
+        model.eval();
+        try (var noGrad = GradMode.noGrad(); Scope scope = Scope.open("generate")) {
+            GPT2LMHeadModel.KVCache cache = c.useCache() ? model.newCache(1, total) : null;
+            int fed = 0; // tokens already in the cache
+            for (int step = 0; len < total; step++) {
+                float[] logits;
+                try (Scope s = Scope.open("step")) {
+                    long[] input = c.useCache() ? Arrays.copyOfRange(seq, fed, len) : Arrays.copyOf(seq, len);
+                    Tensor ids = Tensor.of(input, 1, input.length);
+                    Tensor out = model.forward(ids, null, false, cache).logits();
+                    logits = out.select(1, input.length - 1).reshape(-1).toFloatArray();
+                    fed = len;
+                }
+                if (stepLogits != null) {
+                    stepLogits[step] = logits.clone();
+                }
+                LogitsProcessing.repetitionPenalty(logits, seq, len, c.repetitionPenalty());
+                LogitsProcessing.noRepeatNgram(logits, seq, len, c.noRepeatNgramSize());
+                int next = c.doSample() ? LogitsProcessing.sample(logits, c, gen) : LogitsProcessing.argmax(logits);
+                seq[len++] = next;
+                if (onToken != null) {
+                    onToken.accept(next);
+                }
+                if (c.stopTokens().contains((long) next)) {
+                    break;
+                }
+            }
+        } finally {
+            model.train(training);
+        }
+        return Arrays.copyOf(seq, len);
+    }
+}

@@ -1,0 +1,116 @@
+package dev.t4j.gpt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.t4j.autograd.GradMode;
+import dev.t4j.memory.Scope;
+import dev.t4j.safetensors.SafeTensors;
+import dev.t4j.tensor.Tensor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GptModelTest {
+    private static final Path FIXTURE = Path.of(System.getProperty("t4j.root"), "fixtures/hf-reference/gpt2");
+    private static final long[] PROMPT = {168, 652, 910, 256, 170, 22, 93, 144};
+    private Scope scope;
+
+    @BeforeEach
+    void open() {
+        scope = Scope.open("test");
+    }
+
+    @AfterEach
+    void close() {
+        scope.close();
+    }
+
+    @Test
+    void generationWithTheCacheEqualsGenerationWithout() {
+        GPT2LMHeadModel model = GPT2Checkpoint.load(FIXTURE);
+        GenerationConfig greedy = GenerationConfig.greedy(24);
+        float[][] cached = new float[24][];
+        float[][] uncached = new float[24][];
+        long[] a = TextGeneration.run(model, PROMPT, greedy, null, cached);
+        long[] b = TextGeneration.run(model, PROMPT, greedy.withCache(false), null, uncached);
+        assertThat(a).containsExactly(b);
+        for (int i = 0; i < 24; i++) {
+            for (int j = 0; j < cached[i].length; j++) {
+                assertThat(Math.abs(cached[i][j] - uncached[i][j])).isLessThan(1e-4f);
+            }
+        }
+        GenerationConfig sampled = greedy.sampling(0.9, 50, 0.95, 7).withMinP(0.01).withRepetitionPenalty(1.3, 3);
+        assertThat(TextGeneration.generate(model, PROMPT, sampled, null))
+                .containsExactly(TextGeneration.generate(model, PROMPT, sampled.withCache(false), null));
+    }
+
+    @Test
+    void samplingIsSeededAndStreamsEveryToken() {
+        GPT2LMHeadModel model = GPT2Checkpoint.load(FIXTURE);
+        GenerationConfig c = GenerationConfig.greedy(16).sampling(1.0, 0, 1.0, 42);
+        List<Long> streamed = new ArrayList<>();
+        long[] first = TextGeneration.generate(model, PROMPT, c, streamed::add);
+        assertThat(TextGeneration.generate(model, PROMPT, c, null)).containsExactly(first);
+        assertThat(streamed).hasSize(16);
+        assertThat(streamed.getLast()).isEqualTo(first[first.length - 1]);
+        long[] other = TextGeneration.generate(model, PROMPT, c.sampling(1.0, 0, 1.0, 43), null);
+        assertThat(other).isNotEqualTo(first);
+        // top-k 1 is greedy whatever the seed
+        assertThat(TextGeneration.generate(model, PROMPT, c.sampling(1.0, 1, 1.0, 99), null))
+                .containsExactly(TextGeneration.generate(model, PROMPT, GenerationConfig.greedy(16), null));
+    }
+
+    @Test
+    void stopTokensAndNoRepeatNgramsAreHonoured() {
+        GPT2LMHeadModel model = GPT2Checkpoint.load(FIXTURE);
+        long[] greedy = TextGeneration.generate(model, PROMPT, GenerationConfig.greedy(20), null);
+        long stop = greedy[PROMPT.length + 3];
+        long[] stopped = TextGeneration.generate(model, PROMPT, GenerationConfig.greedy(20).withStopTokens(List.of(stop)),
+                null);
+        assertThat(stopped[stopped.length - 1]).isEqualTo(stop);
+        assertThat(stopped.length).isLessThanOrEqualTo(PROMPT.length + 4);
+        long[] noRepeat = TextGeneration.generate(model, PROMPT,
+                GenerationConfig.greedy(40).withRepetitionPenalty(1, 2), null);
+        java.util.Set<String> bigrams = new java.util.HashSet<>();
+        for (int i = 0; i + 1 < noRepeat.length; i++) {
+            assertThat(bigrams.add(noRepeat[i] + "," + noRepeat[i + 1])).as("bigram at %d repeats", i).isTrue();
+        }
+    }
+
+    @Test
+    void savedCheckpointsReloadToTheSameModel(@TempDir Path dir) throws Exception {
+        GPT2LMHeadModel model = GPT2Checkpoint.load(FIXTURE);
+        GPT2Checkpoint.save(model, dir);
+        try (SafeTensors st = SafeTensors.open(dir.resolve("model.safetensors"))) {
+            assertThat(st.metadata()).containsEntry("format", "pt");
+            assertThat(st.names()).contains("transformer.wte.weight").doesNotContain("lm_head.weight");
+        }
+        assertThat(Files.readString(dir.resolve("config.json"))).contains("\"model_type\": \"gpt2\"")
+                .contains("\"n_inner\": null");
+        GPT2LMHeadModel again = GPT2Checkpoint.load(dir);
+        try (var g = GradMode.noGrad()) {
+            Tensor ids = Tensor.of(PROMPT, 1, PROMPT.length);
+            assertThat(again.forward(ids, null, false).logits().toFloatArray())
+                    .containsExactly(model.forward(ids, null, false).logits().toFloatArray());
+        }
+    }
+
+    @Test
+    void badInputGetsClearErrors() {
+        GPT2LMHeadModel model = GPT2Checkpoint.load(FIXTURE);
+        long[] tooLong = new long[129];
+        assertThatThrownBy(() -> TextGeneration.generate(model, tooLong, GenerationConfig.greedy(1), null))
+                .hasMessageContaining("129 tokens").hasMessageContaining("128");
+        assertThatThrownBy(() -> GPT2Config.preset("gpt5")).hasMessageContaining("unknown GPT preset 'gpt5'");
+        Path bert = FIXTURE.resolveSibling("bert-mlm");
+        assertThatThrownBy(() -> GPT2Checkpoint.load(bert)).hasMessageContaining("'bert' model, not GPT-2");
+        assertThatThrownBy(() -> new GPT2Config(10, 8, 30, 1, 4, 120, "gelu_new", 1e-5, 0, 0, 0, java.util.Map.of()))
+                .hasMessageContaining("n_embd 30 is not divisible by n_head 4");
+    }
+}
