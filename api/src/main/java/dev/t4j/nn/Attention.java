@@ -1,0 +1,65 @@
+package dev.t4j.nn;
+
+import dev.t4j.tensor.Tensor;
+
+/**
+ * The attention arithmetic every family shares: splitting heads, additive masks, and softmax(q k^T * scale +
+ * bias) v. This is the plain path that materialises the [B, h, Tq, Tk] scores; it is the reference a fused
+ * kernel is tested against.
+ */
+public final class Attention {
+    /** The smallest float32, as Hugging Face masks: fully masked rows stay finite instead of becoming NaN. */
+    public static final double MASK_VALUE = -Float.MAX_VALUE;
+
+    private Attention() {}
+
+    /** [B, T, h * d] -> [B, h, T, d] (a view). */
+    public static Tensor splitHeads(Tensor x, int heads) {
+        int b = x.size(0);
+        int t = x.size(1);
+        int c = x.size(2);
+        if (c % heads != 0) {
+            throw new IllegalArgumentException("width " + c + " is not divisible by " + heads + " heads");
+        }
+        return x.reshape(b, t, heads, c / heads).transpose(1, 2);
+    }
+
+    /** [B, h, T, d] -> [B, T, h * d]. */
+    public static Tensor mergeHeads(Tensor x) {
+        int b = x.size(0);
+        int h = x.size(1);
+        int t = x.size(2);
+        int d = x.size(3);
+        return x.transpose(1, 2).reshape(b, t, h * d);
+    }
+
+    /** softmax(q k^T * scale + bias) v; bias broadcasts to [B, h, Tq, Tk] and may be null. */
+    public static Tensor scaledDotProduct(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Dropout dropout) {
+        Tensor scores = q.matmul(k.mT()); // (B, h, Tq, Tk)
+        if (scale != 1) {
+            scores = scores.mul(scale);
+        }
+        if (bias != null) {
+            scores = scores.add(bias);
+        }
+        Tensor p = scores.softmax(-1);
+        if (dropout != null) {
+            p = dropout.forward(p);
+        }
+        return p.matmul(v); // (B, h, Tq, d)
+    }
+
+    /** [B, Tk] of 1 (attend) / 0 (padding) -> additive [B, 1, 1, Tk] of 0 / MASK_VALUE, float32. */
+    public static Tensor paddingBias(Tensor attentionMask) {
+        Tensor padded = attentionMask.eq(Tensor.zeros(attentionMask.dtype(), 1));
+        return Tensor.where(padded, Tensor.full(MASK_VALUE, 1), Tensor.zeros(1)).unsqueeze(1).unsqueeze(1);
+    }
+
+    /** Additive [Tq, past + Tq] bias hiding keys after each query (query i sits at position past + i). */
+    public static Tensor causalBias(int past, int t) {
+        Tensor queryPos = Tensor.arange(past, past + t, 1);
+        Tensor keyPos = Tensor.arange(0, past + t, 1);
+        Tensor future = keyPos.unsqueeze(0).gt(queryPos.unsqueeze(1));
+        return Tensor.where(future, Tensor.full(MASK_VALUE, 1), Tensor.zeros(1));
+    }
+}
