@@ -1,0 +1,63 @@
+package dev.t4j.t5;
+
+import dev.t4j.model.ModelFamily;
+import dev.t4j.parity.ReferenceFolder;
+import dev.t4j.tensor.Tensor;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The encoder-decoder family: T5 checkpoints (model_type t5). */
+public final class T5Family implements ModelFamily {
+    @Override
+    public String name() {
+        return "t5";
+    }
+
+    @Override
+    public List<String> modelTypes() {
+        return List.of("t5");
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Map<String, Tensor> referenceOutputs(Path dir, Map<String, Object> expected) {
+        T5ForConditionalGeneration model = T5Checkpoint.load(dir);
+        model.eval();
+        Map<String, Object> inputs = (Map<String, Object>) expected.get("inputs");
+        Tensor ids = ReferenceFolder.longs(inputs.get("input_ids"));
+        Tensor mask = inputs.containsKey("attention_mask") ? ReferenceFolder.longs(inputs.get("attention_mask")) : null;
+        Tensor labels = ReferenceFolder.longs(inputs.get("labels"));
+        Tensor decoderIds = inputs.get("decoder_input_ids") instanceof List<?> d ? ReferenceFolder.longs(d)
+                : model.shiftRight(labels);
+        List<Tensor> enc = new ArrayList<>();
+        List<Tensor> dec = new ArrayList<>();
+        T5ForConditionalGeneration.Output o = model.forward(ids, mask, decoderIds, enc, dec);
+        Tensor loss = o.logits().crossEntropy(labels, -100);
+        loss.backward();
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        out.put("loss", loss);
+        out.put("logits", o.logits());
+        for (int i = 0; i < enc.size(); i++) {
+            out.put("encoder_hidden_states." + i, enc.get(i));
+        }
+        for (int i = 0; i < dec.size(); i++) {
+            out.put("decoder_hidden_states." + i, dec.get(i));
+        }
+        model.namedParameters().forEach((name, p) -> out.put("grad/" + name, p.grad()));
+        int m = Math.max(ids.size(1), decoderIds.size(1));
+        T5Config c = model.config;
+        for (boolean bidirectional : new boolean[] {true, false}) {
+            int[] buckets = new int[2 * m - 1];
+            for (int r = -(m - 1); r <= m - 1; r++) {
+                buckets[r + m - 1] = RelativePosition.bucket(r, bidirectional, c.relativeAttentionNumBuckets(),
+                        c.relativeAttentionMaxDistance());
+            }
+            out.put("relative_position_bucket." + (bidirectional ? "bidirectional" : "unidirectional"),
+                    Tensor.of(buckets, buckets.length));
+        }
+        return out;
+    }
+}
