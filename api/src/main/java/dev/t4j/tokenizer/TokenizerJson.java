@@ -1,0 +1,519 @@
+package dev.t4j.tokenizer;
+
+import dev.t4j.json.Json;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.text.Normalizer.Form;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A tokenizer read from Hugging Face's tokenizer.json: added tokens matched first in the raw text, then
+ * normalizer, pre-tokenizer, model (BPE or WordPiece), post-processor (special tokens) and decoder, as the
+ * {@code tokenizers} library runs them. The file's own truncation and padding blocks are ignored on purpose:
+ * t4j truncates and pads only when asked.
+ */
+public final class TokenizerJson implements Tokenizer {
+    /** A token matched verbatim in the text before anything else (tokenizer.json "added_tokens"). */
+    record Added(String content, int id, boolean special) {}
+
+    /** One item of a post-processing template: a special token, or sequence A / B. */
+    record TemplateItem(String special, int[] ids, String sequence, int typeId) {}
+
+    private final String source;
+    private final List<Added> added;
+    private final Normalizer normalizer;
+    private final PreTokenizer preTokenizer;
+    private final Model model;
+    private final List<TemplateItem> single;
+    private final List<TemplateItem> pair;
+    private final String decoder;
+    private final String wordPiecePrefix;
+    private final Map<Integer, String> idToToken = new HashMap<>();
+    private final Set<Integer> specialIds = new HashSet<>();
+    private final int padId;
+
+    private TokenizerJson(String source, List<Added> added, Normalizer normalizer, PreTokenizer preTokenizer,
+            Model model, List<TemplateItem> single, List<TemplateItem> pair, String decoder, String wordPiecePrefix) {
+        this.source = source;
+        this.added = new ArrayList<>(added);
+        this.added.sort(Comparator.comparingInt((Added a) -> a.content().length()).reversed());
+        this.normalizer = normalizer;
+        this.preTokenizer = preTokenizer;
+        this.model = model;
+        this.single = single;
+        this.pair = pair;
+        this.decoder = decoder;
+        this.wordPiecePrefix = wordPiecePrefix;
+        model.vocab().forEach((tok, id) -> idToToken.put(id, tok));
+        for (Added a : added) {
+            idToToken.put(a.id(), a.content());
+            if (a.special()) {
+                specialIds.add(a.id());
+            }
+        }
+        int pad = 0;
+        for (String candidate : new String[] {"[PAD]", "<pad>", "<|endoftext|>"}) {
+            int id = tokenToId(candidate);
+            if (id >= 0) {
+                pad = id;
+                break;
+            }
+        }
+        this.padId = pad;
+    }
+
+    // ------------------------------------------------------------------------------------------ loading
+
+    public static TokenizerJson load(Path file) {
+        Map<String, Object> json;
+        try {
+            json = Json.parseObject(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        return fromJson(json, file.toString());
+    }
+
+    @SuppressWarnings("unchecked")
+    static TokenizerJson fromJson(Map<String, Object> json, String source) {
+        Map<String, Object> m = map(json.get("model"), source, "model");
+        String type = String.valueOf(m.get("type"));
+        Model model = switch (type) {
+            case "BPE" -> {
+                Map<String, Integer> vocab = vocab(map(m.get("vocab"), source, "model.vocab"));
+                List<String[]> merges = new ArrayList<>();
+                for (Object o : (List<Object>) m.getOrDefault("merges", List.of())) {
+                    String[] p = o instanceof List<?> l ? new String[] {String.valueOf(l.get(0)), String.valueOf(l.get(1))}
+                            : String.valueOf(o).split(" ", 2);
+                    if (p.length != 2) {
+                        throw new IllegalArgumentException(source + ": bad merge '" + o + "' in model.merges");
+                    }
+                    merges.add(p);
+                }
+                boolean byteLevel = json.get("pre_tokenizer") instanceof Map<?, ?> pt && "ByteLevel".equals(pt.get("type"));
+                yield new Model.Bpe(vocab, merges, byteLevel, (String) m.get("unk_token"));
+            }
+            case "WordPiece" -> new Model.WordPiece(vocab(map(m.get("vocab"), source, "model.vocab")),
+                    String.valueOf(m.getOrDefault("unk_token", "[UNK]")),
+                    String.valueOf(m.getOrDefault("continuing_subword_prefix", "##")),
+                    ((Number) m.getOrDefault("max_input_chars_per_word", 100L)).intValue());
+            case "Unigram" -> throw new IllegalArgumentException(source + ": Unigram models in tokenizer.json are not "
+                    + "supported yet; load the SentencePiece spiece.model instead");
+            default -> throw new IllegalArgumentException(source + ": unknown tokenizer model type '" + type
+                    + "' (BPE, WordPiece are supported)");
+        };
+        List<Added> added = new ArrayList<>();
+        for (Object o : (List<Object>) json.getOrDefault("added_tokens", List.of())) {
+            Map<String, Object> a = (Map<String, Object>) o;
+            added.add(new Added(String.valueOf(a.get("content")), ((Number) a.get("id")).intValue(),
+                    Boolean.TRUE.equals(a.get("special"))));
+        }
+        Normalizer normalizer = normalizer(json.get("normalizer"), source);
+        PreTokenizer pre = preTokenizer(json.get("pre_tokenizer"), source);
+        List<TemplateItem> single = new ArrayList<>();
+        List<TemplateItem> pairT = new ArrayList<>();
+        postProcessor(json.get("post_processor"), source, model, single, pairT);
+        String decoder = json.get("decoder") instanceof Map<?, ?> d ? String.valueOf(d.get("type")) : "none";
+        String prefix = json.get("decoder") instanceof Map<?, ?> d && d.get("prefix") != null ? String.valueOf(d.get("prefix"))
+                : "##";
+        return new TokenizerJson(source, added, normalizer, pre, model, single, pairT, decoder, prefix);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(Object o, String source, String field) {
+        if (!(o instanceof Map)) {
+            throw new IllegalArgumentException(source + ": field '" + field + "' is missing or not an object");
+        }
+        return (Map<String, Object>) o;
+    }
+
+    private static Map<String, Integer> vocab(Map<String, Object> raw) {
+        Map<String, Integer> v = new HashMap<>(raw.size() * 2);
+        raw.forEach((k, id) -> v.put(k, ((Number) id).intValue()));
+        return v;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Normalizer normalizer(Object o, String source) {
+        if (o == null) {
+            return null;
+        }
+        Map<String, Object> n = (Map<String, Object>) o;
+        String type = String.valueOf(n.get("type"));
+        return switch (type) {
+            case "BertNormalizer" -> {
+                boolean lower = !Boolean.FALSE.equals(n.get("lowercase"));
+                Object strip = n.get("strip_accents");
+                yield new Normalizer.Bert(!Boolean.FALSE.equals(n.get("clean_text")),
+                        !Boolean.FALSE.equals(n.get("handle_chinese_chars")),
+                        strip == null ? lower : Boolean.TRUE.equals(strip), lower);
+            }
+            case "Lowercase" -> new Normalizer.Lowercase();
+            case "NFC" -> new Normalizer.Unicode(Form.NFC);
+            case "NFKC" -> new Normalizer.Unicode(Form.NFKC);
+            case "NFD" -> new Normalizer.Unicode(Form.NFD);
+            case "NFKD" -> new Normalizer.Unicode(Form.NFKD);
+            case "Sequence" -> {
+                List<Normalizer> steps = new ArrayList<>();
+                for (Object s : (List<Object>) n.get("normalizers")) {
+                    steps.add(normalizer(s, source));
+                }
+                yield new Normalizer.Sequence(steps);
+            }
+            default -> throw new IllegalArgumentException(source + ": unknown normalizer type '" + type + "'");
+        };
+    }
+
+    @SuppressWarnings("unchecked")
+    private static PreTokenizer preTokenizer(Object o, String source) {
+        if (o == null) {
+            return null;
+        }
+        Map<String, Object> p = (Map<String, Object>) o;
+        String type = String.valueOf(p.get("type"));
+        return switch (type) {
+            case "ByteLevel" -> {
+                if (Boolean.TRUE.equals(p.get("add_prefix_space"))) {
+                    throw new IllegalArgumentException(source + ": ByteLevel add_prefix_space=true is not supported yet");
+                }
+                yield new PreTokenizer.ByteLevel(false, !Boolean.FALSE.equals(p.get("use_regex")));
+            }
+            case "BertPreTokenizer" -> new PreTokenizer.Bert();
+            case "WhitespaceSplit" -> new PreTokenizer.WhitespaceSplit();
+            default -> throw new IllegalArgumentException(source + ": unknown pre_tokenizer type '" + type + "'");
+        };
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void postProcessor(Object o, String source, Model model, List<TemplateItem> single,
+            List<TemplateItem> pair) {
+        if (o == null) {
+            return;
+        }
+        Map<String, Object> p = (Map<String, Object>) o;
+        String type = String.valueOf(p.get("type"));
+        switch (type) {
+            case "ByteLevel" -> { }
+            case "TemplateProcessing" -> {
+                Map<String, Object> specials = (Map<String, Object>) p.getOrDefault("special_tokens", Map.of());
+                template((List<Object>) p.get("single"), specials, single, source);
+                template((List<Object>) p.get("pair"), specials, pair, source);
+            }
+            case "BertProcessing", "RobertaProcessing" -> {
+                List<Object> cls = (List<Object>) p.get("cls");
+                List<Object> sep = (List<Object>) p.get("sep");
+                int clsId = ((Number) cls.get(1)).intValue();
+                int sepId = ((Number) sep.get(1)).intValue();
+                String c = String.valueOf(cls.get(0));
+                String s = String.valueOf(sep.get(0));
+                boolean roberta = type.equals("RobertaProcessing");
+                single.add(new TemplateItem(c, new int[] {clsId}, null, 0));
+                single.add(new TemplateItem(null, null, "A", 0));
+                single.add(new TemplateItem(s, new int[] {sepId}, null, 0));
+                pair.addAll(single);
+                if (roberta) {
+                    pair.add(new TemplateItem(s, new int[] {sepId}, null, 0));
+                }
+                pair.add(new TemplateItem(null, null, "B", roberta ? 0 : 1));
+                pair.add(new TemplateItem(s, new int[] {sepId}, null, roberta ? 0 : 1));
+            }
+            default -> throw new IllegalArgumentException(source + ": unknown post_processor type '" + type + "'");
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void template(List<Object> items, Map<String, Object> specials, List<TemplateItem> out, String source) {
+        if (items == null) {
+            return;
+        }
+        for (Object o : items) {
+            Map<String, Object> item = (Map<String, Object>) o;
+            if (item.get("SpecialToken") instanceof Map<?, ?> st) {
+                String id = String.valueOf(st.get("id"));
+                Map<String, Object> spec = (Map<String, Object>) specials.get(id);
+                if (spec == null) {
+                    throw new IllegalArgumentException(source + ": template names special token '" + id
+                            + "' missing from special_tokens");
+                }
+                List<Object> ids = (List<Object>) spec.get("ids");
+                int[] v = new int[ids.size()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = ((Number) ids.get(i)).intValue();
+                }
+                out.add(new TemplateItem(id, v, null, ((Number) st.get("type_id")).intValue()));
+            } else if (item.get("Sequence") instanceof Map<?, ?> seq) {
+                out.add(new TemplateItem(null, null, String.valueOf(seq.get("id")), ((Number) seq.get("type_id")).intValue()));
+            }
+        }
+    }
+
+    /** GPT-2's original files: vocab.json and merges.txt (byte-level BPE, no normalizer, no special tokens added). */
+    public static TokenizerJson gpt2(Path vocabJson, Path mergesTxt) {
+        try {
+            Map<String, Object> vocab = Json.parseObject(Files.readString(vocabJson, StandardCharsets.UTF_8),
+                    vocabJson.toString());
+            List<Object> merges = new ArrayList<>();
+            for (String line : Files.readAllLines(mergesTxt, StandardCharsets.UTF_8)) {
+                if (!line.isEmpty() && !line.startsWith("#version")) {
+                    merges.add(line);
+                }
+            }
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("model", Map.of("type", "BPE", "vocab", vocab, "merges", merges));
+            json.put("pre_tokenizer", Map.of("type", "ByteLevel", "add_prefix_space", false));
+            json.put("decoder", Map.of("type", "ByteLevel"));
+            Object eot = vocab.get("<|endoftext|>");
+            if (eot != null) {
+                json.put("added_tokens", List.of(Map.of("content", "<|endoftext|>", "id", eot, "special", true)));
+            }
+            return fromJson(json, vocabJson.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + vocabJson + " / " + mergesTxt + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** BERT's original vocab.txt (uncased unless the folder says otherwise: lowercase and strip accents). */
+    public static TokenizerJson bertVocab(Path vocabTxt) {
+        try {
+            Map<String, Object> vocab = new LinkedHashMap<>();
+            List<String> lines = Files.readAllLines(vocabTxt, StandardCharsets.UTF_8);
+            for (int i = 0; i < lines.size(); i++) {
+                vocab.putIfAbsent(lines.get(i), (long) i);
+            }
+            List<Object> added = new ArrayList<>();
+            for (String s : new String[] {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}) {
+                if (vocab.containsKey(s)) {
+                    added.add(Map.of("content", s, "id", vocab.get(s), "special", true));
+                }
+            }
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("model", Map.of("type", "WordPiece", "vocab", vocab, "unk_token", "[UNK]"));
+            json.put("normalizer", Map.of("type", "BertNormalizer", "lowercase", true));
+            json.put("pre_tokenizer", Map.of("type", "BertPreTokenizer"));
+            json.put("post_processor", Map.of("type", "BertProcessing", "cls", List.of("[CLS]", vocab.get("[CLS]")),
+                    "sep", List.of("[SEP]", vocab.get("[SEP]"))));
+            json.put("decoder", Map.of("type", "WordPiece", "prefix", "##"));
+            json.put("added_tokens", added);
+            return fromJson(json, vocabTxt.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + vocabTxt + ": " + e.getMessage(), e);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ encoding
+
+    private record Piece(int id, String token, int start, int end) {}
+
+    private List<Piece> encodeSequence(String text) {
+        List<Piece> out = new ArrayList<>();
+        int segmentStart = 0;
+        int i = 0;
+        while (i <= text.length()) {
+            Added match = i < text.length() ? addedAt(text, i) : null;
+            if (match != null || i == text.length()) {
+                if (i > segmentStart) {
+                    encodeSegment(text.substring(segmentStart, i), segmentStart, out);
+                }
+                if (match == null) {
+                    break;
+                }
+                out.add(new Piece(match.id(), match.content(), i, i + match.content().length()));
+                i += match.content().length();
+                segmentStart = i;
+            } else {
+                i++;
+            }
+        }
+        return out;
+    }
+
+    private Added addedAt(String text, int i) {
+        for (Added a : added) {
+            if (text.startsWith(a.content(), i)) {
+                return a;
+            }
+        }
+        return null;
+    }
+
+    private void encodeSegment(String segment, int offset, List<Piece> out) {
+        Text t = Text.of(segment, offset);
+        if (normalizer != null) {
+            t = normalizer.apply(t);
+        }
+        List<PreTokenizer.Word> words = preTokenizer == null ? List.of(new PreTokenizer.Word(t.chars(), 0, t.chars().length()))
+                : preTokenizer.split(t);
+        for (PreTokenizer.Word w : words) {
+            if (w.text().isEmpty()) {
+                continue;
+            }
+            for (Model.Token tok : model.tokenize(w.text())) {
+                int[] span = t.span(w.start() + tok.start(), w.start() + tok.end());
+                out.add(new Piece(tok.id(), tok.value(), span[0], span[1]));
+            }
+        }
+    }
+
+    @Override
+    public Encoding encode(String text, String pairText, boolean addSpecialTokens) {
+        if (text == null) {
+            throw new IllegalArgumentException("cannot encode null text");
+        }
+        List<Piece> a = encodeSequence(text);
+        List<Piece> b = pairText == null ? null : encodeSequence(pairText);
+        List<Piece> pieces = new ArrayList<>();
+        List<Integer> types = new ArrayList<>();
+        List<TemplateItem> template = b == null ? single : pair;
+        if (!addSpecialTokens || template.isEmpty()) {
+            pieces.addAll(a);
+            a.forEach(x -> types.add(0));
+            if (b != null) {
+                pieces.addAll(b);
+                b.forEach(x -> types.add(1));
+            }
+        } else {
+            for (TemplateItem item : template) {
+                if (item.sequence() == null) {
+                    for (int id : item.ids()) {
+                        pieces.add(new Piece(id, item.special(), -1, -1));
+                        types.add(item.typeId());
+                    }
+                } else {
+                    List<Piece> seq = item.sequence().equals("A") ? a : b;
+                    pieces.addAll(seq);
+                    seq.forEach(x -> types.add(item.typeId()));
+                }
+            }
+        }
+        int n = pieces.size();
+        int[] ids = new int[n];
+        String[] tokens = new String[n];
+        int[] typeIds = new int[n];
+        int[] mask = new int[n];
+        int[][] offsets = new int[n][];
+        for (int i = 0; i < n; i++) {
+            Piece p = pieces.get(i);
+            ids[i] = p.id();
+            tokens[i] = p.token();
+            typeIds[i] = types.get(i);
+            mask[i] = 1;
+            offsets[i] = new int[] {p.start(), p.end()};
+        }
+        return new Encoding(ids, tokens, typeIds, mask, offsets);
+    }
+
+    // ------------------------------------------------------------------------------------------ decoding
+
+    @Override
+    public String decode(int[] ids, boolean skipSpecialTokens) {
+        List<String> tokens = new ArrayList<>();
+        for (int id : ids) {
+            if (skipSpecialTokens && specialIds.contains(id)) {
+                continue;
+            }
+            tokens.add(idToToken(id));
+        }
+        return switch (decoder) {
+            case "ByteLevel" -> byteLevelDecode(tokens);
+            case "WordPiece" -> wordPieceDecode(tokens);
+            default -> String.join(" ", tokens);
+        };
+    }
+
+    private String byteLevelDecode(List<String> tokens) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        StringBuilder out = new StringBuilder();
+        for (String t : tokens) {
+            if (added.stream().anyMatch(a -> a.content().equals(t))) {
+                out.append(utf8(bytes.toByteArray()));
+                bytes.reset();
+                out.append(t);
+                continue;
+            }
+            for (char c : t.toCharArray()) {
+                int b = c < ByteLevelAlphabet.CHAR_TO_BYTE.length ? ByteLevelAlphabet.CHAR_TO_BYTE[c] : -1;
+                if (b < 0) {
+                    out.append(utf8(bytes.toByteArray()));
+                    bytes.reset();
+                    out.append(c);
+                } else {
+                    bytes.write(b);
+                }
+            }
+        }
+        return out.append(utf8(bytes.toByteArray())).toString();
+    }
+
+    /** UTF-8 with invalid sequences replaced by U+FFFD, as the Rust decoder's from_utf8_lossy. */
+    private static String utf8(byte[] b) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPLACE)
+                    .onUnmappableCharacter(CodingErrorAction.REPLACE).decode(ByteBuffer.wrap(b)).toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private String wordPieceDecode(List<String> tokens) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < tokens.size(); i++) {
+            String t = tokens.get(i);
+            if (i > 0 && t.startsWith(wordPiecePrefix)) {
+                sb.append(t.substring(wordPiecePrefix.length()));
+            } else {
+                if (i > 0) {
+                    sb.append(' ');
+                }
+                sb.append(t);
+            }
+        }
+        return sb.toString().replace(" .", ".").replace(" ?", "?").replace(" !", "!").replace(" ,", ",")
+                .replace(" ' ", "'").replace(" n't", "n't").replace(" 'm", "'m").replace(" 's", "'s")
+                .replace(" 've", "'ve").replace(" 're", "'re");
+    }
+
+    // ------------------------------------------------------------------------------------------ vocabulary
+
+    @Override
+    public int vocabSize() {
+        return idToToken.size();
+    }
+
+    @Override
+    public int tokenToId(String token) {
+        for (Added a : added) {
+            if (a.content().equals(token)) {
+                return a.id();
+            }
+        }
+        Integer id = model.vocab().get(token);
+        return id == null ? -1 : id;
+    }
+
+    @Override
+    public String idToToken(int id) {
+        String t = idToToken.get(id);
+        if (t == null) {
+            throw new IllegalArgumentException(source + ": id " + id + " is not in the vocabulary of " + vocabSize());
+        }
+        return t;
+    }
+
+    @Override
+    public int padId() {
+        return padId;
+    }
+}
