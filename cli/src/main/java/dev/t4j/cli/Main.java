@@ -15,6 +15,10 @@ public final class Main {
                          until `t4j pretrain gpt` lands); see `t4j demo --help`
               parity     DIR...: check checkpoints against Hugging Face reference outputs (logits, loss, every
                          gradient, hidden states, generation); one line per check, then "N passed, N failed"
+              tokenize   --tokenizer PATH [--input FILE] [--decode]: one JSON array of ids per line (stdin by
+                         default), special tokens added as Hugging Face does; --decode turns arrays back to text
+              generate   --model DIR --prompt TEXT: continue a prompt with a GPT-2 checkpoint (greedy, sampling,
+                         top-k/p, min-p, repetition penalty, stop strings), streaming; see `t4j generate --help`
               backends   list the compute backends on the classpath, which one is chosen, and why others are not
               help       this text
 
@@ -37,6 +41,8 @@ public final class Main {
                 case "backends" -> BackendsCommand.run(argv, out);
                 case "demo" -> DemoCommand.run(argv, out, err);
                 case "parity" -> ParityCommand.run(argv, out, err);
+                case "tokenize" -> TokenizeCommand.run(argv, System.in, out);
+                case "generate" -> GenerateCommand.run(argv, out, err);
                 case "help", "--help", "-h" -> {
                     out.print(USAGE);
                     yield 0;

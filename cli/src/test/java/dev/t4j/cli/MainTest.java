@@ -70,4 +70,19 @@ class MainTest {
         assertThat(none.code()).isEqualTo(1);
         assertThat(none.out()).contains("no expected.json here").containsPattern("(?m)^3[0-9] passed, 1 failed$");
     }
+
+    @Test
+    void tokenizePrintsOneJsonArrayPerLineAndDecodesBack(@TempDir Path dir) throws Exception {
+        Path tok = Path.of(System.getProperty("t4j.root"), "data/tokenizers/bert-base-uncased/tokenizer.json");
+        Path in = dir.resolve("in.txt");
+        Files.writeString(in, "Hello, world!\nthe [MASK] sat\n");
+        Result r = run("tokenize", "--tokenizer", tok.toString(), "--input", in.toString());
+        assertThat(r.code()).isZero();
+        assertThat(r.out().lines().toList()).containsExactly("[101,7592,1010,2088,999,102]", "[101,1996,103,2938,102]");
+        Path ids = dir.resolve("ids.txt");
+        Files.writeString(ids, r.out());
+        Result back = run("tokenize", "--tokenizer", tok.toString(), "--input", ids.toString(), "--decode",
+                "--no-special-tokens");
+        assertThat(back.out().lines().toList()).containsExactly("hello, world!", "the sat");
+    }
 }
