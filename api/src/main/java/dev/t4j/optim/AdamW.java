@@ -91,6 +91,53 @@ public final class AdamW {
         }
     }
 
+    /**
+     * The moments of every parameter that has them, keyed "NAME.exp_avg" / "NAME.exp_avg_sq" by the parameter
+     * order given (names come from the caller, as the optimizer knows only tensors), plus the step count.
+     */
+    public java.util.Map<String, Tensor> state(List<String> names) {
+        if (names.size() != params.size()) {
+            throw new IllegalArgumentException(names.size() + " names for " + params.size() + " parameters");
+        }
+        java.util.Map<String, Tensor> out = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < params.size(); i++) {
+            if (m.get(i) != null) {
+                out.put(names.get(i) + ".exp_avg", m.get(i));
+                out.put(names.get(i) + ".exp_avg_sq", v.get(i));
+            }
+        }
+        out.put("step", Tensor.of(new long[] {step}, 1));
+        return out;
+    }
+
+    /** Restores what {@link #state} saved (copied into this optimizer's own memory). */
+    public void loadState(java.util.Map<String, Tensor> state, List<String> names) {
+        Tensor s = state.get("step");
+        if (s == null) {
+            throw new IllegalArgumentException("optimizer state has no 'step'");
+        }
+        step = s.toLongArray()[0];
+        try (var g = GradMode.noGrad()) {
+            for (int i = 0; i < params.size(); i++) {
+                Tensor mi = state.get(names.get(i) + ".exp_avg");
+                Tensor vi = state.get(names.get(i) + ".exp_avg_sq");
+                if (mi == null || vi == null) {
+                    m.set(i, null);
+                    v.set(i, null);
+                    continue;
+                }
+                Tensor p = params.get(i);
+                if (!java.util.Arrays.equals(mi.shape(), p.shape())) {
+                    throw new IllegalArgumentException("optimizer state for '" + names.get(i) + "' has shape "
+                            + java.util.Arrays.toString(mi.shape()) + ", the parameter " + java.util.Arrays.toString(p.shape()));
+                }
+                Scope owner = p.storage().owner();
+                m.set(i, Scope.within(owner, () -> p.zerosLike().copy_(mi)));
+                v.set(i, Scope.within(owner, () -> p.zerosLike().copy_(vi)));
+            }
+        }
+    }
+
     public void zeroGrad() {
         for (Tensor p : params) {
             p.zeroGrad();

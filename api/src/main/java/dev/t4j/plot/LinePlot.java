@@ -92,6 +92,11 @@ public final class LinePlot {
         g.drawString(xLabel, left + pw / 2 - 20, height - 12);
         g.drawString(yLabel, 5, top - 8);
         int legendY = top + 16;
+        int legendWidth = 0;
+        for (Series s : series) {
+            legendWidth = Math.max(legendWidth, g.getFontMetrics().stringWidth(s.name()));
+        }
+        int legendX = left + pw - legendWidth - 40;
         for (Series s : series) {
             g.setColor(s.color());
             g.setStroke(new BasicStroke(2f));
@@ -111,9 +116,9 @@ public final class LinePlot {
                 px = x;
                 py = y;
             }
-            g.drawLine(left + pw - 150, legendY - 4, left + pw - 130, legendY - 4);
+            g.drawLine(legendX, legendY - 4, legendX + 20, legendY - 4);
             g.setColor(Color.BLACK);
-            g.drawString(s.name(), left + pw - 125, legendY);
+            g.drawString(s.name(), legendX + 25, legendY);
             legendY += 16;
         }
         g.dispose();

@@ -11,8 +11,9 @@ public final class Main {
             usage: t4j COMMAND [OPTIONS]
 
             commands:
-              demo       train a small character-level Transformer on the bundled Tiny Shakespeare (the main job
-                         until `t4j pretrain gpt` lands); see `t4j demo --help`
+              pretrain   gpt: train a small GPT on the bundled Tiny Shakespeare (the main job): BPE tokenizer,
+                         progress bar, validation, HF checkpoint, loss plot, sample; see `t4j pretrain gpt --help`
+              demo       train a small character-level Transformer written directly in tensor ops
               parity     DIR...: check checkpoints against Hugging Face reference outputs (logits, loss, every
                          gradient, hidden states, generation); one line per check, then "N passed, N failed"
               tokenize   --tokenizer PATH [--input FILE] [--decode]: one JSON array of ids per line (stdin by
@@ -40,6 +41,7 @@ public final class Main {
             return switch (argv[0]) {
                 case "backends" -> BackendsCommand.run(argv, out);
                 case "demo" -> DemoCommand.run(argv, out, err);
+                case "pretrain" -> PretrainCommand.run(argv, out, err);
                 case "parity" -> ParityCommand.run(argv, out, err);
                 case "tokenize" -> TokenizeCommand.run(argv, System.in, out);
                 case "generate" -> GenerateCommand.run(argv, out, err);
