@@ -153,7 +153,7 @@ public final class Trainer {
                 figures.put("loss", String.format(Locale.ROOT, "%.4f", loss));
                 figures.put("eval", Double.isNaN(eval) ? "--" : String.format(Locale.ROOT, "%.4f", eval));
                 figures.put("lr", String.format(Locale.ROOT, "%.2e", lr));
-                figures.put("tok/s", String.format(Locale.ROOT, "%.0f", rate));
+                figures.put(task.itemUnit() + "/s", String.format(Locale.ROOT, "%.0f", rate));
                 bar.update(step, figures);
                 if (early) {
                     break;

@@ -18,6 +18,11 @@ public interface TrainingTask {
     /** Tokens (or examples) one training batch holds, for the throughput figure. */
     long itemsPerBatch();
 
+    /** What {@link #itemsPerBatch} counts, for the progress bar: "tok" or "seq". */
+    default String itemUnit() {
+        return "tok";
+    }
+
     /** Writes the model in its family's Hugging Face format into {@code dir} (config.json, model.safetensors...). */
     void saveModel(Path dir);
 }

@@ -13,6 +13,9 @@ public final class Main {
             commands:
               pretrain   gpt: train a small GPT on the bundled Tiny Shakespeare (the main job): BPE tokenizer,
                          progress bar, validation, HF checkpoint, loss plot, sample; see `t4j pretrain gpt --help`
+              pretrain   bert: masked-LM pretraining of a small BERT on the bundled WikiText-2
+              finetune   bert --task sst2: fine-tune for classification (GLUE SST-2, or --train/--dev files),
+                         beside a bag-of-words baseline; see `t4j finetune bert --help`
               demo       train a small character-level Transformer written directly in tensor ops
               parity     DIR...: check checkpoints against Hugging Face reference outputs (logits, loss, every
                          gradient, hidden states, generation); one line per check, then "N passed, N failed"
@@ -42,6 +45,12 @@ public final class Main {
                 case "backends" -> BackendsCommand.run(argv, out);
                 case "demo" -> DemoCommand.run(argv, out, err);
                 case "pretrain" -> PretrainCommand.run(argv, out, err);
+                case "finetune" -> {
+                    if (argv.length < 2 || !argv[1].equals("bert")) {
+                        throw new Args.UsageException("finetune needs a family: `t4j finetune bert` (t5 is not built yet)");
+                    }
+                    yield BertCommands.finetune(argv, out);
+                }
                 case "parity" -> ParityCommand.run(argv, out, err);
                 case "tokenize" -> TokenizeCommand.run(argv, System.in, out);
                 case "generate" -> GenerateCommand.run(argv, out, err);

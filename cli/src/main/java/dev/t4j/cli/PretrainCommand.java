@@ -52,8 +52,12 @@ final class PretrainCommand {
             """;
 
     static int run(String[] argv, PrintStream out, PrintStream err) {
+        if (argv.length >= 2 && argv[1].equals("bert")) {
+            return BertCommands.pretrain(argv, out);
+        }
         if (argv.length < 2 || !argv[1].equals("gpt")) {
-            throw new Args.UsageException("pretrain needs a family: `t4j pretrain gpt` (bert and t5 are not built yet)");
+            throw new Args.UsageException("pretrain needs a family: `t4j pretrain gpt` or `t4j pretrain bert` (t5 is not "
+                    + "built yet)");
         }
         Args a = new Args(argv, 2, Set.of("corpus", "tokenizer", "vocab", "preset", "layers", "heads", "width", "context",
                 "steps", "batch", "lr", "schedule", "warmup", "dropout", "clip", "accumulation", "eval-every",

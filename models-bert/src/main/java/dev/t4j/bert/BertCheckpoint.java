@@ -1,17 +1,12 @@
 package dev.t4j.bert;
 
 import dev.t4j.backend.Backends;
-import dev.t4j.json.Json;
-import dev.t4j.model.ModelFamilies;
+import dev.t4j.model.Checkpoints;
 import dev.t4j.nn.Module;
 import dev.t4j.safetensors.SafeTensors;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,13 +16,7 @@ public final class BertCheckpoint {
     private BertCheckpoint() {}
 
     public static BertConfig config(Path dir) {
-        Map<String, Object> json = ModelFamilies.config(dir);
-        Object type = json.get("model_type");
-        if (!"bert".equals(type)) {
-            throw new IllegalArgumentException(dir.resolve("config.json") + " describes a '" + type
-                    + "' model, not BERT (model_type bert)");
-        }
-        return BertConfig.fromJson(json);
+        return BertConfig.fromJson(Checkpoints.config(dir, "bert", "BERT"));
     }
 
     public static BertForMaskedLM loadMaskedLM(Path dir) {
@@ -40,6 +29,39 @@ public final class BertCheckpoint {
         BertForSequenceClassification model = new BertForSequenceClassification(config(dir), new Generator(0));
         load(model, dir, List.of("cls."));
         return model;
+    }
+
+    /**
+     * A classifier initialised from any BERT checkpoint (a pretrained masked LM, a bare encoder, or a classifier):
+     * the encoder is loaded, and the pooler and classifier are loaded when the checkpoint has them (with the
+     * same number of labels), else freshly initialised. Returns the names that were initialised fresh.
+     */
+    public static List<String> loadForFineTuning(BertForSequenceClassification model, Path dir) {
+        Path weights = dir.resolve("model.safetensors");
+        try (SafeTensors st = SafeTensors.open(weights)) {
+            Map<String, Tensor> source = new LinkedHashMap<>();
+            boolean bare = st.names().stream().noneMatch(n -> n.startsWith("bert."));
+            for (String name : st.names()) {
+                String key = bare && !name.startsWith("cls.") && !name.startsWith("classifier.") ? "bert." + name : name;
+                if (key.endsWith("position_ids") || key.startsWith("cls.")) {
+                    continue;
+                }
+                if (key.startsWith("classifier.") && st.entries().get(name).shape()[0] != model.config.numLabels()) {
+                    continue; // a classifier for another label set: start a new one
+                }
+                source.put(key, st.view(name, Backends.defaultBackend()));
+            }
+            Module.LoadReport report = model.load(source, false);
+            for (String missing : report.missing()) {
+                if (!missing.startsWith("bert.pooler.") && !missing.startsWith("classifier.")) {
+                    throw new IllegalArgumentException(weights + ": the encoder parameter '" + missing + "' is missing");
+                }
+            }
+            if (!report.unexpected().isEmpty()) {
+                throw new IllegalArgumentException(weights + ": unexpected tensors " + report.unexpected());
+            }
+            return report.missing();
+        }
     }
 
     /**
@@ -69,15 +91,6 @@ public final class BertCheckpoint {
 
     /** config.json and model.safetensors (tied decoder weights not stored, {"format": "pt"}), each atomically. */
     public static void save(Module model, BertConfig config, String architecture, Path dir) {
-        try {
-            Files.createDirectories(dir);
-            Path tmp = dir.resolve("config.json.tmp");
-            Files.writeString(tmp, Json.writePretty(config.toJson(architecture)));
-            Files.move(tmp, dir.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING,
-                    StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + dir.resolve("config.json") + ": " + e.getMessage(), e);
-        }
-        SafeTensors.write(dir.resolve("model.safetensors"), model.namedParameters(), Map.of("format", "pt"));
+        Checkpoints.save(dir, config.toJson(architecture), model.namedParameters());
     }
 }

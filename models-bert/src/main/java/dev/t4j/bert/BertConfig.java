@@ -1,5 +1,9 @@
 package dev.t4j.bert;
 
+import static dev.t4j.model.ConfigValues.integer;
+import static dev.t4j.model.ConfigValues.number;
+import static dev.t4j.model.ConfigValues.positive;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,12 +33,6 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
         raw = new LinkedHashMap<>(raw);
     }
 
-    private static void positive(String key, int v) {
-        if (v <= 0) {
-            throw new IllegalArgumentException("config: " + key + " must be positive, got " + v);
-        }
-    }
-
     public static BertConfig fromJson(Map<String, Object> json) {
         int labels;
         if (json.get("num_labels") instanceof Long n) {
@@ -50,28 +48,6 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
                 number(json, "hidden_dropout_prob", 0.1), number(json, "attention_probs_dropout_prob", 0.1),
                 integer(json, "max_position_embeddings", 512), integer(json, "type_vocab_size", 2),
                 number(json, "layer_norm_eps", 1e-12), labels, json);
-    }
-
-    private static int integer(Map<String, Object> json, String key, int fallback) {
-        Object v = json.get(key);
-        if (v == null) {
-            return fallback;
-        }
-        if (!(v instanceof Long n)) {
-            throw new IllegalArgumentException("config: " + key + " must be an integer, got " + v);
-        }
-        return Math.toIntExact(n);
-    }
-
-    private static double number(Map<String, Object> json, String key, double fallback) {
-        Object v = json.get(key);
-        if (v == null) {
-            return fallback;
-        }
-        if (!(v instanceof Number n)) {
-            throw new IllegalArgumentException("config: " + key + " must be a number, got " + v);
-        }
-        return n.doubleValue();
     }
 
     /** Named sizes: bert-base, bert-large, and the book's small pretraining setup. */

@@ -57,6 +57,43 @@ public final class BertForMaskedLM extends Module {
         return h.matmul(bert.embeddings.wordEmbeddings.weight().mT()).add(decoderBias);
     }
 
+    /** Loss and accuracy of the masked positions. */
+    public record MaskedResult(Tensor loss, long correct, long total) {}
+
+    /**
+     * Mean cross-entropy over the positions whose label is not -100, computing the vocabulary projection only at
+     * those positions (15 % of them): the same loss as {@link #loss} on {@link #forward}, a sixth of the work.
+     */
+    public MaskedResult maskedLoss(Tensor ids, Tensor tokenTypes, Tensor attentionMask, Tensor labels) {
+        Tensor h = bert.forward(ids, tokenTypes, attentionMask, null); // (B, T, H)
+        long[] l = labels.toLongArray();
+        int n = 0;
+        for (long v : l) {
+            n += v == -100 ? 0 : 1;
+        }
+        long[] at = new long[n];
+        long[] targets = new long[n];
+        for (int i = 0, k = 0; i < l.length; i++) {
+            if (l[i] != -100) {
+                at[k] = i;
+                targets[k++] = l[i];
+            }
+        }
+        if (n == 0) {
+            return new MaskedResult(h.sum().mul(0), 0, 0);
+        }
+        Tensor picked = h.reshape(-1, config.hiddenSize()).indexSelect(0, Tensor.of(at, n)); // (n, H)
+        picked = transformNorm.forward(BertModel.activation(config.hiddenAct(), transformDense.forward(picked)));
+        Tensor logits = picked.matmul(bert.embeddings.wordEmbeddings.weight().mT()).add(decoderBias); // (n, vocab)
+        Tensor t = Tensor.of(targets, n);
+        long[] predicted = logits.argmax(1, false).toLongArray();
+        long correct = 0;
+        for (int i = 0; i < n; i++) {
+            correct += predicted[i] == targets[i] ? 1 : 0;
+        }
+        return new MaskedResult(logits.crossEntropy(t, -100), correct, n);
+    }
+
     /** Mean cross-entropy over the positions whose label is not -100. */
     public static Tensor loss(Tensor logits, Tensor labels) {
         return logits.crossEntropy(labels, -100);

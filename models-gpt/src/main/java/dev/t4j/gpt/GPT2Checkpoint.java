@@ -1,16 +1,11 @@
 package dev.t4j.gpt;
 
 import dev.t4j.backend.Backends;
-import dev.t4j.json.Json;
-import dev.t4j.model.ModelFamilies;
+import dev.t4j.model.Checkpoints;
 import dev.t4j.safetensors.SafeTensors;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -24,12 +19,7 @@ public final class GPT2Checkpoint {
     }
 
     public static GPT2LMHeadModel load(Path dir) {
-        Map<String, Object> json = ModelFamilies.config(dir);
-        Object type = json.get("model_type");
-        if (!"gpt2".equals(type)) {
-            throw new IllegalArgumentException(dir.resolve("config.json") + " describes a '" + type
-                    + "' model, not GPT-2 (model_type gpt2)");
-        }
+        Map<String, Object> json = Checkpoints.config(dir, "gpt2", "GPT-2");
         GPT2LMHeadModel model = new GPT2LMHeadModel(GPT2Config.fromJson(json), new Generator(0));
         Path weights = dir.resolve("model.safetensors");
         try (SafeTensors st = SafeTensors.open(weights)) {
@@ -56,15 +46,6 @@ public final class GPT2Checkpoint {
      * HF's save_pretrained does), each atomically.
      */
     public static void save(GPT2LMHeadModel model, Path dir) {
-        try {
-            Files.createDirectories(dir);
-            Path tmp = dir.resolve("config.json.tmp");
-            Files.writeString(tmp, Json.writePretty(model.config.toJson()));
-            Files.move(tmp, dir.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING,
-                    StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + dir.resolve("config.json") + ": " + e.getMessage(), e);
-        }
-        SafeTensors.write(dir.resolve("model.safetensors"), model.namedParameters(), Map.of("format", "pt"));
+        Checkpoints.save(dir, model.config.toJson(), model.namedParameters());
     }
 }

@@ -1,5 +1,9 @@
 package dev.t4j.gpt;
 
+import static dev.t4j.model.ConfigValues.integer;
+import static dev.t4j.model.ConfigValues.number;
+import static dev.t4j.model.ConfigValues.positive;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -32,12 +36,6 @@ public record GPT2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
         raw = new LinkedHashMap<>(raw);
     }
 
-    private static void positive(String key, int v) {
-        if (v <= 0) {
-            throw new IllegalArgumentException("config: " + key + " must be positive, got " + v);
-        }
-    }
-
     public int headDim() {
         return nEmbd / nHead;
     }
@@ -52,28 +50,6 @@ public record GPT2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
                 String.valueOf(json.getOrDefault("activation_function", "gelu_new")),
                 number(json, "layer_norm_epsilon", 1e-5), number(json, "resid_pdrop", 0.1),
                 number(json, "embd_pdrop", 0.1), number(json, "attn_pdrop", 0.1), json);
-    }
-
-    private static int integer(Map<String, Object> json, String key, int fallback) {
-        Object v = json.get(key);
-        if (v == null) {
-            return fallback;
-        }
-        if (!(v instanceof Long n)) {
-            throw new IllegalArgumentException("config: " + key + " must be an integer, got " + v);
-        }
-        return Math.toIntExact(n);
-    }
-
-    private static double number(Map<String, Object> json, String key, double fallback) {
-        Object v = json.get(key);
-        if (v == null) {
-            return fallback;
-        }
-        if (!(v instanceof Number n)) {
-            throw new IllegalArgumentException("config: " + key + " must be a number, got " + v);
-        }
-        return n.doubleValue();
     }
 
     /** config.json content: the raw keys, updated with this record's values and what HF needs to load it. */

@@ -1,16 +1,11 @@
 package dev.t4j.t5;
 
 import dev.t4j.backend.Backends;
-import dev.t4j.json.Json;
-import dev.t4j.model.ModelFamilies;
+import dev.t4j.model.Checkpoints;
 import dev.t4j.safetensors.SafeTensors;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -19,13 +14,8 @@ public final class T5Checkpoint {
     private T5Checkpoint() {}
 
     public static T5ForConditionalGeneration load(Path dir) {
-        Map<String, Object> json = ModelFamilies.config(dir);
-        Object type = json.get("model_type");
-        if (!"t5".equals(type)) {
-            throw new IllegalArgumentException(dir.resolve("config.json") + " describes a '" + type
-                    + "' model, not T5 (model_type t5): an encoder-only or decoder-only checkpoint cannot be "
-                    + "loaded as an encoder-decoder");
-        }
+        Map<String, Object> json = Checkpoints.config(dir, "t5",
+                "T5: an encoder-only or decoder-only checkpoint cannot be loaded as an encoder-decoder");
         T5ForConditionalGeneration model = new T5ForConditionalGeneration(T5Config.fromJson(json), new Generator(0));
         Path weights = dir.resolve("model.safetensors");
         try (SafeTensors st = SafeTensors.open(weights)) {
@@ -50,15 +40,6 @@ public final class T5Checkpoint {
 
     /** config.json (with decoder_start_token_id) and model.safetensors (tied copies not stored), atomically. */
     public static void save(T5ForConditionalGeneration model, Path dir) {
-        try {
-            Files.createDirectories(dir);
-            Path tmp = dir.resolve("config.json.tmp");
-            Files.writeString(tmp, Json.writePretty(model.config.toJson()));
-            Files.move(tmp, dir.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING,
-                    StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + dir.resolve("config.json") + ": " + e.getMessage(), e);
-        }
-        SafeTensors.write(dir.resolve("model.safetensors"), model.namedParameters(), Map.of("format", "pt"));
+        Checkpoints.save(dir, model.config.toJson(), model.namedParameters());
     }
 }

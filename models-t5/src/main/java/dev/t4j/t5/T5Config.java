@@ -1,5 +1,8 @@
 package dev.t4j.t5;
 
+import static dev.t4j.model.ConfigValues.integer;
+import static dev.t4j.model.ConfigValues.number;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,28 +51,6 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
                 number(json, "layer_norm_epsilon", 1e-6), String.valueOf(json.getOrDefault("feed_forward_proj", "relu")),
                 !Boolean.FALSE.equals(json.get("tie_word_embeddings")), integer(json, "decoder_start_token_id", 0),
                 integer(json, "pad_token_id", 0), integer(json, "eos_token_id", 1), json);
-    }
-
-    private static int integer(Map<String, Object> json, String key, int fallback) {
-        Object v = json.get(key);
-        if (v == null) {
-            return fallback;
-        }
-        if (!(v instanceof Long n)) {
-            throw new IllegalArgumentException("config: " + key + " must be an integer, got " + v);
-        }
-        return Math.toIntExact(n);
-    }
-
-    private static double number(Map<String, Object> json, String key, double fallback) {
-        Object v = json.get(key);
-        if (v == null) {
-            return fallback;
-        }
-        if (!(v instanceof Number n)) {
-            throw new IllegalArgumentException("config: " + key + " must be a number, got " + v);
-        }
-        return n.doubleValue();
     }
 
     /** Named sizes: t5-small/base/large, and tiny ones. */

@@ -1,0 +1,52 @@
+package dev.t4j.bench;
+
+import dev.t4j.backend.Backends;
+import dev.t4j.cpu.CpuBackend;
+import dev.t4j.gpt.GPT2Config;
+import dev.t4j.gpt.GPT2LMHeadModel;
+import dev.t4j.memory.Scope;
+import dev.t4j.optim.AdamW;
+import dev.t4j.tensor.Generator;
+import dev.t4j.tensor.Tensor;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Training throughput of the GPT-style model of the training-toolkit issue (4 layers, width 256, 4 heads, vocab
+ * 8192, sequence 128, batch 16, AdamW), in tokens/s: 3 warm-up steps, then 12 timed. The same model in PyTorch is
+ * bench/peers/torch_gpt_train.py; bench/train.sh runs both. An end-to-end step, so a plain timer, not JMH.
+ */
+public final class GptTrainThroughput {
+    private GptTrainThroughput() {}
+
+    public static void main(String[] args) {
+        int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
+        Backends.setDefault(new CpuBackend(threads));
+        int v = 8192;
+        int t = 128;
+        int b = 16;
+        GPT2Config c = new GPT2Config(v, t, 256, 4, 4, 1024, "gelu_new", 1e-5, 0, 0, 0, Map.of());
+        try (Scope s = Scope.open("model")) {
+            GPT2LMHeadModel model = new GPT2LMHeadModel(c, new Generator(0));
+            AdamW opt = new AdamW(model.parameters(), 1e-3);
+            Tensor ids = Tensor.randint(new Generator(1), v, b, t + 1);
+            int warm = 3;
+            int n = 12;
+            long start = 0;
+            for (int i = 0; i < warm + n; i++) {
+                if (i == warm) {
+                    start = System.nanoTime();
+                }
+                try (Scope step = Scope.open("step")) {
+                    Tensor logits = model.forward(ids.narrow(1, 0, t).contiguous(), null, false).logits();
+                    Tensor loss = logits.crossEntropy(ids.narrow(1, 1, t).contiguous(), -100);
+                    loss.backward();
+                    opt.step();
+                    opt.zeroGrad();
+                }
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            System.out.printf(Locale.ROOT, "{\"threads\": %d, \"tokens_per_s\": %.1f}%n", threads, n * b * t / seconds);
+        }
+    }
+}
