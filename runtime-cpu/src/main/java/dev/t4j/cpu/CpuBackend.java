@@ -129,18 +129,11 @@ public final class CpuBackend extends ReferenceBackend {
         int sx = it.innerStride(0);
         int so = it.innerStride(1);
         it.forEachRun(par, (at, n) -> {
-            int i = 0;
             if (sx == 1 && so == 1) {
-                for (; i <= n - V; i += V) {
-                    VectorMath.apply(op, a, load(xs, at[0] + i)).intoMemorySegment(os, (at[1] + i) * 4, NATIVE);
-                }
-                if (i < n) {
-                    VectorMask<Float> m = S.indexInRange(i, n);
-                    VectorMath.apply(op, a, load(xs, at[0] + i, m)).intoMemorySegment(os, (at[1] + i) * 4, NATIVE, m);
-                    return;
-                }
+                ElementwiseRuns.unary(op, a, xs, at[0], os, at[1], n);
+                return;
             }
-            for (; i < n; i++) {
+            for (int i = 0; i < n; i++) {
                 float v = xs.getAtIndex(F, at[0] + (long) i * sx);
                 os.setAtIndex(F, at[1] + (long) i * so,
                         VectorMath.apply(op, a, FloatVector.broadcast(S, v)).lane(0));
@@ -162,22 +155,16 @@ public final class CpuBackend extends ReferenceBackend {
         int sa = it.innerStride(0);
         int sb = it.innerStride(1);
         int so = it.innerStride(2);
-        boolean vectorisable = so == 1 && (sa == 0 || sa == 1) && (sb == 0 || sb == 1);
+        boolean vectorisable = so == 1 && (sa == 0 || sa == 1) && (sb == 0 || sb == 1) && (sa == 1 || sb == 1);
         it.forEachRun(par, (at, n) -> {
-            int i = 0;
             if (vectorisable) {
-                FloatVector abc = sa == 0 ? FloatVector.broadcast(S, as.getAtIndex(F, at[0])) : null;
-                FloatVector bbc = sb == 0 ? FloatVector.broadcast(S, bs.getAtIndex(F, at[1])) : null;
-                for (; i <= n - V; i += V) {
-                    FloatVector va = abc != null ? abc : load(as, at[0] + i);
-                    FloatVector vb = bbc != null ? bbc : load(bs, at[1] + i);
-                    apply(op, va, vb).intoMemorySegment(os, (at[2] + i) * 4, NATIVE);
-                }
+                ElementwiseRuns.binary(op, as, at[0], sa, bs, at[1], sb, os, at[2], n);
+                return;
             }
-            for (; i < n; i++) {
+            for (int i = 0; i < n; i++) {
                 float va = as.getAtIndex(F, at[0] + (long) i * sa);
                 float vb = bs.getAtIndex(F, at[1] + (long) i * sb);
-                os.setAtIndex(F, at[2] + (long) i * so, apply(op, va, vb));
+                os.setAtIndex(F, at[2] + (long) i * so, VectorMath.scalar(op, va, vb));
             }
         });
     }
@@ -207,31 +194,7 @@ public final class CpuBackend extends ReferenceBackend {
         });
     }
 
-    private static FloatVector apply(BinaryOp op, FloatVector a, FloatVector b) {
-        return switch (op) {
-            case ADD -> a.add(b);
-            case SUB -> a.sub(b);
-            case MUL -> a.mul(b);
-            case DIV -> a.div(b);
-            case MAX -> a.max(b);
-            case MIN -> a.min(b);
-            case POW -> a.lanewise(VectorOperators.POW, b);
-            default -> throw new IllegalStateException(op + " is a comparison");
-        };
-    }
 
-    private static float apply(BinaryOp op, float a, float b) {
-        return switch (op) {
-            case ADD -> a + b;
-            case SUB -> a - b;
-            case MUL -> a * b;
-            case DIV -> a / b;
-            case MAX -> Math.max(a, b);
-            case MIN -> Math.min(a, b);
-            case POW -> (float) Math.pow(a, b);
-            default -> throw new IllegalStateException(op + " is a comparison");
-        };
-    }
 
     // ------------------------------------------------------------------------------------------ reductions
 

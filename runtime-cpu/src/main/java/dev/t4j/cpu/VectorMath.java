@@ -13,8 +13,56 @@ final class VectorMath {
     private static final float INV_SQRT_2PI = (float) (1 / Math.sqrt(2 * Math.PI));
     private static final float GELU_C = 0.044715f;
 
+    static final java.lang.foreign.ValueLayout.OfFloat F = java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
+
     private VectorMath() {}
 
+    static FloatVector sign(FloatVector x) {
+        return x.broadcast(0f).blend(x.broadcast(1f), x.compare(VectorOperators.GT, 0f))
+                .blend(x.broadcast(-1f), x.compare(VectorOperators.LT, 0f));
+    }
+
+    static FloatVector sigmoid(FloatVector x) {
+        return x.broadcast(1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+    }
+
+    static FloatVector gelu(FloatVector x) {
+        return x.mul(0.5f).mul(erf(x.mul(INV_SQRT_2)).add(1f));
+    }
+
+    static FloatVector geluTanh(FloatVector x) {
+        return x.mul(0.5f).mul(geluTanhInner(x).lanewise(VectorOperators.TANH).add(1f));
+    }
+
+    static FloatVector reluDeriv(FloatVector x) {
+        return x.broadcast(0f).blend(x.broadcast(1f), x.compare(VectorOperators.GT, 0f));
+    }
+
+    static FloatVector geluDeriv(FloatVector x) {
+        return erf(x.mul(INV_SQRT_2)).add(1f).mul(0.5f)
+                .add(x.mul(x.mul(x).mul(-0.5f).lanewise(VectorOperators.EXP)).mul(INV_SQRT_2PI));
+    }
+
+    static FloatVector geluTanhDeriv(FloatVector x) {
+        FloatVector t = geluTanhInner(x).lanewise(VectorOperators.TANH);
+        FloatVector dInner = x.mul(x).mul(3 * GELU_C).add(1f).mul(SQRT_2_OVER_PI);
+        return t.add(1f).mul(0.5f).add(x.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(dInner));
+    }
+
+    static float scalar(dev.t4j.backend.BinaryOp op, float a, float b) {
+        return switch (op) {
+            case ADD -> a + b;
+            case SUB -> a - b;
+            case MUL -> a * b;
+            case DIV -> a / b;
+            case MAX -> Math.max(a, b);
+            case MIN -> Math.min(a, b);
+            case POW -> (float) Math.pow(a, b);
+            default -> throw new IllegalStateException(op + " is a comparison");
+        };
+    }
+
+    /** One vector through any unary op: the scalar fallback of strided runs (contiguous runs use ElementwiseRuns). */
     static FloatVector apply(UnaryOp op, float alpha, FloatVector x) {
         return switch (op) {
             case NEG -> x.neg();
@@ -26,29 +74,23 @@ final class VectorMath {
             case TANH -> x.lanewise(VectorOperators.TANH);
             case ERF -> erf(x);
             case ABS -> x.abs();
-            case SIGN -> x.broadcast(0f).blend(x.broadcast(1f), x.compare(VectorOperators.GT, 0f))
-                    .blend(x.broadcast(-1f), x.compare(VectorOperators.LT, 0f));
-            case SIGMOID -> x.broadcast(1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+            case SIGN -> sign(x);
+            case SIGMOID -> sigmoid(x);
             case RELU -> x.max(0f);
-            case GELU -> x.mul(0.5f).mul(erf(x.mul(INV_SQRT_2)).add(1f));
-            case GELU_TANH -> x.mul(0.5f).mul(geluTanhInner(x).lanewise(VectorOperators.TANH).add(1f));
+            case GELU -> gelu(x);
+            case GELU_TANH -> geluTanh(x);
             case SIN -> x.lanewise(VectorOperators.SIN);
             case COS -> x.lanewise(VectorOperators.COS);
             case SCALE -> x.mul(alpha);
             case ADD_SCALAR -> x.add(alpha);
             case POW_SCALAR -> pow(x, alpha);
-            case RELU_DERIV -> x.broadcast(0f).blend(x.broadcast(1f), x.compare(VectorOperators.GT, 0f));
-            case GELU_DERIV -> erf(x.mul(INV_SQRT_2)).add(1f).mul(0.5f)
-                    .add(x.mul(x.mul(x).mul(-0.5f).lanewise(VectorOperators.EXP)).mul(INV_SQRT_2PI));
-            case GELU_TANH_DERIV -> {
-                FloatVector t = geluTanhInner(x).lanewise(VectorOperators.TANH);
-                FloatVector dInner = x.mul(x).mul(3 * GELU_C).add(1f).mul(SQRT_2_OVER_PI);
-                yield t.add(1f).mul(0.5f).add(x.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(dInner));
-            }
+            case RELU_DERIV -> reluDeriv(x);
+            case GELU_DERIV -> geluDeriv(x);
+            case GELU_TANH_DERIV -> geluTanhDeriv(x);
         };
     }
 
-    private static FloatVector pow(FloatVector x, float alpha) {
+    static FloatVector pow(FloatVector x, float alpha) {
         if (alpha == 2f) {
             return x.mul(x);
         }

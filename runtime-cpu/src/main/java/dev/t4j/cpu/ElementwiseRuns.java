@@ -1,0 +1,561 @@
+package dev.t4j.cpu;
+
+import dev.t4j.backend.BinaryOp;
+import dev.t4j.backend.UnaryOp;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The contiguous float32 runs of the elementwise kernels, one small loop per operation. A single loop with a
+ * switch over the operation inside it, or a shared helper taking the operation as an argument, grows too large
+ * for C2 to inline, and then every vector crosses a call as a heap object instead of a register (measured: a
+ * quarter of a training step went to that boxing). Each method here is small and monomorphic, so the vectors stay
+ * in registers. Written out per operation on purpose; VectorMath holds the formulas.
+ */
+final class ElementwiseRuns {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int V = S.length();
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+
+    private ElementwiseRuns() {}
+
+    /** out[i] = op(x[i]) for i < n, both runs contiguous (elements from xo, oo). */
+    static void unary(UnaryOp op, float alpha, MemorySegment xs, long xo, MemorySegment os, long oo, int n) {
+        switch (op) {
+            case NEG -> neg(xs, xo, os, oo, n, alpha);
+            case EXP -> exp(xs, xo, os, oo, n, alpha);
+            case LOG -> log(xs, xo, os, oo, n, alpha);
+            case SQRT -> sqrt(xs, xo, os, oo, n, alpha);
+            case RSQRT -> rsqrt(xs, xo, os, oo, n, alpha);
+            case RECIP -> recip(xs, xo, os, oo, n, alpha);
+            case TANH -> tanh(xs, xo, os, oo, n, alpha);
+            case ERF -> erf(xs, xo, os, oo, n, alpha);
+            case ABS -> abs(xs, xo, os, oo, n, alpha);
+            case SIGN -> sign(xs, xo, os, oo, n, alpha);
+            case SIGMOID -> sigmoid(xs, xo, os, oo, n, alpha);
+            case RELU -> relu(xs, xo, os, oo, n, alpha);
+            case GELU -> gelu(xs, xo, os, oo, n, alpha);
+            case GELU_TANH -> geluTanh(xs, xo, os, oo, n, alpha);
+            case SIN -> sin(xs, xo, os, oo, n, alpha);
+            case COS -> cos(xs, xo, os, oo, n, alpha);
+            case SCALE -> scale(xs, xo, os, oo, n, alpha);
+            case ADD_SCALAR -> addScalar(xs, xo, os, oo, n, alpha);
+            case POW_SCALAR -> powScalar(xs, xo, os, oo, n, alpha);
+            case RELU_DERIV -> reluDeriv(xs, xo, os, oo, n, alpha);
+            case GELU_DERIV -> geluDeriv(xs, xo, os, oo, n, alpha);
+            case GELU_TANH_DERIV -> geluTanhDeriv(xs, xo, os, oo, n, alpha);
+        }
+    }
+
+    private static void neg(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (x.neg()).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (x.neg()).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void exp(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (x.lanewise(VectorOperators.EXP)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (x.lanewise(VectorOperators.EXP)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void log(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (x.lanewise(VectorOperators.LOG)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (x.lanewise(VectorOperators.LOG)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void sqrt(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (x.sqrt()).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (x.sqrt()).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void rsqrt(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (x.broadcast(1f).div(x.sqrt())).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (x.broadcast(1f).div(x.sqrt())).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void recip(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (x.broadcast(1f).div(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (x.broadcast(1f).div(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void tanh(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (x.lanewise(VectorOperators.TANH)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (x.lanewise(VectorOperators.TANH)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void erf(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (VectorMath.erf(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (VectorMath.erf(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void abs(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (x.abs()).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (x.abs()).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void sign(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (VectorMath.sign(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (VectorMath.sign(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void sigmoid(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (VectorMath.sigmoid(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (VectorMath.sigmoid(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void relu(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (x.max(0f)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (x.max(0f)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void gelu(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (VectorMath.gelu(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (VectorMath.gelu(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void geluTanh(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (VectorMath.geluTanh(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (VectorMath.geluTanh(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void sin(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (x.lanewise(VectorOperators.SIN)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (x.lanewise(VectorOperators.SIN)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void cos(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (x.lanewise(VectorOperators.COS)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (x.lanewise(VectorOperators.COS)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void scale(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (x.mul(alpha)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (x.mul(alpha)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void addScalar(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (x.add(alpha)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (x.add(alpha)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void powScalar(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (VectorMath.pow(x, alpha)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (VectorMath.pow(x, alpha)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void reluDeriv(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (VectorMath.reluDeriv(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (VectorMath.reluDeriv(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void geluDeriv(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (VectorMath.geluDeriv(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (VectorMath.geluDeriv(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    private static void geluTanhDeriv(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            (VectorMath.geluTanhDeriv(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            (VectorMath.geluTanhDeriv(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    /**
+     * out[i] = a[i] op b[i] for i < n with out contiguous; a and b each contiguous ({@code aStep} / {@code bStep} 1)
+     * or one broadcast value (step 0).
+     */
+    static void binary(BinaryOp op, MemorySegment as, long ao, int aStep, MemorySegment bs, long bo, int bStep,
+            MemorySegment os, long oo, int n) {
+        switch (op) {
+            case ADD -> add(as, ao, aStep, bs, bo, bStep, os, oo, n);
+            case SUB -> sub(as, ao, aStep, bs, bo, bStep, os, oo, n);
+            case MUL -> mul(as, ao, aStep, bs, bo, bStep, os, oo, n);
+            case DIV -> div(as, ao, aStep, bs, bo, bStep, os, oo, n);
+            case MAX -> max(as, ao, aStep, bs, bo, bStep, os, oo, n);
+            case MIN -> min(as, ao, aStep, bs, bo, bStep, os, oo, n);
+            case POW -> pow(as, ao, aStep, bs, bo, bStep, os, oo, n);
+            default -> throw new IllegalStateException(op + " is not an arithmetic operation");
+        }
+    }
+
+    private static void add(MemorySegment as, long ao, int aStep, MemorySegment bs, long bo, int bStep,
+            MemorySegment os, long oo, int n) {
+        int i = 0;
+        if (aStep == 1 && bStep == 1) {
+            for (; i <= n - V; i += V) {
+                FloatVector a = FloatVector.fromMemorySegment(S, as, (ao + i) * 4, NATIVE);
+                FloatVector b = FloatVector.fromMemorySegment(S, bs, (bo + i) * 4, NATIVE);
+                (a.add(b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        } else if (aStep == 1) {
+            FloatVector b = FloatVector.broadcast(S, bs.getAtIndex(VectorMath.F, bo));
+            for (; i <= n - V; i += V) {
+                FloatVector a = FloatVector.fromMemorySegment(S, as, (ao + i) * 4, NATIVE);
+                (a.add(b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        } else {
+            FloatVector a = FloatVector.broadcast(S, as.getAtIndex(VectorMath.F, ao));
+            for (; i <= n - V; i += V) {
+                FloatVector b = FloatVector.fromMemorySegment(S, bs, (bo + i) * 4, NATIVE);
+                (a.add(b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        }
+        for (; i < n; i++) {
+            float a = as.getAtIndex(VectorMath.F, ao + (long) i * aStep);
+            float b = bs.getAtIndex(VectorMath.F, bo + (long) i * bStep);
+            os.setAtIndex(VectorMath.F, oo + i, VectorMath.scalar(BinaryOp.ADD, a, b));
+        }
+    }
+
+    private static void sub(MemorySegment as, long ao, int aStep, MemorySegment bs, long bo, int bStep,
+            MemorySegment os, long oo, int n) {
+        int i = 0;
+        if (aStep == 1 && bStep == 1) {
+            for (; i <= n - V; i += V) {
+                FloatVector a = FloatVector.fromMemorySegment(S, as, (ao + i) * 4, NATIVE);
+                FloatVector b = FloatVector.fromMemorySegment(S, bs, (bo + i) * 4, NATIVE);
+                (a.sub(b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        } else if (aStep == 1) {
+            FloatVector b = FloatVector.broadcast(S, bs.getAtIndex(VectorMath.F, bo));
+            for (; i <= n - V; i += V) {
+                FloatVector a = FloatVector.fromMemorySegment(S, as, (ao + i) * 4, NATIVE);
+                (a.sub(b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        } else {
+            FloatVector a = FloatVector.broadcast(S, as.getAtIndex(VectorMath.F, ao));
+            for (; i <= n - V; i += V) {
+                FloatVector b = FloatVector.fromMemorySegment(S, bs, (bo + i) * 4, NATIVE);
+                (a.sub(b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        }
+        for (; i < n; i++) {
+            float a = as.getAtIndex(VectorMath.F, ao + (long) i * aStep);
+            float b = bs.getAtIndex(VectorMath.F, bo + (long) i * bStep);
+            os.setAtIndex(VectorMath.F, oo + i, VectorMath.scalar(BinaryOp.SUB, a, b));
+        }
+    }
+
+    private static void mul(MemorySegment as, long ao, int aStep, MemorySegment bs, long bo, int bStep,
+            MemorySegment os, long oo, int n) {
+        int i = 0;
+        if (aStep == 1 && bStep == 1) {
+            for (; i <= n - V; i += V) {
+                FloatVector a = FloatVector.fromMemorySegment(S, as, (ao + i) * 4, NATIVE);
+                FloatVector b = FloatVector.fromMemorySegment(S, bs, (bo + i) * 4, NATIVE);
+                (a.mul(b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        } else if (aStep == 1) {
+            FloatVector b = FloatVector.broadcast(S, bs.getAtIndex(VectorMath.F, bo));
+            for (; i <= n - V; i += V) {
+                FloatVector a = FloatVector.fromMemorySegment(S, as, (ao + i) * 4, NATIVE);
+                (a.mul(b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        } else {
+            FloatVector a = FloatVector.broadcast(S, as.getAtIndex(VectorMath.F, ao));
+            for (; i <= n - V; i += V) {
+                FloatVector b = FloatVector.fromMemorySegment(S, bs, (bo + i) * 4, NATIVE);
+                (a.mul(b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        }
+        for (; i < n; i++) {
+            float a = as.getAtIndex(VectorMath.F, ao + (long) i * aStep);
+            float b = bs.getAtIndex(VectorMath.F, bo + (long) i * bStep);
+            os.setAtIndex(VectorMath.F, oo + i, VectorMath.scalar(BinaryOp.MUL, a, b));
+        }
+    }
+
+    private static void div(MemorySegment as, long ao, int aStep, MemorySegment bs, long bo, int bStep,
+            MemorySegment os, long oo, int n) {
+        int i = 0;
+        if (aStep == 1 && bStep == 1) {
+            for (; i <= n - V; i += V) {
+                FloatVector a = FloatVector.fromMemorySegment(S, as, (ao + i) * 4, NATIVE);
+                FloatVector b = FloatVector.fromMemorySegment(S, bs, (bo + i) * 4, NATIVE);
+                (a.div(b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        } else if (aStep == 1) {
+            FloatVector b = FloatVector.broadcast(S, bs.getAtIndex(VectorMath.F, bo));
+            for (; i <= n - V; i += V) {
+                FloatVector a = FloatVector.fromMemorySegment(S, as, (ao + i) * 4, NATIVE);
+                (a.div(b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        } else {
+            FloatVector a = FloatVector.broadcast(S, as.getAtIndex(VectorMath.F, ao));
+            for (; i <= n - V; i += V) {
+                FloatVector b = FloatVector.fromMemorySegment(S, bs, (bo + i) * 4, NATIVE);
+                (a.div(b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        }
+        for (; i < n; i++) {
+            float a = as.getAtIndex(VectorMath.F, ao + (long) i * aStep);
+            float b = bs.getAtIndex(VectorMath.F, bo + (long) i * bStep);
+            os.setAtIndex(VectorMath.F, oo + i, VectorMath.scalar(BinaryOp.DIV, a, b));
+        }
+    }
+
+    private static void max(MemorySegment as, long ao, int aStep, MemorySegment bs, long bo, int bStep,
+            MemorySegment os, long oo, int n) {
+        int i = 0;
+        if (aStep == 1 && bStep == 1) {
+            for (; i <= n - V; i += V) {
+                FloatVector a = FloatVector.fromMemorySegment(S, as, (ao + i) * 4, NATIVE);
+                FloatVector b = FloatVector.fromMemorySegment(S, bs, (bo + i) * 4, NATIVE);
+                (a.max(b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        } else if (aStep == 1) {
+            FloatVector b = FloatVector.broadcast(S, bs.getAtIndex(VectorMath.F, bo));
+            for (; i <= n - V; i += V) {
+                FloatVector a = FloatVector.fromMemorySegment(S, as, (ao + i) * 4, NATIVE);
+                (a.max(b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        } else {
+            FloatVector a = FloatVector.broadcast(S, as.getAtIndex(VectorMath.F, ao));
+            for (; i <= n - V; i += V) {
+                FloatVector b = FloatVector.fromMemorySegment(S, bs, (bo + i) * 4, NATIVE);
+                (a.max(b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        }
+        for (; i < n; i++) {
+            float a = as.getAtIndex(VectorMath.F, ao + (long) i * aStep);
+            float b = bs.getAtIndex(VectorMath.F, bo + (long) i * bStep);
+            os.setAtIndex(VectorMath.F, oo + i, VectorMath.scalar(BinaryOp.MAX, a, b));
+        }
+    }
+
+    private static void min(MemorySegment as, long ao, int aStep, MemorySegment bs, long bo, int bStep,
+            MemorySegment os, long oo, int n) {
+        int i = 0;
+        if (aStep == 1 && bStep == 1) {
+            for (; i <= n - V; i += V) {
+                FloatVector a = FloatVector.fromMemorySegment(S, as, (ao + i) * 4, NATIVE);
+                FloatVector b = FloatVector.fromMemorySegment(S, bs, (bo + i) * 4, NATIVE);
+                (a.min(b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        } else if (aStep == 1) {
+            FloatVector b = FloatVector.broadcast(S, bs.getAtIndex(VectorMath.F, bo));
+            for (; i <= n - V; i += V) {
+                FloatVector a = FloatVector.fromMemorySegment(S, as, (ao + i) * 4, NATIVE);
+                (a.min(b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        } else {
+            FloatVector a = FloatVector.broadcast(S, as.getAtIndex(VectorMath.F, ao));
+            for (; i <= n - V; i += V) {
+                FloatVector b = FloatVector.fromMemorySegment(S, bs, (bo + i) * 4, NATIVE);
+                (a.min(b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        }
+        for (; i < n; i++) {
+            float a = as.getAtIndex(VectorMath.F, ao + (long) i * aStep);
+            float b = bs.getAtIndex(VectorMath.F, bo + (long) i * bStep);
+            os.setAtIndex(VectorMath.F, oo + i, VectorMath.scalar(BinaryOp.MIN, a, b));
+        }
+    }
+
+    private static void pow(MemorySegment as, long ao, int aStep, MemorySegment bs, long bo, int bStep,
+            MemorySegment os, long oo, int n) {
+        int i = 0;
+        if (aStep == 1 && bStep == 1) {
+            for (; i <= n - V; i += V) {
+                FloatVector a = FloatVector.fromMemorySegment(S, as, (ao + i) * 4, NATIVE);
+                FloatVector b = FloatVector.fromMemorySegment(S, bs, (bo + i) * 4, NATIVE);
+                (a.lanewise(VectorOperators.POW, b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        } else if (aStep == 1) {
+            FloatVector b = FloatVector.broadcast(S, bs.getAtIndex(VectorMath.F, bo));
+            for (; i <= n - V; i += V) {
+                FloatVector a = FloatVector.fromMemorySegment(S, as, (ao + i) * 4, NATIVE);
+                (a.lanewise(VectorOperators.POW, b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        } else {
+            FloatVector a = FloatVector.broadcast(S, as.getAtIndex(VectorMath.F, ao));
+            for (; i <= n - V; i += V) {
+                FloatVector b = FloatVector.fromMemorySegment(S, bs, (bo + i) * 4, NATIVE);
+                (a.lanewise(VectorOperators.POW, b)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        }
+        for (; i < n; i++) {
+            float a = as.getAtIndex(VectorMath.F, ao + (long) i * aStep);
+            float b = bs.getAtIndex(VectorMath.F, bo + (long) i * bStep);
+            os.setAtIndex(VectorMath.F, oo + i, VectorMath.scalar(BinaryOp.POW, a, b));
+        }
+    }
+
+}
