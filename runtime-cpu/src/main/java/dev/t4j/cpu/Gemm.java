@@ -28,6 +28,7 @@ final class Gemm {
     private static final ThreadLocal<float[]> PACKED_A = ThreadLocal.withInitial(() -> new float[MC * KC]);
     private static final ThreadLocal<float[]> PACKED_B = ThreadLocal.withInitial(() -> new float[KC * NB]);
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
+    private static final ThreadLocal<float[]> COLUMN = ThreadLocal.withInitial(() -> new float[KC]);
 
     private Gemm() {}
 
@@ -157,6 +158,7 @@ final class Gemm {
                     }
                 }
             } else {
+                float[] column = COLUMN.get();
                 for (int j = 0; j < NR; j++) {
                     if (j >= cols) {
                         for (int p = 0; p < kc; p++) {
@@ -165,8 +167,16 @@ final class Gemm {
                         continue;
                     }
                     long at = b.offset() + pc * rs + (jc + jr + j) * cs;
-                    for (int p = 0; p < kc; p++) {
-                        bp[base + p * NR + j] = seg.getAtIndex(F, at + p * rs);
+                    if (rs == 1) {
+                        // a transposed B (x @ W^T): each column is contiguous; one bulk copy, then a strided scatter
+                        MemorySegment.copy(seg, F, at * 4, column, 0, kc);
+                        for (int p = 0; p < kc; p++) {
+                            bp[base + p * NR + j] = column[p];
+                        }
+                    } else {
+                        for (int p = 0; p < kc; p++) {
+                            bp[base + p * NR + j] = seg.getAtIndex(F, at + p * rs);
+                        }
                     }
                 }
             }
