@@ -152,10 +152,7 @@ final class Gemm {
             if (cs == 1 && cols == NR) {
                 for (int p = 0; p < kc; p++) {
                     long at = (b.offset() + (pc + p) * rs + jc + jr) * 4;
-                    int dst = base + p * NR;
-                    for (int v = 0; v < NR; v += V) {
-                        FloatVector.fromMemorySegment(S, seg, at + v * 4L, NATIVE).intoArray(bp, dst + v);
-                    }
+                    MemorySegment.copy(seg, F, at, bp, base + p * NR, NR);
                 }
             } else {
                 float[] column = COLUMN.get();
