@@ -346,8 +346,13 @@ public final class CpuBackend extends ReferenceBackend {
                     ao += (long) idx * ast[d];
                     bo += (long) idx * bst[d];
                 }
-                Gemm.sgemm(m, n, k, new Gemm.Operand(aseg, ao, ast[r - 2], ast[r - 1]),
-                        new Gemm.Operand(bseg, bo, bst[r - 2], bst[r - 1]), oseg, out.offset() + bi * matrix, n, inner);
+                if (m == 1 && Gemv.supports(bst[r - 2], bst[r - 1])) {
+                    Gemv.run(n, k, aseg, ao, ast[r - 1], bseg, bo, bst[r - 2], bst[r - 1], oseg, out.offset() + bi * matrix,
+                            inner);
+                } else {
+                    Gemm.sgemm(m, n, k, new Gemm.Operand(aseg, ao, ast[r - 2], ast[r - 1]),
+                            new Gemm.Operand(bseg, bo, bst[r - 2], bst[r - 1]), oseg, out.offset() + bi * matrix, n, inner);
+                }
             }
         };
         if (batches > 1 && flops < 50_000_000L) {
