@@ -4,7 +4,7 @@ import dev.t4j.backend.Backends;
 import dev.t4j.cpu.CpuBackend;
 import dev.t4j.gpt.GPT2Config;
 import dev.t4j.gpt.GPT2LMHeadModel;
-import dev.t4j.gpt.GenerationConfig;
+import dev.t4j.generation.GenerationConfig;
 import dev.t4j.gpt.TextGeneration;
 import dev.t4j.memory.Scope;
 import dev.t4j.tensor.Generator;

@@ -2,9 +2,12 @@ package dev.t4j.cli;
 
 import dev.t4j.gpt.GPT2Checkpoint;
 import dev.t4j.gpt.GPT2LMHeadModel;
-import dev.t4j.gpt.GenerationConfig;
+import dev.t4j.generation.GenerationConfig;
 import dev.t4j.gpt.TextGeneration;
 import dev.t4j.model.ModelFamilies;
+import dev.t4j.t5.T5Checkpoint;
+import dev.t4j.t5.T5ForConditionalGeneration;
+import dev.t4j.t5.T5Generation;
 import dev.t4j.tokenizer.Tokenizer;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -12,23 +15,68 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
-/** {@code t4j generate --model DIR --prompt TEXT}: streams a continuation from a GPT-2 checkpoint. */
+/** {@code t4j generate}: streams a continuation from a GPT-2 checkpoint, or a T5 output for an input text. */
 final class GenerateCommand {
     private GenerateCommand() {}
 
     private static final String HELP = """
-            usage: t4j generate --model DIR --prompt TEXT [--tokenizer PATH] [--max-new-tokens N] [--greedy]
+            usage: t4j generate --model DIR (--prompt TEXT | --input TEXT) [--tokenizer PATH] [--max-new-tokens N] [--greedy]
                                 [--temperature X] [--top-k N] [--top-p X] [--min-p X] [--repetition-penalty X]
                                 [--no-repeat-ngram N] [--stop TEXT] [--seed N] [--no-cache]
 
             DIR holds config.json and model.safetensors (Hugging Face layout) and, unless --tokenizer is given, the
             tokenizer (tokenizer.json, or vocab.json + merges.txt). Sampling is the default (temperature 1.0,
             top-k 50, as Hugging Face's pipeline); --greedy picks the most likely token each step. The text is
-            printed as it is generated.
+            printed as it is generated. A T5 folder (model_type t5) takes --input: the text is encoded and the decoder
+            writes the output text (with its decoder and cross-attention caches).
             """;
 
+    private static GenerationConfig config(Args a, List<Long> stops) {
+        GenerationConfig c = GenerationConfig.greedy(a.getInt("max-new-tokens", 50))
+                .withRepetitionPenalty(a.getDouble("repetition-penalty", 1.0), a.getInt("no-repeat-ngram", 0))
+                .withStopTokens(stops).withCache(!a.flag("no-cache"));
+        if (!a.flag("greedy")) {
+            c = c.sampling(a.getDouble("temperature", 1.0), a.getInt("top-k", 50), a.getDouble("top-p", 1.0),
+                    a.getInt("seed", 0)).withMinP(a.getDouble("min-p", 0));
+        }
+        return c;
+    }
+
+    private static void checkVocabulary(Tokenizer tok, int modelVocab, Path dir) {
+        if (tok.vocabSize() > modelVocab) {
+            throw new IllegalArgumentException("the tokenizer has " + tok.vocabSize() + " tokens but the model in " + dir
+                    + " only " + modelVocab + ": they do not belong together (pass the model's own --tokenizer)");
+        }
+    }
+
+    /** Encoder-decoder generation: the input text in, the decoder's text out, streamed. */
+    private static int t5(Args a, Path dir, String input, PrintStream out) {
+        Tokenizer tok = Tokenizer.load(Path.of(a.get("tokenizer", dir.toString())));
+        T5ForConditionalGeneration model = T5Checkpoint.load(dir);
+        checkVocabulary(tok, model.config.vocabSize(), dir);
+        int[] ids = tok.encode(input).ids();
+        long[] in = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            in[i] = ids[i];
+        }
+        List<Integer> generated = new ArrayList<>();
+        StringBuilder shown = new StringBuilder();
+        T5Generation.generate(model, in, config(a, new ArrayList<>()), id -> {
+            generated.add((int) id);
+            String text = tok.decode(generated.stream().mapToInt(Integer::intValue).toArray(), true);
+            if (text.length() > shown.length()) {
+                out.print(text.substring(shown.length()));
+                out.flush();
+                shown.setLength(0);
+                shown.append(text);
+            }
+        });
+        out.println();
+        return 0;
+    }
+
     static int run(String[] argv, PrintStream out, PrintStream err) {
-        Args a = new Args(argv, 1, Set.of("model", "prompt", "tokenizer", "max-new-tokens", "temperature", "top-k",
+        Args a = new Args(argv, 1, Set.of("model", "prompt", "input", "tokenizer", "max-new-tokens", "temperature", "top-k",
                 "top-p", "min-p", "repetition-penalty", "no-repeat-ngram", "stop", "seed"),
                 Set.of("greedy", "no-cache", "help"));
         if (a.flag("help")) {
@@ -36,18 +84,22 @@ final class GenerateCommand {
             return 0;
         }
         String model = a.get("model", null);
-        String prompt = a.get("prompt", null);
+        String prompt = a.get("prompt", a.get("input", null));
         if (model == null || prompt == null) {
-            throw new Args.UsageException("generate needs --model DIR and --prompt TEXT");
+            throw new Args.UsageException("generate needs --model DIR and --prompt TEXT (or --input TEXT for T5)");
         }
         Path dir = Path.of(model);
         String family = ModelFamilies.forCheckpoint(dir).name();
+        if (family.equals("t5")) {
+            return t5(a, dir, prompt, out);
+        }
         if (!family.equals("gpt")) {
-            throw new IllegalArgumentException(dir + " holds a " + family + " checkpoint; t4j generate runs decoder-only "
-                    + "(GPT) models so far");
+            throw new IllegalArgumentException(dir + " holds a " + family + " checkpoint: an encoder-only model does not "
+                    + "generate text; t4j generate runs GPT and T5 models");
         }
         Tokenizer tok = Tokenizer.load(Path.of(a.get("tokenizer", model)));
         GPT2LMHeadModel gpt = GPT2Checkpoint.load(dir);
+        checkVocabulary(tok, gpt.config.vocabSize(), dir);
         int[] ids = tok.encode(prompt).ids();
         long[] promptIds = new long[ids.length];
         for (int i = 0; i < ids.length; i++) {
@@ -59,13 +111,7 @@ final class GenerateCommand {
         if (eos >= 0) {
             stops.add((long) eos);
         }
-        GenerationConfig c = GenerationConfig.greedy(a.getInt("max-new-tokens", 50))
-                .withRepetitionPenalty(a.getDouble("repetition-penalty", 1.0), a.getInt("no-repeat-ngram", 0))
-                .withStopTokens(stops).withCache(!a.flag("no-cache"));
-        if (!a.flag("greedy")) {
-            c = c.sampling(a.getDouble("temperature", 1.0), a.getInt("top-k", 50), a.getDouble("top-p", 1.0),
-                    a.getInt("seed", 0)).withMinP(a.getDouble("min-p", 0));
-        }
+        GenerationConfig c = config(a, stops);
         List<Integer> generated = new ArrayList<>();
         StringBuilder shown = new StringBuilder();
         out.print(prompt);

@@ -5,7 +5,7 @@ import dev.t4j.backend.Backend;
 import dev.t4j.gpt.GPT2Checkpoint;
 import dev.t4j.gpt.GPT2Config;
 import dev.t4j.gpt.GPT2LMHeadModel;
-import dev.t4j.gpt.GenerationConfig;
+import dev.t4j.generation.GenerationConfig;
 import dev.t4j.gpt.GptPretraining;
 import dev.t4j.gpt.TextGeneration;
 import dev.t4j.inject.T4jModule;

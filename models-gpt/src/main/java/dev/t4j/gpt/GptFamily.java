@@ -1,5 +1,6 @@
 package dev.t4j.gpt;
 
+import dev.t4j.generation.GenerationConfig;
 import dev.t4j.model.ModelFamily;
 import dev.t4j.parity.ReferenceFolder;
 import dev.t4j.tensor.Tensor;

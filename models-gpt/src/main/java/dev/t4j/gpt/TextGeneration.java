@@ -1,5 +1,7 @@
 package dev.t4j.gpt;
 
+import dev.t4j.generation.GenerationConfig;
+import dev.t4j.generation.LogitsProcessing;
 import dev.t4j.autograd.GradMode;
 import dev.t4j.memory.Scope;
 import dev.t4j.tensor.Generator;

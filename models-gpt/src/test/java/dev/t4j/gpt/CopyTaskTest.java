@@ -1,5 +1,6 @@
 package dev.t4j.gpt;
 
+import dev.t4j.generation.GenerationConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.t4j.autograd.GradMode;

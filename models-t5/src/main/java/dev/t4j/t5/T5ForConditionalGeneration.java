@@ -7,6 +7,7 @@ import dev.t4j.nn.Linear;
 import dev.t4j.nn.Module;
 import dev.t4j.nn.ModuleList;
 import dev.t4j.nn.RMSNorm;
+import dev.t4j.memory.Scope;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
 import java.util.List;
@@ -50,9 +51,62 @@ public final class T5ForConditionalGeneration extends Module {
      */
     public Output forward(Tensor inputIds, Tensor attentionMask, Tensor decoderInputIds, List<Tensor> encoderHidden,
             List<Tensor> decoderHidden) {
-        Tensor encoderOut = encoder.forward(inputIds, attentionMask, null, null, encoderHidden);
-        return new Output(logits(decoder.forward(decoderInputIds, null, encoderOut, attentionMask, decoderHidden)),
+        Tensor encoderOut = encoder.forward(inputIds, attentionMask, null, null, encoderHidden, null);
+        return new Output(logits(decoder.forward(decoderInputIds, null, encoderOut, attentionMask, decoderHidden, null)),
                 encoderOut, encoderHidden, decoderHidden);
+    }
+
+    /** The encoder's output [B, S, d_model] for ids [B, S] and mask [B, S] (null: all real). */
+    public Tensor encode(Tensor inputIds, Tensor attentionMask) {
+        return encoder.forward(inputIds, attentionMask, null, null, null, null);
+    }
+
+    /**
+     * Logits [B, t, vocab] for the next {@code t} decoder tokens, continuing what {@code cache} holds: self-attention
+     * keys and values are appended to it, and the cross-attention keys and values of the encoder output are computed
+     * on the first call and reused after.
+     */
+    public Tensor decodeStep(Tensor decoderIds, Tensor encoderOut, Tensor encoderMask, Cache cache) {
+        return logits(decoder.forward(decoderIds, null, encoderOut, encoderMask, null, cache));
+    }
+
+    /** An empty decoder cache for {@code batch} sequences of up to {@code capacity} decoder tokens. */
+    public Cache newCache(int batch, int capacity) {
+        return new Cache(config, batch, capacity);
+    }
+
+    /**
+     * The decoder's state between steps: per layer, self-attention keys/values [B, h, capacity, d_kv] filled from the
+     * front, and the cross-attention keys/values of the encoder output.
+     */
+    public static final class Cache {
+        final Tensor[] selfKeys;
+        final Tensor[] selfValues;
+        final Tensor[] crossKeys;
+        final Tensor[] crossValues;
+        final Scope owner;
+        int length;
+
+        Cache(T5Config c, int batch, int capacity) {
+            owner = Scope.current();
+            int layers = c.numDecoderLayers();
+            selfKeys = new Tensor[layers];
+            selfValues = new Tensor[layers];
+            crossKeys = new Tensor[layers];
+            crossValues = new Tensor[layers];
+            for (int l = 0; l < layers; l++) {
+                selfKeys[l] = Tensor.zeros(batch, c.numHeads(), capacity, c.dKv());
+                selfValues[l] = Tensor.zeros(batch, c.numHeads(), capacity, c.dKv());
+            }
+        }
+
+        public int length() {
+            return length;
+        }
+
+        public int capacity() {
+            return selfKeys[0].size(2);
+        }
     }
 
     Tensor logits(Tensor decoderOut) {
@@ -99,27 +153,36 @@ public final class T5ForConditionalGeneration extends Module {
             dropout = child("dropout", new Dropout(c.dropoutRate(), gen));
         }
 
-        Tensor forward(Tensor ids, Tensor mask, Tensor encoderOut, Tensor encoderMask, List<Tensor> hidden) {
+        Tensor forward(Tensor ids, Tensor mask, Tensor encoderOut, Tensor encoderMask, List<Tensor> hidden,
+                Cache cache) {
             int t = ids.size(1);
+            int past = cache == null ? 0 : cache.length;
+            if (cache != null && past + t > cache.capacity()) {
+                throw new IllegalArgumentException("the decoder cache holds " + cache.capacity() + " tokens; "
+                        + (past + t) + " were needed");
+            }
             Tensor x = embedTokens.forward(ids); // (B, T, d_model)
             if (hidden != null) {
                 hidden.add(x);
             }
             x = dropout.forward(x);
             // position bias from block 0, shared by every block of the stack; masks folded in once
-            Tensor bias = block.get(0).layer0Attention().positionBias(t, t); // (1, h, T, T)
+            Tensor bias = block.get(0).layer0Attention().positionBias(past, t, past + t); // (1, h, T, past+T)
             if (isDecoder) {
-                bias = bias.add(Attention.causalBias(0, t));
+                bias = bias.add(Attention.causalBias(past, t));
             }
             if (mask != null) {
                 bias = bias.add(Attention.paddingBias(mask));
             }
             Tensor crossBias = encoderMask == null ? null : Attention.paddingBias(encoderMask);
             for (int i = 0; i < block.size(); i++) {
-                x = block.get(i).forward(x, bias, encoderOut, crossBias);
+                x = block.get(i).forward(x, bias, encoderOut, crossBias, cache, i, past);
                 if (hidden != null && i < block.size() - 1) {
                     hidden.add(x);
                 }
+            }
+            if (cache != null) {
+                cache.length = past + t;
             }
             x = finalLayerNorm.forward(x);
             if (hidden != null) {
@@ -148,10 +211,10 @@ public final class T5ForConditionalGeneration extends Module {
             return self.attention;
         }
 
-        Tensor forward(Tensor x, Tensor selfBias, Tensor encoderOut, Tensor crossBias) {
-            x = self.forward(x, null, selfBias);
+        Tensor forward(Tensor x, Tensor selfBias, Tensor encoderOut, Tensor crossBias, Cache cache, int layer, int past) {
+            x = self.forward(x, null, selfBias, cache, layer, past, true);
             if (cross != null) {
-                x = cross.forward(x, encoderOut, crossBias);
+                x = cross.forward(x, encoderOut, crossBias, cache, layer, past, false);
             }
             return ff.forward(x);
         }
@@ -169,9 +232,9 @@ public final class T5ForConditionalGeneration extends Module {
             dropout = child("dropout", new Dropout(c.dropoutRate(), gen));
         }
 
-        Tensor forward(Tensor x, Tensor memory, Tensor bias) {
+        Tensor forward(Tensor x, Tensor memory, Tensor bias, Cache cache, int layer, int past, boolean self) {
             Tensor h = layerNorm.forward(x);
-            return x.add(dropout.forward(attention.forward(h, memory == null ? h : memory, bias)));
+            return x.add(dropout.forward(attention.forward(h, memory == null ? h : memory, bias, cache, layer, past, self)));
         }
     }
 
@@ -199,24 +262,48 @@ public final class T5ForConditionalGeneration extends Module {
             dropout = child("dropout", new Dropout(c.dropoutRate(), gen));
         }
 
-        Tensor forward(Tensor x, Tensor memory, Tensor bias) {
+        /**
+         * With a cache: self-attention ({@code self}) writes the new keys and values at positions past.. and attends
+         * over all cached ones; cross-attention computes the keys and values of {@code memory} on the first step,
+         * in the cache's own scope so they outlive the step, and reuses them after.
+         */
+        Tensor forward(Tensor x, Tensor memory, Tensor bias, Cache cache, int layer, int past, boolean self) {
             int h = config.numHeads();
             Tensor qh = Attention.splitHeads(q.forward(x), h); // (B, h, Tq, d_kv)
-            Tensor kh = Attention.splitHeads(k.forward(memory), h); // (B, h, Tk, d_kv)
-            Tensor vh = Attention.splitHeads(v.forward(memory), h);
+            Tensor kh;
+            Tensor vh;
+            if (cache != null && !self && cache.crossKeys[layer] != null) {
+                kh = cache.crossKeys[layer];
+                vh = cache.crossValues[layer];
+            } else {
+                kh = Attention.splitHeads(k.forward(memory), h); // (B, h, Tk, d_kv)
+                vh = Attention.splitHeads(v.forward(memory), h);
+            }
+            if (cache != null && self) {
+                int t = x.size(1);
+                cache.selfKeys[layer].narrow(2, past, t).copy_(kh);
+                cache.selfValues[layer].narrow(2, past, t).copy_(vh);
+                kh = cache.selfKeys[layer].narrow(2, 0, past + t);
+                vh = cache.selfValues[layer].narrow(2, 0, past + t);
+            } else if (cache != null && cache.crossKeys[layer] == null) {
+                Tensor keys = kh;
+                Tensor values = vh;
+                cache.crossKeys[layer] = Scope.within(cache.owner, keys::copy);
+                cache.crossValues[layer] = Scope.within(cache.owner, values::copy);
+            }
             Tensor y = Attention.scaledDotProduct(qh, kh, vh, bias, 1, dropout); // T5 does not scale scores
             return o.forward(Attention.mergeHeads(y));
         }
 
-        /** The learned bias [1, h, Tq, Tk] for query positions 0..Tq-1 and key positions 0..Tk-1. */
-        Tensor positionBias(int queries, int keys) {
+        /** The learned bias [1, h, Tq, Tk] for query positions start..start+Tq-1 and key positions 0..Tk-1. */
+        Tensor positionBias(int start, int queries, int keys) {
             if (relativeAttentionBias == null) {
                 throw new IllegalStateException("only the first block of a stack has relative_attention_bias");
             }
             long[] buckets = new long[queries * keys];
             for (int i = 0; i < queries; i++) {
                 for (int j = 0; j < keys; j++) {
-                    buckets[i * keys + j] = RelativePosition.bucket(j - i, bidirectional,
+                    buckets[i * keys + j] = RelativePosition.bucket(j - (start + i), bidirectional,
                             config.relativeAttentionNumBuckets(), config.relativeAttentionMaxDistance());
                 }
             }

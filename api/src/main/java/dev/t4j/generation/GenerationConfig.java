@@ -1,4 +1,4 @@
-package dev.t4j.gpt;
+package dev.t4j.generation;
 
 import java.util.List;
 

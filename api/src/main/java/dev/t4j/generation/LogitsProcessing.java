@@ -1,4 +1,4 @@
-package dev.t4j.gpt;
+package dev.t4j.generation;
 
 import dev.t4j.tensor.Generator;
 import java.util.Arrays;
@@ -6,11 +6,11 @@ import java.util.HashSet;
 import java.util.Set;
 
 /** The next-token rules on a vector of logits, in Hugging Face's order and with its definitions. */
-final class LogitsProcessing {
+public final class LogitsProcessing {
     private LogitsProcessing() {}
 
     /** HF's repetition penalty: a seen token's logit is divided by the penalty if positive, else multiplied. */
-    static void repetitionPenalty(float[] logits, long[] seq, int len, double penalty) {
+    public static void repetitionPenalty(float[] logits, long[] seq, int len, double penalty) {
         if (penalty == 1) {
             return;
         }
@@ -24,7 +24,7 @@ final class LogitsProcessing {
     }
 
     /** Bans every token that would repeat an n-gram already in the sequence. */
-    static void noRepeatNgram(float[] logits, long[] seq, int len, int n) {
+    public static void noRepeatNgram(float[] logits, long[] seq, int len, int n) {
         if (n <= 0 || len + 1 < n) {
             return;
         }
@@ -42,7 +42,7 @@ final class LogitsProcessing {
         }
     }
 
-    static int argmax(float[] logits) {
+    public static int argmax(float[] logits) {
         int best = 0;
         for (int i = 1; i < logits.length; i++) {
             if (logits[i] > logits[best]) {
@@ -53,7 +53,7 @@ final class LogitsProcessing {
     }
 
     /** Temperature, then top-k, top-p and min-p filtering, then one draw from what is left. */
-    static int sample(float[] logits, GenerationConfig c, Generator gen) {
+    public static int sample(float[] logits, GenerationConfig c, Generator gen) {
         int v = logits.length;
         double[] p = new double[v];
         double max = Double.NEGATIVE_INFINITY;

@@ -1,0 +1,67 @@
+package dev.t4j.t5;
+
+import dev.t4j.autograd.GradMode;
+import dev.t4j.generation.GenerationConfig;
+import dev.t4j.generation.LogitsProcessing;
+import dev.t4j.memory.Scope;
+import dev.t4j.tensor.Generator;
+import dev.t4j.tensor.Tensor;
+import java.util.Arrays;
+import java.util.function.LongConsumer;
+
+/**
+ * Text-to-text generation: the input is encoded once, then the decoder runs from decoder_start_token_id one token
+ * at a time against its cache (self-attention keys/values appended, cross-attention keys/values of the encoder
+ * output computed once), until </s>, a stop token, or maxNewTokens. Without the cache the decoder re-runs the whole
+ * prefix each step: the reference the cache is tested against.
+ */
+public final class T5Generation {
+    private T5Generation() {}
+
+    /** The generated decoder tokens (without the start token; with the final </s> when one was produced). */
+    public static long[] generate(T5ForConditionalGeneration model, long[] input, GenerationConfig c,
+            LongConsumer onToken) {
+        return run(model, input, c, onToken, null);
+    }
+
+    static long[] run(T5ForConditionalGeneration model, long[] input, GenerationConfig c, LongConsumer onToken,
+            float[][] stepLogits) {
+        if (input.length == 0) {
+            throw new IllegalArgumentException("the input is empty");
+        }
+        long[] seq = new long[c.maxNewTokens() + 1];
+        seq[0] = model.config.decoderStartTokenId();
+        int len = 1;
+        Generator gen = new Generator(c.seed());
+        boolean training = model.isTraining();
+        model.eval();
+        try (var noGrad = GradMode.noGrad(); Scope scope = Scope.open("generate")) {
+            Tensor encoderOut = model.encode(Tensor.of(input, 1, input.length), null);
+            T5ForConditionalGeneration.Cache cache = c.useCache() ? model.newCache(1, seq.length) : null;
+            for (int step = 0; step < c.maxNewTokens(); step++) {
+                float[] logits;
+                try (Scope s = Scope.open("step")) {
+                    long[] ids = c.useCache() ? new long[] {seq[len - 1]} : Arrays.copyOf(seq, len);
+                    Tensor out = model.decodeStep(Tensor.of(ids, 1, ids.length), encoderOut, null, cache);
+                    logits = out.select(1, ids.length - 1).reshape(-1).toFloatArray();
+                }
+                if (stepLogits != null) {
+                    stepLogits[step] = logits.clone();
+                }
+                LogitsProcessing.repetitionPenalty(logits, seq, len, c.repetitionPenalty());
+                LogitsProcessing.noRepeatNgram(logits, seq, len, c.noRepeatNgramSize());
+                int next = c.doSample() ? LogitsProcessing.sample(logits, c, gen) : LogitsProcessing.argmax(logits);
+                seq[len++] = next;
+                if (onToken != null) {
+                    onToken.accept(next);
+                }
+                if (next == model.config.eosTokenId() || c.stopTokens().contains((long) next)) {
+                    break;
+                }
+            }
+        } finally {
+            model.train(training);
+        }
+        return Arrays.copyOfRange(seq, 1, len);
+    }
+}
