@@ -9,6 +9,16 @@ import java.util.Set;
 public final class LogitsProcessing {
     private LogitsProcessing() {}
 
+    /**
+     * The next token: repetition penalty and no-repeat n-grams over {@code seq[0, len)} applied to {@code logits}
+     * (in place), then a draw ({@code doSample}) or the argmax.
+     */
+    public static int next(float[] logits, long[] seq, int len, GenerationConfig c, dev.t4j.tensor.Generator gen) {
+        repetitionPenalty(logits, seq, len, c.repetitionPenalty());
+        noRepeatNgram(logits, seq, len, c.noRepeatNgramSize());
+        return c.doSample() ? sample(logits, c, gen) : argmax(logits);
+    }
+
     /** HF's repetition penalty: a seen token's logit is divided by the penalty if positive, else multiplied. */
     public static void repetitionPenalty(float[] logits, long[] seq, int len, double penalty) {
         if (penalty == 1) {

@@ -59,18 +59,8 @@ final class GenerateCommand {
         for (int i = 0; i < ids.length; i++) {
             in[i] = ids[i];
         }
-        List<Integer> generated = new ArrayList<>();
-        StringBuilder shown = new StringBuilder();
-        T5Generation.generate(model, in, config(a, new ArrayList<>()), id -> {
-            generated.add((int) id);
-            String text = tok.decode(generated.stream().mapToInt(Integer::intValue).toArray(), true);
-            if (text.length() > shown.length()) {
-                out.print(text.substring(shown.length()));
-                out.flush();
-                shown.setLength(0);
-                shown.append(text);
-            }
-        });
+        Streamer streamer = new Streamer(tok, out, null);
+        T5Generation.generate(model, in, config(a, new ArrayList<>()), streamer::accept);
         out.println();
         return 0;
     }
@@ -112,28 +102,46 @@ final class GenerateCommand {
             stops.add((long) eos);
         }
         GenerationConfig c = config(a, stops);
-        List<Integer> generated = new ArrayList<>();
-        StringBuilder shown = new StringBuilder();
         out.print(prompt);
-        boolean[] stopped = {false};
-        TextGeneration.generate(gpt, promptIds, c, id -> {
-            if (stopped[0]) {
+        Streamer streamer = new Streamer(tok, out, stop);
+        TextGeneration.generate(gpt, promptIds, c, streamer::accept);
+        out.println();
+        return 0;
+    }
+
+    /**
+     * Prints generated text as it grows: the whole generation is decoded each time and only the new suffix printed,
+     * so multi-byte characters split across tokens appear once complete; stops printing at a stop string.
+     */
+    private static final class Streamer {
+        private final Tokenizer tok;
+        private final PrintStream out;
+        private final String stop;
+        private final List<Integer> generated = new ArrayList<>();
+        private int shown;
+        private boolean stopped;
+
+        Streamer(Tokenizer tok, PrintStream out, String stop) {
+            this.tok = tok;
+            this.out = out;
+            this.stop = stop;
+        }
+
+        void accept(long id) {
+            if (stopped) {
                 return;
             }
             generated.add((int) id);
             String text = tok.decode(generated.stream().mapToInt(Integer::intValue).toArray(), true);
             if (stop != null && text.contains(stop)) {
                 text = text.substring(0, text.indexOf(stop));
-                stopped[0] = true;
+                stopped = true;
             }
-            if (text.length() > shown.length() && !text.endsWith("\uFFFD")) {
-                out.print(text.substring(shown.length()));
+            if (text.length() > shown && !text.endsWith("\uFFFD")) {
+                out.print(text.substring(shown));
                 out.flush();
-                shown.setLength(0);
-                shown.append(text);
+                shown = text.length();
             }
-        });
-        out.println();
-        return 0;
+        }
     }
 }

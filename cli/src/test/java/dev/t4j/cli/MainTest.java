@@ -85,4 +85,16 @@ class MainTest {
                 "--no-special-tokens");
         assertThat(back.out().lines().toList()).containsExactly("hello, world!", "the sat");
     }
+
+    @Test
+    void generateRefusesEncoderOnlyModelsAndMismatchedTokenizers() {
+        Path root = Path.of(System.getProperty("t4j.root"));
+        Result bert = run("generate", "--model", root.resolve("fixtures/hf-reference/bert-mlm").toString(), "--prompt", "x");
+        assertThat(bert.code()).isEqualTo(1);
+        assertThat(bert.err()).contains("encoder-only model does not generate text");
+        Result t5 = run("generate", "--model", root.resolve("fixtures/hf-reference/t5").toString(), "--tokenizer",
+                root.resolve("data/tokenizers/t5-small").toString(), "--input", "summarize: hi");
+        assertThat(t5.code()).isEqualTo(1);
+        assertThat(t5.err()).contains("the tokenizer has 32100 tokens but the model").contains("only 1000");
+    }
 }

@@ -54,9 +54,7 @@ public final class TextGeneration {
                 if (stepLogits != null) {
                     stepLogits[step] = logits.clone();
                 }
-                LogitsProcessing.repetitionPenalty(logits, seq, len, c.repetitionPenalty());
-                LogitsProcessing.noRepeatNgram(logits, seq, len, c.noRepeatNgramSize());
-                int next = c.doSample() ? LogitsProcessing.sample(logits, c, gen) : LogitsProcessing.argmax(logits);
+                int next = LogitsProcessing.next(logits, seq, len, c, gen);
                 seq[len++] = next;
                 if (onToken != null) {
                     onToken.accept(next);
