@@ -11,7 +11,7 @@ import java.util.List;
  * the decay applied to the weights directly, only to the parameters given as decayed (matrices; not biases and
  * norm gains, by the usual convention). Moments live in the scope of their parameter.
  */
-public final class AdamW {
+public final class AdamW implements Optimizer {
     private final List<Tensor> params = new ArrayList<>();
     private final List<Boolean> decayed = new ArrayList<>();
     private final List<Tensor> m = new ArrayList<>();
@@ -49,6 +49,7 @@ public final class AdamW {
         this(parameters, lr, 0.9, 0.999, 1e-8, 0.01);
     }
 
+    @Override
     public void setLr(double lr) {
         this.lr = lr;
     }
@@ -62,6 +63,7 @@ public final class AdamW {
     }
 
     /** One update from the current gradients; parameters without a gradient are left alone. */
+    @Override
     public void step() {
         step++;
         double bc1 = 1 - Math.pow(beta1, step);
@@ -95,6 +97,7 @@ public final class AdamW {
      * The moments of every parameter that has them, keyed "NAME.exp_avg" / "NAME.exp_avg_sq" by the parameter
      * order given (names come from the caller, as the optimizer knows only tensors), plus the step count.
      */
+    @Override
     public java.util.Map<String, Tensor> state(List<String> names) {
         if (names.size() != params.size()) {
             throw new IllegalArgumentException(names.size() + " names for " + params.size() + " parameters");
@@ -111,6 +114,7 @@ public final class AdamW {
     }
 
     /** Restores what {@link #state} saved (copied into this optimizer's own memory). */
+    @Override
     public void loadState(java.util.Map<String, Tensor> state, List<String> names) {
         Tensor s = state.get("step");
         if (s == null) {
@@ -138,6 +142,7 @@ public final class AdamW {
         }
     }
 
+    @Override
     public void zeroGrad() {
         for (Tensor p : params) {
             p.zeroGrad();

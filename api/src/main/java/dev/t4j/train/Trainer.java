@@ -4,7 +4,7 @@ import dev.t4j.autograd.GradMode;
 import dev.t4j.json.Json;
 import dev.t4j.memory.Scope;
 import dev.t4j.metrics.MetricsLog;
-import dev.t4j.optim.AdamW;
+import dev.t4j.optim.Optimizer;
 import dev.t4j.optim.GradClip;
 import dev.t4j.optim.LrSchedule;
 import dev.t4j.plot.LinePlot;
@@ -28,7 +28,7 @@ import java.util.stream.Stream;
 
 /**
  * The training loop every family shares: per step one memory scope, gradient accumulation over micro-batches,
- * global-norm clipping, AdamW with a learning-rate schedule; periodic evaluation; checkpoints every N steps
+ * global-norm clipping, an optimizer (AdamW, Adafactor, SGD) with a learning-rate schedule; periodic evaluation; checkpoints every N steps
  * (model in the family's HF format, optimizer moments, and the trainer's position and data-sampler state, so a
  * resumed run continues exactly as an uninterrupted one), written atomically, the last K kept; early stopping;
  * a progress bar, JSONL metrics and a PNG of the losses and learning rate. A NaN or infinite loss stops the run
@@ -51,7 +51,7 @@ public final class Trainer {
             Path lastCheckpoint) {}
 
     private final TrainingTask task;
-    private final AdamW optimizer;
+    private final Optimizer optimizer;
     private final LrSchedule schedule;
     private final Options options;
     private final List<String> names;
@@ -60,7 +60,7 @@ public final class Trainer {
     private long step;
     private Path lastCheckpoint;
 
-    public Trainer(TrainingTask task, AdamW optimizer, LrSchedule schedule, Options options) {
+    public Trainer(TrainingTask task, Optimizer optimizer, LrSchedule schedule, Options options) {
         this.task = task;
         this.optimizer = optimizer;
         this.schedule = schedule;
