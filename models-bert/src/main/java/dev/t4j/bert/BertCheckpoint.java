@@ -3,7 +3,7 @@ package dev.t4j.bert;
 import dev.t4j.backend.Backends;
 import dev.t4j.model.Checkpoints;
 import dev.t4j.nn.Module;
-import dev.t4j.safetensors.SafeTensors;
+import dev.t4j.safetensors.CheckpointFiles;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
 import java.nio.file.Path;
@@ -37,8 +37,7 @@ public final class BertCheckpoint {
      * same number of labels), else freshly initialised. Returns the names that were initialised fresh.
      */
     public static List<String> loadForFineTuning(BertForSequenceClassification model, Path dir) {
-        Path weights = dir.resolve("model.safetensors");
-        try (SafeTensors st = SafeTensors.open(weights)) {
+        try (CheckpointFiles st = CheckpointFiles.open(dir)) {
             Map<String, Tensor> source = new LinkedHashMap<>();
             boolean bare = st.names().stream().noneMatch(n -> n.startsWith("bert."));
             for (String name : st.names()) {
@@ -46,7 +45,7 @@ public final class BertCheckpoint {
                 if (key.endsWith("position_ids") || key.startsWith("cls.")) {
                     continue;
                 }
-                if (key.startsWith("classifier.") && st.entries().get(name).shape()[0] != model.config.numLabels()) {
+                if (key.startsWith("classifier.") && st.entry(name).shape()[0] != model.config.numLabels()) {
                     continue; // a classifier for another label set: start a new one
                 }
                 source.put(key, st.view(name, Backends.defaultBackend()));
@@ -54,11 +53,11 @@ public final class BertCheckpoint {
             Module.LoadReport report = model.load(source, false);
             for (String missing : report.missing()) {
                 if (!missing.startsWith("bert.pooler.") && !missing.startsWith("classifier.")) {
-                    throw new IllegalArgumentException(weights + ": the encoder parameter '" + missing + "' is missing");
+                    throw new IllegalArgumentException(dir + ": the encoder parameter '" + missing + "' is missing");
                 }
             }
             if (!report.unexpected().isEmpty()) {
-                throw new IllegalArgumentException(weights + ": unexpected tensors " + report.unexpected());
+                throw new IllegalArgumentException(dir + ": unexpected tensors " + report.unexpected());
             }
             return report.missing();
         }
@@ -70,8 +69,7 @@ public final class BertCheckpoint {
      * missing or unexpected is an error naming it.
      */
     static void load(Module model, Path dir, List<String> otherHeads) {
-        Path weights = dir.resolve("model.safetensors");
-        try (SafeTensors st = SafeTensors.open(weights)) {
+        try (CheckpointFiles st = CheckpointFiles.open(dir)) {
             Map<String, Tensor> source = new LinkedHashMap<>();
             boolean bare = st.names().stream().noneMatch(n -> n.startsWith("bert."));
             for (String name : st.names()) {
@@ -84,7 +82,7 @@ public final class BertCheckpoint {
             try {
                 model.load(source, true);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(weights + ": " + e.getMessage(), e);
+                throw new IllegalArgumentException(dir + ": " + e.getMessage(), e);
             }
         }
     }

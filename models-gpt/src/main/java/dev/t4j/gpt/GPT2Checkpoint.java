@@ -2,7 +2,7 @@ package dev.t4j.gpt;
 
 import dev.t4j.backend.Backends;
 import dev.t4j.model.Checkpoints;
-import dev.t4j.safetensors.SafeTensors;
+import dev.t4j.safetensors.CheckpointFiles;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
 import java.nio.file.Path;
@@ -21,8 +21,7 @@ public final class GPT2Checkpoint {
     public static GPT2LMHeadModel load(Path dir) {
         Map<String, Object> json = Checkpoints.config(dir, "gpt2", "GPT-2");
         GPT2LMHeadModel model = new GPT2LMHeadModel(GPT2Config.fromJson(json), new Generator(0));
-        Path weights = dir.resolve("model.safetensors");
-        try (SafeTensors st = SafeTensors.open(weights)) {
+        try (CheckpointFiles st = CheckpointFiles.open(dir)) {
             Map<String, Tensor> source = new LinkedHashMap<>();
             for (String name : st.names()) {
                 if (!isBuffer(name)) {
@@ -35,7 +34,7 @@ public final class GPT2Checkpoint {
             try {
                 model.load(source, true);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(weights + ": " + e.getMessage(), e);
+                throw new IllegalArgumentException(dir + ": " + e.getMessage(), e);
             }
         }
         return model;

@@ -114,4 +114,35 @@ class GptModelTest {
         assertThatThrownBy(() -> new GPT2Config(10, 8, 30, 1, 4, 120, "gelu_new", 1e-5, 0, 0, 0, java.util.Map.of()))
                 .hasMessageContaining("n_embd 30 is not divisible by n_head 4");
     }
+
+    @Test
+    void shardedCheckpointsLoadThroughTheirIndex(@TempDir Path dir) throws Exception {
+        GPT2LMHeadModel model = GPT2Checkpoint.load(FIXTURE);
+        var params = model.namedParameters();
+        java.util.Map<String, Tensor> first = new java.util.LinkedHashMap<>();
+        java.util.Map<String, Tensor> second = new java.util.LinkedHashMap<>();
+        java.util.Map<String, Object> weightMap = new java.util.LinkedHashMap<>();
+        int k = 0;
+        for (var e : params.entrySet()) {
+            boolean one = k++ % 2 == 0;
+            (one ? first : second).put(e.getKey(), e.getValue());
+            weightMap.put(e.getKey(), one ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors");
+        }
+        SafeTensors.write(dir.resolve("model-00001-of-00002.safetensors"), first, java.util.Map.of("format", "pt"));
+        SafeTensors.write(dir.resolve("model-00002-of-00002.safetensors"), second, java.util.Map.of("format", "pt"));
+        Files.writeString(dir.resolve("model.safetensors.index.json"),
+                dev.t4j.json.Json.write(java.util.Map.of("metadata", java.util.Map.of(), "weight_map", weightMap)));
+        Files.copy(FIXTURE.resolve("config.json"), dir.resolve("config.json"));
+        GPT2LMHeadModel sharded = GPT2Checkpoint.load(dir);
+        try (var g = GradMode.noGrad()) {
+            Tensor ids = Tensor.of(PROMPT, 1, PROMPT.length);
+            assertThat(sharded.forward(ids, null, false).logits().toFloatArray())
+                    .containsExactly(model.forward(ids, null, false).logits().toFloatArray());
+        }
+        weightMap.put("transformer.wte.weight", "model-00002-of-00002.safetensors");
+        Files.writeString(dir.resolve("model.safetensors.index.json"),
+                dev.t4j.json.Json.write(java.util.Map.of("weight_map", weightMap)));
+        assertThatThrownBy(() -> GPT2Checkpoint.load(dir)).hasMessageContaining("'transformer.wte.weight'")
+                .hasMessageContaining("which lacks it");
+    }
 }

@@ -2,7 +2,7 @@ package dev.t4j.t5;
 
 import dev.t4j.backend.Backends;
 import dev.t4j.model.Checkpoints;
-import dev.t4j.safetensors.SafeTensors;
+import dev.t4j.safetensors.CheckpointFiles;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
 import java.nio.file.Path;
@@ -17,8 +17,7 @@ public final class T5Checkpoint {
         Map<String, Object> json = Checkpoints.config(dir, "t5",
                 "T5: an encoder-only or decoder-only checkpoint cannot be loaded as an encoder-decoder");
         T5ForConditionalGeneration model = new T5ForConditionalGeneration(T5Config.fromJson(json), new Generator(0));
-        Path weights = dir.resolve("model.safetensors");
-        try (SafeTensors st = SafeTensors.open(weights)) {
+        try (CheckpointFiles st = CheckpointFiles.open(dir)) {
             Map<String, Tensor> source = new LinkedHashMap<>();
             for (String name : st.names()) {
                 source.put(name, st.view(name, Backends.defaultBackend()));
@@ -32,7 +31,7 @@ public final class T5Checkpoint {
             try {
                 model.load(source, true);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(weights + ": " + e.getMessage(), e);
+                throw new IllegalArgumentException(dir + ": " + e.getMessage(), e);
             }
         }
         return model;
