@@ -1,5 +1,6 @@
 package dev.t4j.gpt;
 
+import dev.t4j.generation.BeamSearch;
 import dev.t4j.generation.GenerationConfig;
 import dev.t4j.generation.LogitsProcessing;
 import dev.t4j.autograd.GradMode;
@@ -67,5 +68,56 @@ public final class TextGeneration {
             model.train(training);
         }
         return Arrays.copyOf(seq, len);
+    }
+
+    /**
+     * Beam search ({@code beams} hypotheses, length penalty as Hugging Face's) with the key/value cache, reordered to
+     * each surviving beam's parent at every step. Returns the best hypothesis' new tokens.
+     */
+    public static BeamSearch.Hypothesis beamSearch(GPT2LMHeadModel model, long[] prompt, int beams, int maxNewTokens,
+            double lengthPenalty, long[] endTokens) {
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("the prompt is empty: GPT-2 needs at least one token to condition on");
+        }
+        int total = prompt.length + maxNewTokens;
+        if (total > model.config.nPositions()) {
+            throw new IllegalArgumentException("the prompt of " + prompt.length + " tokens plus " + maxNewTokens
+                    + " new ones exceeds the model's context of " + model.config.nPositions() + " (n_positions)");
+        }
+        boolean training = model.isTraining();
+        model.eval();
+        try (var noGrad = GradMode.noGrad(); Scope scope = Scope.open("beam-search")) {
+            GPT2LMHeadModel.KVCache cache = model.newCache(beams, total);
+            if (prompt.length > 1) {
+                try (Scope s = Scope.open("prompt")) {
+                    long[] ids = new long[beams * (prompt.length - 1)];
+                    for (int b = 0; b < beams; b++) {
+                        System.arraycopy(prompt, 0, ids, b * (prompt.length - 1), prompt.length - 1);
+                    }
+                    model.forward(Tensor.of(ids, beams, prompt.length - 1), null, false, cache);
+                }
+            }
+            return BeamSearch.search((parents, tokens) -> {
+                try (Scope s = Scope.open("step")) {
+                    if (parents != null) {
+                        Tensor order = Tensor.of(java.util.Arrays.stream(parents).asLongStream().toArray(), beams);
+                        for (int l = 0; l < cache.keys.length; l++) {
+                            cache.keys[l].copy_(cache.keys[l].indexSelect(0, order));
+                            cache.values[l].copy_(cache.values[l].indexSelect(0, order));
+                        }
+                    }
+                    Tensor logits = model.forward(Tensor.of(tokens, beams, 1), null, false, cache).logits(); // (k, 1, V)
+                    float[] flat = logits.toFloatArray();
+                    int v = logits.size(2);
+                    float[][] out = new float[beams][];
+                    for (int b = 0; b < beams; b++) {
+                        out[b] = java.util.Arrays.copyOfRange(flat, b * v, (b + 1) * v);
+                    }
+                    return out;
+                }
+            }, beams, maxNewTokens, lengthPenalty, endTokens, prompt[prompt.length - 1]);
+        } finally {
+            model.train(training);
+        }
     }
 }

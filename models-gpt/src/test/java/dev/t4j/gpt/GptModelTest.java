@@ -145,4 +145,15 @@ class GptModelTest {
         assertThatThrownBy(() -> GPT2Checkpoint.load(dir)).hasMessageContaining("'transformer.wte.weight'")
                 .hasMessageContaining("which lacks it");
     }
+
+    @Test
+    void beamSearchOfOneBeamIsGreedyAndWiderBeamsScoreAtLeastAsHigh() {
+        GPT2LMHeadModel model = GPT2Checkpoint.load(FIXTURE);
+        long[] greedy = TextGeneration.generate(model, PROMPT, GenerationConfig.greedy(10), null);
+        var one = TextGeneration.beamSearch(model, PROMPT, 1, 10, 1.0, new long[0]);
+        assertThat(one.tokens()).containsExactly(java.util.Arrays.copyOfRange(greedy, PROMPT.length, greedy.length));
+        var four = TextGeneration.beamSearch(model, PROMPT, 4, 10, 1.0, new long[0]);
+        assertThat(four.tokens()).hasSize(10);
+        assertThat(four.score()).isGreaterThanOrEqualTo(one.score() - 1e-6); // float noise between batch sizes
+    }
 }

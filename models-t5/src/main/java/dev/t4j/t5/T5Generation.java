@@ -1,6 +1,7 @@
 package dev.t4j.t5;
 
 import dev.t4j.autograd.GradMode;
+import dev.t4j.generation.BeamSearch;
 import dev.t4j.generation.GenerationConfig;
 import dev.t4j.generation.LogitsProcessing;
 import dev.t4j.memory.Scope;
@@ -61,5 +62,43 @@ public final class T5Generation {
             model.train(training);
         }
         return Arrays.copyOfRange(seq, 1, len);
+    }
+
+    /**
+     * Beam search ({@code beams} hypotheses, Hugging Face's length penalty) for one input, stopping hypotheses at
+     * </s>: the encoder output is shared by all beams, the decoder's self-attention cache is reordered to each
+     * surviving beam's parent at every step. Returns the best hypothesis' tokens (with </s> when it ended).
+     */
+    public static BeamSearch.Hypothesis beamSearch(T5ForConditionalGeneration model, long[] input, int beams,
+            int maxNewTokens, double lengthPenalty) {
+        boolean training = model.isTraining();
+        model.eval();
+        try (var noGrad = GradMode.noGrad(); Scope scope = Scope.open("beam-search")) {
+            Tensor encoderOut = model.encode(Tensor.of(input, 1, input.length), null);
+            Tensor memory = encoderOut.expand(beams, input.length, encoderOut.size(2));
+            T5ForConditionalGeneration.Cache cache = model.newCache(beams, maxNewTokens + 1);
+            return BeamSearch.search((parents, tokens) -> {
+                try (Scope s = Scope.open("step")) {
+                    if (parents != null) {
+                        Tensor order = Tensor.of(Arrays.stream(parents).asLongStream().toArray(), beams);
+                        for (int l = 0; l < cache.selfKeys.length; l++) {
+                            cache.selfKeys[l].copy_(cache.selfKeys[l].indexSelect(0, order));
+                            cache.selfValues[l].copy_(cache.selfValues[l].indexSelect(0, order));
+                        }
+                    }
+                    Tensor logits = model.decodeStep(Tensor.of(tokens, beams, 1), memory, null, cache); // (k, 1, V)
+                    float[] flat = logits.toFloatArray();
+                    int v = logits.size(2);
+                    float[][] out = new float[beams][];
+                    for (int b = 0; b < beams; b++) {
+                        out[b] = Arrays.copyOfRange(flat, b * v, (b + 1) * v);
+                    }
+                    return out;
+                }
+            }, beams, maxNewTokens, lengthPenalty, new long[] {model.config.eosTokenId()},
+                    model.config.decoderStartTokenId());
+        } finally {
+            model.train(training);
+        }
     }
 }

@@ -54,4 +54,16 @@ class T5GenerationTest {
             }
         }
     }
+
+    @Test
+    void beamSearchOfOneBeamIsGreedyAndWiderBeamsScoreAtLeastAsHigh() {
+        try (Scope s = Scope.open("test")) {
+            T5ForConditionalGeneration model = T5Checkpoint.load(FIXTURE);
+            long[] greedy = T5Generation.generate(model, INPUT, GenerationConfig.greedy(8), null);
+            var one = T5Generation.beamSearch(model, INPUT, 1, 8, 1.0);
+            assertThat(one.tokens()).containsExactly(greedy);
+            var four = T5Generation.beamSearch(model, INPUT, 4, 8, 1.0);
+            assertThat(four.score()).isGreaterThanOrEqualTo(one.score() - 1e-6); // float noise between batch sizes
+        }
+    }
 }
