@@ -23,11 +23,13 @@ final class GenerateCommand {
             usage: t4j generate --model DIR (--prompt TEXT | --input TEXT) [--tokenizer PATH] [--max-new-tokens N] [--greedy]
                                 [--temperature X] [--top-k N] [--top-p X] [--min-p X] [--repetition-penalty X]
                                 [--no-repeat-ngram N] [--stop TEXT] [--seed N] [--no-cache]
+                                [--beams N [--length-penalty X]]
 
             DIR holds config.json and model.safetensors (Hugging Face layout) and, unless --tokenizer is given, the
             tokenizer (tokenizer.json, or vocab.json + merges.txt). Sampling is the default (temperature 1.0,
             top-k 50, as Hugging Face's pipeline); --greedy picks the most likely token each step. The text is
-            printed as it is generated. A T5 folder (model_type t5) takes --input: the text is encoded and the decoder
+            printed as it is generated. --beams N runs beam search instead (length penalty 1.0 by default, as
+            Hugging Face) and prints the best hypothesis at the end. A T5 folder (model_type t5) takes --input: the text is encoded and the decoder
             writes the output text (with its decoder and cross-attention caches).
             """;
 
@@ -59,6 +61,12 @@ final class GenerateCommand {
         for (int i = 0; i < ids.length; i++) {
             in[i] = ids[i];
         }
+        if (a.get("beams", null) != null) {
+            var best = T5Generation.beamSearch(model, in, a.getInt("beams", 4), a.getInt("max-new-tokens", 50),
+                    a.getDouble("length-penalty", 1.0));
+            out.println(tok.decode(java.util.Arrays.stream(best.tokens()).mapToInt(x -> (int) x).toArray(), true));
+            return 0;
+        }
         Streamer streamer = new Streamer(tok, out, null);
         T5Generation.generate(model, in, config(a, new ArrayList<>()), streamer::accept);
         out.println();
@@ -67,7 +75,7 @@ final class GenerateCommand {
 
     static int run(String[] argv, PrintStream out, PrintStream err) {
         Args a = new Args(argv, 1, Set.of("model", "prompt", "input", "tokenizer", "max-new-tokens", "temperature", "top-k",
-                "top-p", "min-p", "repetition-penalty", "no-repeat-ngram", "stop", "seed"),
+                "top-p", "min-p", "repetition-penalty", "no-repeat-ngram", "stop", "seed", "beams", "length-penalty"),
                 Set.of("greedy", "no-cache", "help"));
         if (a.flag("help")) {
             out.print(HELP);
@@ -100,6 +108,12 @@ final class GenerateCommand {
         int eos = tok.tokenToId("<|endoftext|>");
         if (eos >= 0) {
             stops.add((long) eos);
+        }
+        if (a.get("beams", null) != null) {
+            var best = TextGeneration.beamSearch(gpt, promptIds, a.getInt("beams", 4), a.getInt("max-new-tokens", 50),
+                    a.getDouble("length-penalty", 1.0), stops.stream().mapToLong(Long::longValue).toArray());
+            out.println(prompt + tok.decode(java.util.Arrays.stream(best.tokens()).mapToInt(x -> (int) x).toArray(), true));
+            return 0;
         }
         GenerationConfig c = config(a, stops);
         out.print(prompt);
