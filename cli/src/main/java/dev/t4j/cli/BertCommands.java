@@ -159,8 +159,15 @@ final class BertCommands {
                 || Files.isRegularFile(modelDir.resolve("vocab.txt")) ? modelDir : Home.path("data/tokenizers/bert-base-uncased"));
         BertConfig pre = BertCheckpoint.config(modelDir);
         Map<String, Object> raw = new LinkedHashMap<>(pre.raw());
-        raw.remove("id2label");
         raw.remove("num_labels");
+        Map<String, Object> id2label = new LinkedHashMap<>();
+        Map<String, Object> label2id = new LinkedHashMap<>();
+        labelIds.forEach((name, id) -> {
+            id2label.put(Integer.toString(id), name);
+            label2id.put(name, (long) id);
+        });
+        raw.put("id2label", id2label);
+        raw.put("label2id", label2id);
         BertConfig config = new BertConfig(pre.vocabSize(), pre.hiddenSize(), pre.numHiddenLayers(), pre.numAttentionHeads(),
                 pre.intermediateSize(), pre.hiddenAct(), pre.hiddenDropoutProb(), pre.attentionProbsDropoutProb(),
                 pre.maxPositionEmbeddings(), pre.typeVocabSize(), pre.layerNormEps(), Math.max(2, labelIds.size()), raw);
@@ -208,6 +215,28 @@ final class BertCommands {
             out.println("wrote " + saved + " (Hugging Face BertForSequenceClassification)");
             return 0;
         }
+    }
+
+    static int predict(String[] argv, PrintStream out) {
+        Args a = new Args(argv, 1, Set.of("model", "text", "pair", "input"), Set.of());
+        String model = a.get("model", null);
+        if (model == null || (a.get("text", null) == null && a.get("input", null) == null)) {
+            throw new Args.UsageException("predict needs --model DIR and --text TEXT [--pair TEXT], or --input FILE "
+                    + "(one text a line)");
+        }
+        dev.t4j.bert.TextClassifier classifier = new dev.t4j.bert.TextClassifier(Path.of(model));
+        List<String> texts = a.get("input", null) != null ? readLines(Path.of(a.get("input", null)))
+                : List.of(a.get("text", null));
+        for (String t : texts) {
+            var p = classifier.predict(t, a.get("pair", null));
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("label", p.label());
+            Map<String, Object> probs = new LinkedHashMap<>();
+            p.probabilities().forEach((k, v) -> probs.put(k, Math.round(v * 1e6) / 1e6));
+            json.put("probabilities", probs);
+            out.println(dev.t4j.json.Json.write(json));
+        }
+        return 0;
     }
 
     private static List<String> readLines(Path p) {

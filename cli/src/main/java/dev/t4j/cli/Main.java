@@ -16,6 +16,8 @@ public final class Main {
               pretrain   bert: masked-LM pretraining of a small BERT on the bundled WikiText-2
               finetune   bert --task sst2: fine-tune for classification (GLUE SST-2, or --train/--dev files),
                          beside a bag-of-words baseline; see `t4j finetune bert --help`
+              predict    --model DIR --text TEXT [--pair TEXT] | --input FILE: classify with a fine-tuned BERT;
+                         one JSON object (label, probabilities) per text
               demo       train a small character-level Transformer written directly in tensor ops
               parity     DIR...: check checkpoints against Hugging Face reference outputs (logits, loss, every
                          gradient, hidden states, generation); one line per check, then "N passed, N failed"
@@ -53,6 +55,7 @@ public final class Main {
                 }
                 case "parity" -> ParityCommand.run(argv, out, err);
                 case "tokenize" -> TokenizeCommand.run(argv, System.in, out);
+                case "predict" -> BertCommands.predict(argv, out);
                 case "generate" -> GenerateCommand.run(argv, out, err);
                 case "help", "--help", "-h" -> {
                     out.print(USAGE);
