@@ -108,6 +108,7 @@ public final class Trainer {
         boolean early = false;
         long startStep = step;
         long started = System.nanoTime();
+        task.model().train(true); // dropout on while training (checkpoint loaders hand models over in eval mode)
         try (MetricsLog log = new MetricsLog(out.resolve("metrics.jsonl"))) {
             while (step < options.steps()) {
                 step++;

@@ -22,12 +22,14 @@ public final class BertCheckpoint {
     public static BertForMaskedLM loadMaskedLM(Path dir) {
         BertForMaskedLM model = new BertForMaskedLM(config(dir), new Generator(0));
         load(model, dir, List.of("cls.seq_relationship.", "bert.pooler."));
+        model.eval(); // as Hugging Face's from_pretrained: dropout off until training asks for it
         return model;
     }
 
     public static BertForSequenceClassification loadSequenceClassification(Path dir) {
         BertForSequenceClassification model = new BertForSequenceClassification(config(dir), new Generator(0));
         load(model, dir, List.of("cls."));
+        model.eval();
         return model;
     }
 

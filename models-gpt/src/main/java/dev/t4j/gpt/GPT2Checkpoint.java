@@ -37,6 +37,7 @@ public final class GPT2Checkpoint {
                 throw new IllegalArgumentException(dir + ": " + e.getMessage(), e);
             }
         }
+        model.eval(); // as Hugging Face's from_pretrained: dropout off until training asks for it
         return model;
     }
 

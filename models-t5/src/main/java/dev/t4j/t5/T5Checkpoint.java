@@ -34,6 +34,7 @@ public final class T5Checkpoint {
                 throw new IllegalArgumentException(dir + ": " + e.getMessage(), e);
             }
         }
+        model.eval(); // as Hugging Face's from_pretrained: dropout off until training asks for it
         return model;
     }
 
