@@ -18,6 +18,7 @@ public final class Main {
                          beside a bag-of-words baseline; see `t4j finetune bert --help`
               predict    --model DIR --text TEXT [--pair TEXT] | --input FILE: classify with a fine-tuned BERT;
                          one JSON object (label, probabilities) per text
+              fewshot    --model DIR: GPT-3-style k-shot SST-2 sentiment by log-likelihood, k = 0, 1, 4
               demo       train a small character-level Transformer written directly in tensor ops
               parity     DIR...: check checkpoints against Hugging Face reference outputs (logits, loss, every
                          gradient, hidden states, generation); one line per check, then "N passed, N failed"
@@ -56,6 +57,7 @@ public final class Main {
                 case "parity" -> ParityCommand.run(argv, out, err);
                 case "tokenize" -> TokenizeCommand.run(argv, System.in, out);
                 case "predict" -> BertCommands.predict(argv, out);
+                case "fewshot" -> FewShotCommand.run(argv, out);
                 case "generate" -> GenerateCommand.run(argv, out, err);
                 case "help", "--help", "-h" -> {
                     out.print(USAGE);
