@@ -16,6 +16,7 @@ public final class Main {
               pretrain   bert: masked-LM pretraining of a small BERT on the bundled WikiText-2
               finetune   bert --task sst2: fine-tune for classification (GLUE SST-2, or --train/--dev files),
                          beside a bag-of-words baseline; see `t4j finetune bert --help`
+                         t5 --task summarize: CNN/DailyMail with ROUGE beside lead-3; `t4j finetune t5 --help`
               predict    --model DIR --text TEXT [--pair TEXT] | --input FILE: classify with a fine-tuned BERT;
                          one JSON object (label, probabilities) per text
               fewshot    --model DIR: GPT-3-style k-shot SST-2 sentiment by log-likelihood, k = 0, 1, 4
@@ -49,8 +50,11 @@ public final class Main {
                 case "demo" -> DemoCommand.run(argv, out, err);
                 case "pretrain" -> PretrainCommand.run(argv, out, err);
                 case "finetune" -> {
+                    if (argv.length >= 2 && argv[1].equals("t5")) {
+                        yield T5Commands.finetune(argv, out);
+                    }
                     if (argv.length < 2 || !argv[1].equals("bert")) {
-                        throw new Args.UsageException("finetune needs a family: `t4j finetune bert` (t5 is not built yet)");
+                        throw new Args.UsageException("finetune needs a family: `t4j finetune bert` or `t4j finetune t5`");
                     }
                     yield BertCommands.finetune(argv, out);
                 }
