@@ -28,7 +28,14 @@ final class Gemm {
     private static final ThreadLocal<float[]> PACKED_A = ThreadLocal.withInitial(() -> new float[MC * KC]);
     private static final ThreadLocal<float[]> PACKED_B = ThreadLocal.withInitial(() -> new float[KC * NB]);
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
-    private static final ThreadLocal<float[]> COLUMN = ThreadLocal.withInitial(() -> new float[KC]);
+    private static final ThreadLocal<float[]> TRANSPOSE = ThreadLocal.withInitial(() -> new float[V * KC]);
+    private static final int[] GATHER = new int[V]; // lane q reads row q of the staging block
+
+    static {
+        for (int q = 0; q < V; q++) {
+            GATHER[q] = q * KC;
+        }
+    }
 
     private Gemm() {}
 
@@ -154,8 +161,9 @@ final class Gemm {
                     long at = (b.offset() + (pc + p) * rs + jc + jr) * 4;
                     MemorySegment.copy(seg, F, at, bp, base + p * NR, NR);
                 }
+            } else if (rs == 1) {
+                packTransposed(seg, b.offset() + pc + (long) (jc + jr) * cs, cs, kc, cols, bp, base);
             } else {
-                float[] column = COLUMN.get();
                 for (int j = 0; j < NR; j++) {
                     if (j >= cols) {
                         for (int p = 0; p < kc; p++) {
@@ -164,18 +172,33 @@ final class Gemm {
                         continue;
                     }
                     long at = b.offset() + pc * rs + (jc + jr + j) * cs;
-                    if (rs == 1) {
-                        // a transposed B (x @ W^T): each column is contiguous; one bulk copy, then a strided scatter
-                        MemorySegment.copy(seg, F, at * 4, column, 0, kc);
-                        for (int p = 0; p < kc; p++) {
-                            bp[base + p * NR + j] = column[p];
-                        }
-                    } else {
-                        for (int p = 0; p < kc; p++) {
-                            bp[base + p * NR + j] = seg.getAtIndex(F, at + p * rs);
-                        }
+                    for (int p = 0; p < kc; p++) {
+                        bp[base + p * NR + j] = seg.getAtIndex(F, at + p * rs);
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * One NR-column sliver of a transposed B (x @ W^T: column j of B is row j of W, contiguous). A vector of V
+     * columns is transposed at a time: V rows of W are copied whole into a staging block, then for each p the V
+     * values of row p of the sliver are gathered from the block (one vector gather) and stored as one vector, so every store fills a
+     * contiguous run of the packed panel instead of scattering one float per cache line.
+     */
+    private static void packTransposed(MemorySegment seg, long first, long cs, int kc, int cols, float[] bp, int base) {
+        float[] block = TRANSPOSE.get();
+        for (int j0 = 0; j0 < NR; j0 += V) {
+            for (int q = 0; q < V; q++) {
+                int j = j0 + q;
+                if (j < cols) {
+                    MemorySegment.copy(seg, F, (first + j * cs) * 4, block, q * KC, kc);
+                } else {
+                    java.util.Arrays.fill(block, q * KC, q * KC + kc, 0f);
+                }
+            }
+            for (int p = 0; p < kc; p++) {
+                FloatVector.fromArray(S, block, p, GATHER, 0).intoArray(bp, base + p * NR + j0);
             }
         }
     }
