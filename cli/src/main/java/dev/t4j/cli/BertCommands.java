@@ -9,6 +9,7 @@ import dev.t4j.bert.BertForMaskedLM;
 import dev.t4j.bert.BertForSequenceClassification;
 import dev.t4j.bert.BertPretraining;
 import dev.t4j.bert.MaskedLanguageModeling;
+import dev.t4j.bert.NextSentencePairs;
 import dev.t4j.inject.T4jModule;
 import dev.t4j.memory.Scope;
 import dev.t4j.optim.AdamW;
@@ -34,12 +35,13 @@ final class BertCommands {
     private BertCommands() {}
 
     static final String PRETRAIN_HELP = """
-            usage: t4j pretrain bert [--steps N] [--batch N] [--lr X] [--max-length N] [--whole-word] [--seed N]
-                                     [--out DIR]
+            usage: t4j pretrain bert [--steps N] [--batch N] [--lr X] [--max-length N] [--whole-word] [--nsp]
+                                     [--seed N] [--out DIR]
 
             The book's small setup: 2 layers, hidden 128, 2 heads, sequences of at most 64 WordPiece tokens of
             bert-base-uncased, masked-LM on the bundled WikiText-2 text (its valid and test files; the last 10 % of
-            paragraphs held out). Reports masked-LM loss and accuracy on the held-out split; DIR (runs/bert) gets
+            paragraphs held out). --nsp adds next-sentence prediction on sentence pairs (50 % random B), as the
+            paper did. Reports masked-LM loss and accuracy on the held-out split; DIR (runs/bert) gets
             model/ (a Hugging Face BertForMaskedLM folder with the tokenizer), metrics.jsonl, loss.png, checkpoints/.
             """;
 
@@ -49,7 +51,7 @@ final class BertCommands {
 
     static int pretrain(String[] argv, PrintStream out) {
         Args a = new Args(argv, 2, Set.of("steps", "batch", "lr", "max-length", "seed", "out", "eval-every"),
-                Set.of("whole-word", "help"));
+                Set.of("whole-word", "nsp", "help"));
         if (a.flag("help")) {
             out.print(PRETRAIN_HELP);
             return 0;
@@ -72,8 +74,20 @@ final class BertCommands {
             }
         }
         int split = (int) (paragraphs.size() * 0.9);
-        List<long[]> train = BertPretraining.sequences(tok, paragraphs.subList(0, split), maxLength);
-        List<long[]> eval = BertPretraining.sequences(tok, paragraphs.subList(split, paragraphs.size()), maxLength);
+        List<BertPretraining.Item> train;
+        List<BertPretraining.Item> eval;
+        if (a.flag("nsp")) {
+            // documents = paragraphs, split into sentences; pairs drawn once with the run's seed
+            List<List<String>> trainDocs = paragraphs.subList(0, split).stream().map(NextSentencePairs::sentences).toList();
+            List<List<String>> evalDocs = paragraphs.subList(split, paragraphs.size()).stream()
+                    .map(NextSentencePairs::sentences).toList();
+            Generator pairGen = new Generator(seed + 7);
+            train = BertPretraining.pairs(tok, NextSentencePairs.build(trainDocs, pairGen), maxLength);
+            eval = BertPretraining.pairs(tok, NextSentencePairs.build(evalDocs, pairGen), maxLength);
+        } else {
+            train = BertPretraining.sequences(tok, paragraphs.subList(0, split), maxLength);
+            eval = BertPretraining.sequences(tok, paragraphs.subList(split, paragraphs.size()), maxLength);
+        }
         BertConfig base = BertConfig.preset("bert-small");
         BertConfig config = new BertConfig(tok.vocabSize(), base.hiddenSize(), base.numHiddenLayers(),
                 base.numAttentionHeads(), base.intermediateSize(), "gelu", 0.1, 0.1, Math.max(128, maxLength), 2, 1e-12, 2,
@@ -82,7 +96,7 @@ final class BertCommands {
                 + "backend %s, %d threads%n", paragraphs.size(), train.size(), eval.size(), maxLength, backend.name(),
                 backend.threads());
         try (Scope s = Scope.open("model")) {
-            BertForMaskedLM model = new BertForMaskedLM(config, new Generator(seed));
+            BertForMaskedLM model = new BertForMaskedLM(config, new Generator(seed), a.flag("nsp"));
             out.printf("model: %d layers, hidden %d, %d heads, vocabulary %,d: %,d parameters%n", config.numHiddenLayers(),
                     config.hiddenSize(), config.numAttentionHeads(), config.vocabSize(), model.parameterCount());
             int cls = tok.tokenToId("[CLS]");
@@ -101,12 +115,13 @@ final class BertCommands {
                 ev = task.evaluate();
             }
             Path modelDir = outDir.resolve("model");
-            BertCheckpoint.save(model, config, "BertForMaskedLM", modelDir);
+            BertCheckpoint.save(model, config, a.flag("nsp") ? "BertForPreTraining" : "BertForMaskedLM", modelDir);
             copy(tokDir, modelDir);
-            out.printf("held-out masked-LM loss %.4f, accuracy %.1f %% after %d steps (ln(vocab) = %.2f)%n", ev[0],
-                    100 * ev[1], r.steps(), Math.log(config.vocabSize()));
-            out.println("wrote " + modelDir + " (Hugging Face BertForMaskedLM + tokenizer), " + outDir.resolve("metrics.jsonl")
-                    + ", " + outDir.resolve("loss.png"));
+            out.printf("held-out %s loss %.4f, masked-token accuracy %.1f %% after %d steps (ln(vocab) = %.2f)%n",
+                    a.flag("nsp") ? "masked-LM + next-sentence" : "masked-LM", ev[0], 100 * ev[1], r.steps(),
+                    Math.log(config.vocabSize()));
+            out.println("wrote " + modelDir + " (Hugging Face " + (a.flag("nsp") ? "BertForPreTraining" : "BertForMaskedLM")
+                    + " + tokenizer), " + outDir.resolve("metrics.jsonl") + ", " + outDir.resolve("loss.png"));
             return 0;
         }
     }

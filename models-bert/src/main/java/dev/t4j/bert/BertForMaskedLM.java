@@ -10,7 +10,8 @@ import java.util.List;
 /**
  * BERT with the masked-language-model head: cls.predictions.transform (dense, activation, layer norm), then a
  * decoder tied to the word embeddings with its own bias (cls.predictions.bias, which HF also names
- * cls.predictions.decoder.bias).
+ * cls.predictions.decoder.bias). Built with the next-sentence head it is HF's BertForPreTraining: a pooler and
+ * cls.seq_relationship (2 classes: 0 = B follows A, 1 = B is random), the objective later work dropped.
  */
 public final class BertForMaskedLM extends Module {
     public final BertConfig config;
@@ -18,10 +19,15 @@ public final class BertForMaskedLM extends Module {
     private final Linear transformDense;
     private final LayerNorm transformNorm;
     private final Tensor decoderBias;
+    private final Linear seqRelationship; // null without the next-sentence head
 
     public BertForMaskedLM(BertConfig c, Generator gen) {
+        this(c, gen, false);
+    }
+
+    public BertForMaskedLM(BertConfig c, Generator gen, boolean nextSentenceHead) {
         this.config = c;
-        bert = child("bert", new BertModel(c, false, gen));
+        bert = child("bert", new BertModel(c, nextSentenceHead, gen));
         BertModel.Holder cls = child("cls", new BertModel.Holder());
         Predictions predictions = cls.add("predictions", new Predictions(c));
         decoderBias = predictions.bias;
@@ -29,6 +35,11 @@ public final class BertForMaskedLM extends Module {
         transformDense = transform.add("dense", BertModel.linear(c.hiddenSize(), c.hiddenSize(), gen));
         transformNorm = transform.add("LayerNorm", new LayerNorm(c.hiddenSize(), c.layerNormEps()));
         predictions.add("decoder", new TiedDecoder(bert.embeddings.wordEmbeddings.weight(), decoderBias));
+        seqRelationship = nextSentenceHead ? cls.add("seq_relationship", BertModel.linear(c.hiddenSize(), 2, gen)) : null;
+    }
+
+    public boolean hasNextSentenceHead() {
+        return seqRelationship != null;
     }
 
     private static final class Predictions extends Module {
@@ -65,7 +76,25 @@ public final class BertForMaskedLM extends Module {
      * those positions (15 % of them): the same loss as {@link #loss} on {@link #forward}, a sixth of the work.
      */
     public MaskedResult maskedLoss(Tensor ids, Tensor tokenTypes, Tensor attentionMask, Tensor labels) {
-        Tensor h = bert.forward(ids, tokenTypes, attentionMask, null); // (B, T, H)
+        return maskedLoss(bert.forward(ids, tokenTypes, attentionMask, null), labels);
+    }
+
+    /**
+     * Masked-LM loss plus, with the next-sentence head, the next-sentence cross-entropy on the pooled [CLS]
+     * (HF's BertForPreTraining loss: their sum). {@code correct}/{@code total} count the masked tokens.
+     */
+    public MaskedResult pretrainingLoss(Tensor ids, Tensor tokenTypes, Tensor attentionMask, Tensor labels,
+            Tensor nextSentenceLabels) {
+        Tensor h = bert.forward(ids, tokenTypes, attentionMask, null);
+        MaskedResult mlm = maskedLoss(h, labels);
+        if (seqRelationship == null || nextSentenceLabels == null) {
+            return mlm;
+        }
+        Tensor nsp = seqRelationship.forward(bert.pooler.forward(h)).crossEntropy(nextSentenceLabels, -100);
+        return new MaskedResult(mlm.loss().add(nsp), mlm.correct(), mlm.total());
+    }
+
+    private MaskedResult maskedLoss(Tensor h, Tensor labels) {
         long[] l = labels.toLongArray();
         int n = 0;
         for (long v : l) {

@@ -12,18 +12,22 @@ import java.util.List;
 /**
  * Masked-language-model pretraining: sequences of up to maxLength tokens ([CLS] piece... [SEP]), corrupted by
  * {@link MaskedLanguageModeling} anew each time they are drawn; the evaluation split is masked with a fixed seed,
- * so every evaluation scores the same positions.
+ * so every evaluation scores the same positions. With next-sentence pairs ({@link #pairs}) and a model built with the
+ * next-sentence head, the loss is MLM plus next-sentence prediction, as in the BERT paper.
  */
 public final class BertPretraining implements TrainingTask {
+    /** One training sequence: ids, token types, and the next-sentence label (-100 when there is none). */
+    public record Item(long[] ids, long[] types, int nextLabel) {}
+
     private final BertForMaskedLM model;
-    private final List<long[]> train;
-    private final List<long[]> eval;
+    private final List<Item> train;
+    private final List<Item> eval;
     private final MaskedLanguageModeling mlm;
     private final int batch;
     private final int padId;
     private final int evalBatches;
 
-    public BertPretraining(BertForMaskedLM model, List<long[]> train, List<long[]> eval, MaskedLanguageModeling mlm,
+    public BertPretraining(BertForMaskedLM model, List<Item> train, List<Item> eval, MaskedLanguageModeling mlm,
             int batch, int padId, int evalBatches) {
         if (train.isEmpty() || eval.isEmpty()) {
             throw new IllegalArgumentException("pretraining needs sequences in both splits (train " + train.size()
@@ -39,13 +43,13 @@ public final class BertPretraining implements TrainingTask {
     }
 
     /** Splits each text into pieces of at most maxLength - 2 tokens and wraps them in [CLS] ... [SEP]. */
-    public static List<long[]> sequences(Tokenizer tok, List<String> texts, int maxLength) {
+    public static List<Item> sequences(Tokenizer tok, List<String> texts, int maxLength) {
         int cls = tok.tokenToId("[CLS]");
         int sep = tok.tokenToId("[SEP]");
         if (cls < 0 || sep < 0) {
             throw new IllegalArgumentException("the tokenizer has no [CLS] / [SEP] tokens: not a BERT tokenizer");
         }
-        List<long[]> out = new ArrayList<>();
+        List<Item> out = new ArrayList<>();
         for (String text : texts) {
             int[] ids = tok.encode(text, null, false).ids();
             for (int start = 0; start < ids.length; start += maxLength - 2) {
@@ -56,8 +60,47 @@ public final class BertPretraining implements TrainingTask {
                     seq[i + 1] = ids[start + i];
                 }
                 seq[n + 1] = sep;
-                out.add(seq);
+                out.add(new Item(seq, new long[seq.length], -100));
             }
+        }
+        return out;
+    }
+
+    /**
+     * [CLS] A [SEP] B [SEP] with token types 0 / 1 and the next-sentence label; a pair longer than maxLength loses
+     * tokens from the end of its longer sentence first (BERT's own data preparation does this: it is part of the
+     * objective, not a silent cut of user input).
+     */
+    public static List<Item> pairs(Tokenizer tok, List<NextSentencePairs.Pair> pairs, int maxLength) {
+        int cls = tok.tokenToId("[CLS]");
+        int sep = tok.tokenToId("[SEP]");
+        List<Item> out = new ArrayList<>();
+        for (NextSentencePairs.Pair p : pairs) {
+            int[] a = tok.encode(p.a(), null, false).ids();
+            int[] b = tok.encode(p.b(), null, false).ids();
+            int na = a.length;
+            int nb = b.length;
+            while (na + nb > maxLength - 3) {
+                if (na >= nb) {
+                    na--;
+                } else {
+                    nb--;
+                }
+            }
+            long[] ids = new long[na + nb + 3];
+            long[] types = new long[ids.length];
+            ids[0] = cls;
+            for (int i = 0; i < na; i++) {
+                ids[1 + i] = a[i];
+            }
+            ids[na + 1] = sep;
+            for (int i = 0; i < nb; i++) {
+                ids[na + 2 + i] = b[i];
+                types[na + 2 + i] = 1;
+            }
+            ids[ids.length - 1] = sep;
+            types[ids.length - 1] = 1;
+            out.add(new Item(ids, types, p.label()));
         }
         return out;
     }
@@ -67,29 +110,37 @@ public final class BertPretraining implements TrainingTask {
         return model;
     }
 
-    private BertForMaskedLM.MaskedResult run(List<long[]> seqs, Generator gen) {
+    private BertForMaskedLM.MaskedResult run(List<Item> items, Generator gen) {
         int t = 0;
-        for (long[] s : seqs) {
-            t = Math.max(t, s.length);
+        for (Item s : items) {
+            t = Math.max(t, s.ids().length);
         }
-        long[] ids = new long[seqs.size() * t];
-        long[] labels = new long[seqs.size() * t];
-        long[] mask = new long[seqs.size() * t];
+        int rows = items.size();
+        long[] ids = new long[rows * t];
+        long[] types = new long[rows * t];
+        long[] labels = new long[rows * t];
+        long[] mask = new long[rows * t];
+        long[] next = new long[rows];
         java.util.Arrays.fill(ids, padId);
         java.util.Arrays.fill(labels, -100);
-        for (int b = 0; b < seqs.size(); b++) {
-            var m = mlm.apply(seqs.get(b), gen);
+        boolean anyNext = false;
+        for (int b = 0; b < rows; b++) {
+            Item item = items.get(b);
+            var m = mlm.apply(item.ids(), gen);
             System.arraycopy(m.inputs(), 0, ids, b * t, m.inputs().length);
             System.arraycopy(m.labels(), 0, labels, b * t, m.labels().length);
+            System.arraycopy(item.types(), 0, types, b * t, item.types().length);
             java.util.Arrays.fill(mask, b * t, b * t + m.inputs().length, 1);
+            next[b] = item.nextLabel();
+            anyNext |= item.nextLabel() >= 0;
         }
-        int rows = seqs.size();
-        return model.maskedLoss(Tensor.of(ids, rows, t), null, Tensor.of(mask, rows, t), Tensor.of(labels, rows, t));
+        return model.pretrainingLoss(Tensor.of(ids, rows, t), Tensor.of(types, rows, t), Tensor.of(mask, rows, t),
+                Tensor.of(labels, rows, t), anyNext && model.hasNextSentenceHead() ? Tensor.of(next, rows) : null);
     }
 
     @Override
     public Tensor trainLoss(Generator data) {
-        List<long[]> pick = new ArrayList<>();
+        List<Item> pick = new ArrayList<>();
         for (int i = 0; i < batch; i++) {
             pick.add(train.get(data.nextInt(train.size())));
         }
