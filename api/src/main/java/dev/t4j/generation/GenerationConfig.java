@@ -55,4 +55,32 @@ public record GenerationConfig(int maxNewTokens, boolean doSample, double temper
         return new GenerationConfig(maxNewTokens, doSample, temperature, topK, topP, minP, repetitionPenalty,
                 noRepeatNgramSize, stopTokens, seed, cache);
     }
+
+    /**
+     * Hugging Face's generation_config.json (do_sample, temperature, top_k, top_p, repetition_penalty,
+     * no_repeat_ngram_size, max_new_tokens, eos_token_id as one id or a list), over {@code defaults} for what the
+     * file leaves out. Keys t4j does not use are ignored.
+     */
+    @SuppressWarnings("unchecked")
+    public static GenerationConfig fromHuggingFace(java.util.Map<String, Object> json, GenerationConfig defaults) {
+        java.util.List<Long> stops = new java.util.ArrayList<>(defaults.stopTokens());
+        Object eos = json.get("eos_token_id");
+        if (eos instanceof Number n) {
+            stops.add(n.longValue());
+        } else if (eos instanceof java.util.List<?> l) {
+            for (Object o : l) {
+                stops.add(((Number) o).longValue());
+            }
+        }
+        return new GenerationConfig(
+                json.get("max_new_tokens") instanceof Number n ? n.intValue() : defaults.maxNewTokens(),
+                json.get("do_sample") instanceof Boolean b ? b : defaults.doSample(),
+                json.get("temperature") instanceof Number n ? n.doubleValue() : defaults.temperature(),
+                json.get("top_k") instanceof Number n ? n.intValue() : defaults.topK(),
+                json.get("top_p") instanceof Number n ? n.doubleValue() : defaults.topP(),
+                defaults.minP(),
+                json.get("repetition_penalty") instanceof Number n ? n.doubleValue() : defaults.repetitionPenalty(),
+                json.get("no_repeat_ngram_size") instanceof Number n ? n.intValue() : defaults.noRepeatNgramSize(),
+                stops.stream().distinct().toList(), defaults.seed(), defaults.useCache());
+    }
 }

@@ -109,6 +109,19 @@ final class GenerateCommand {
         if (eos >= 0) {
             stops.add((long) eos);
         }
+        Path genConfig = dir.resolve("generation_config.json");
+        if (java.nio.file.Files.isRegularFile(genConfig)) { // the model's own end tokens, as HF's generate uses them
+            try {
+                var json = dev.t4j.json.Json.parseObject(java.nio.file.Files.readString(genConfig), genConfig.toString());
+                for (long id : GenerationConfig.fromHuggingFace(json, GenerationConfig.greedy(1)).stopTokens()) {
+                    if (!stops.contains(id)) {
+                        stops.add(id);
+                    }
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read " + genConfig + ": " + e.getMessage(), e);
+            }
+        }
         if (a.get("beams", null) != null) {
             var best = TextGeneration.beamSearch(gpt, promptIds, a.getInt("beams", 4), a.getInt("max-new-tokens", 50),
                     a.getDouble("length-penalty", 1.0), stops.stream().mapToLong(Long::longValue).toArray());
