@@ -165,7 +165,12 @@ final class BertCommands {
         Map<String, Integer> labelIds = new LinkedHashMap<>();
         List<BertClassification.Example> train = LabelledData.read(trainFile, textCol, pairCol, labelCol, labelIds);
         List<BertClassification.Example> devSet = LabelledData.read(devFile, textCol, pairCol, labelCol, labelIds);
-        Path modelDir = Path.of(a.get("model", "runs/bert/model"));
+        String modelArg = a.get("model", "runs/bert/model");
+        if (a.get("model", null) == null && !Files.isDirectory(Path.of(modelArg))) {
+            throw new IllegalArgumentException(modelArg + " holds no checkpoint: run `t4j pretrain bert` first, or pass "
+                    + "--model with a t4j or Hugging Face BERT folder (or Hub id)");
+        }
+        Path modelDir = ModelLocation.resolve(modelArg);
         if (!Files.isRegularFile(modelDir.resolve("config.json"))) {
             throw new IllegalArgumentException(modelDir + " holds no checkpoint: run `t4j pretrain bert` first, or pass "
                     + "--model with a t4j or Hugging Face BERT folder");
@@ -239,7 +244,7 @@ final class BertCommands {
             throw new Args.UsageException("predict needs --model DIR and --text TEXT [--pair TEXT], or --input FILE "
                     + "(one text a line)");
         }
-        dev.t4j.bert.TextClassifier classifier = new dev.t4j.bert.TextClassifier(Path.of(model));
+        dev.t4j.bert.TextClassifier classifier = new dev.t4j.bert.TextClassifier(ModelLocation.resolve(model));
         List<String> texts = a.get("input", null) != null ? readLines(Path.of(a.get("input", null)))
                 : List.of(a.get("text", null));
         for (String t : texts) {

@@ -30,8 +30,9 @@ final class FewShotCommand {
         if (!"sst2".equals(a.get("task", "sst2"))) {
             throw new Args.UsageException("fewshot knows --task sst2");
         }
-        Tokenizer tok = Tokenizer.load(Path.of(a.get("tokenizer", model)));
-        GPT2LMHeadModel gpt = GPT2Checkpoint.load(Path.of(model));
+        Path dir = ModelLocation.resolve(model);
+        Tokenizer tok = Tokenizer.load(a.get("tokenizer", null) != null ? Path.of(a.get("tokenizer", null)) : dir);
+        GPT2LMHeadModel gpt = GPT2Checkpoint.load(dir);
         List<FewShot.Example> pool = examples(a.get("shots", null) != null ? Path.of(a.get("shots", null))
                 : Home.path("data/classification/sst2/train.tsv"));
         List<FewShot.Example> dev = examples(Home.path("data/classification/sst2/dev.tsv"));

@@ -20,7 +20,7 @@ final class GenerateCommand {
     private GenerateCommand() {}
 
     private static final String HELP = """
-            usage: t4j generate --model DIR (--prompt TEXT | --input TEXT) [--tokenizer PATH] [--max-new-tokens N] [--greedy]
+            usage: t4j generate --model DIR|ORG/NAME (--prompt TEXT | --input TEXT) [--tokenizer PATH] [--max-new-tokens N] [--greedy]
                                 [--temperature X] [--top-k N] [--top-p X] [--min-p X] [--repetition-penalty X]
                                 [--no-repeat-ngram N] [--stop TEXT] [--seed N] [--no-cache]
                                 [--beams N [--length-penalty X]]
@@ -86,7 +86,7 @@ final class GenerateCommand {
         if (model == null || prompt == null) {
             throw new Args.UsageException("generate needs --model DIR and --prompt TEXT (or --input TEXT for T5)");
         }
-        Path dir = Path.of(model);
+        Path dir = ModelLocation.resolve(model);
         String family = ModelFamilies.forCheckpoint(dir).name();
         if (family.equals("t5")) {
             return t5(a, dir, prompt, out);
@@ -95,7 +95,7 @@ final class GenerateCommand {
             throw new IllegalArgumentException(dir + " holds a " + family + " checkpoint: an encoder-only model does not "
                     + "generate text; t4j generate runs GPT and T5 models");
         }
-        Tokenizer tok = Tokenizer.load(Path.of(a.get("tokenizer", model)));
+        Tokenizer tok = Tokenizer.load(a.get("tokenizer", null) != null ? Path.of(a.get("tokenizer", null)) : dir);
         GPT2LMHeadModel gpt = GPT2Checkpoint.load(dir);
         checkVocabulary(tok, gpt.config.vocabSize(), dir);
         int[] ids = tok.encode(prompt).ids();

@@ -51,7 +51,7 @@ final class T5Commands {
         }
         Backend backend = BertCommands.backend();
         Summarization.Splits splits = Summarization.read(Home.path("data/summarization/cnn_dailymail/validation_1000.csv"));
-        String modelDir = a.get("model", null);
+        String modelDir = a.get("model", null) == null ? null : ModelLocation.resolve(a.get("model", null)).toString();
         Tokenizer tok = Tokenizer.load(modelDir != null && (Files.exists(Path.of(modelDir, "spiece.model"))
                 || Files.exists(Path.of(modelDir, "tokenizer.json"))) ? Path.of(modelDir)
                 : Home.path("data/tokenizers/t5-small"));
