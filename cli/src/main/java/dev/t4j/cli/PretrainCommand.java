@@ -43,12 +43,14 @@ final class PretrainCommand {
                                     --heads N --width N] [--context N] [--steps N] [--batch N] [--lr X]
                                     [--schedule cosine|linear|constant|inverse-sqrt] [--warmup N] [--dropout X]
                                     [--clip X] [--accumulation N] [--eval-every N] [--checkpoint-every N] [--keep N]
-                                    [--seed N] [--out DIR] [--resume CHECKPOINT_DIR]
+                                    [--seed N] [--out DIR] [--resume CHECKPOINT_DIR] [--local-window N]
 
             Defaults: the bundled Tiny Shakespeare, a byte-level BPE of 2,048 tokens trained on it, 4 layers of width
             128 with 4 heads, context 128, 800 steps of 16 sequences, AdamW at 2e-3 with 50 warm-up steps and cosine
             decay. DIR (runs/gpt) receives tokenizer.json, metrics.jsonl, loss.png, checkpoints/ and model/ (a Hugging
             Face GPT2LMHeadModel folder with its tokenizer). A folder corpus means every *.txt file in it.
+            --local-window N makes every odd layer attend to the last N positions only (GPT-3's alternating dense
+            and locally banded attention; a t4j config key that Hugging Face ignores).
             """;
 
     static int run(String[] argv, PrintStream out, PrintStream err) {
@@ -61,7 +63,7 @@ final class PretrainCommand {
         }
         Args a = new Args(argv, 2, Set.of("corpus", "tokenizer", "vocab", "preset", "layers", "heads", "width", "context",
                 "steps", "batch", "lr", "schedule", "warmup", "dropout", "clip", "accumulation", "eval-every",
-                "checkpoint-every", "keep", "seed", "out", "resume"), Set.of("help"));
+                "checkpoint-every", "keep", "seed", "out", "resume", "local-window"), Set.of("help"));
         if (a.flag("help")) {
             out.print(HELP);
             return 0;
@@ -99,7 +101,8 @@ final class PretrainCommand {
                         4 * a.getInt("width", 128), "gelu_new", 1e-5, 0, 0, 0, Map.of());
         double dropout = a.getDouble("dropout", 0.0);
         GPT2Config config = new GPT2Config(tok.vocabSize(), context, base.nEmbd(), base.nLayer(), base.nHead(),
-                base.nInner(), base.activation(), base.layerNormEpsilon(), dropout, dropout, dropout, Map.of());
+                base.nInner(), base.activation(), base.layerNormEpsilon(), dropout, dropout, dropout, Map.of())
+                .withLocalAttention(a.getInt("local-window", 0));
         out.printf("corpus %s: %,d characters, %,d tokens (%,d train / %,d validation); backend %s, %d threads%n", corpus,
                 text.length(), tokens.length, train.length, eval.length, backend.name(), backend.threads());
         try (Scope modelScope = Scope.open("model")) {
@@ -116,7 +119,8 @@ final class PretrainCommand {
             out.printf("unigram baseline on the validation split: %.4f nats/token%n", unigram);
             double lr = a.getDouble("lr", 2e-3);
             AdamW opt = new AdamW(model.parameters(), lr, 0.9, 0.99, 1e-8, 0.1);
-            LrSchedule schedule = LrSchedule.named(a.get("schedule", "cosine"), lr, a.getInt("warmup", 50), steps);
+            LrSchedule schedule = LrSchedule.named(a.get("schedule", "cosine"), lr,
+                    Math.min(a.getInt("warmup", 50), steps), steps);
             GptPretraining task = new GptPretraining(model, train, eval, batch, context, 8);
             Trainer trainer = new Trainer(task, opt, schedule, new Trainer.Options(steps, a.getInt("accumulation", 1),
                     a.getDouble("clip", 1.0), a.getInt("eval-every", 100), a.getInt("checkpoint-every", 200),

@@ -97,4 +97,20 @@ class MainTest {
         assertThat(t5.code()).isEqualTo(1);
         assertThat(t5.err()).contains("the tokenizer has 32100 tokens but the model").contains("only 1000");
     }
+
+    @Test
+    void pretrainGptWritesAHuggingFaceModelAndBeatsTheUnigramBaseline(@TempDir Path dir) throws Exception {
+        Path corpus = Path.of(System.getProperty("t4j.root"), "data/corpora/timemachine/timemachine.txt");
+        Result r = run("pretrain", "gpt", "--corpus", corpus.toString(), "--vocab", "300", "--steps", "150",
+                "--batch", "8", "--context", "32", "--layers", "2", "--width", "32", "--heads", "2", "--lr", "1e-2",
+                "--eval-every", "75", "--local-window", "8", "--out", dir.toString());
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("below the baseline").contains("--- sample");
+        assertThat(dir.resolve("model/config.json")).exists();
+        assertThat(dir.resolve("model/model.safetensors")).exists();
+        assertThat(dir.resolve("model/tokenizer.json")).exists();
+        assertThat(dir.resolve("checkpoints/step-00000150/optimizer.safetensors")).exists();
+        assertThat(Files.readString(dir.resolve("model/config.json"))).contains("\"model_type\": \"gpt2\"")
+                .contains("t4j_local_attention_window");
+    }
 }

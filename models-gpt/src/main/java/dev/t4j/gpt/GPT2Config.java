@@ -40,6 +40,37 @@ public record GPT2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
         return nEmbd / nHead;
     }
 
+    /** The config key of the GPT-3-style sparse option (t4j's own; Hugging Face ignores it and runs every layer dense). */
+    public static final String LOCAL_WINDOW_KEY = "t4j_local_attention_window";
+
+    /**
+     * GPT-3's "alternating dense and locally banded sparse attention": 0 (the default) keeps every layer dense;
+     * w > 0 makes every odd layer attend only to the w most recent positions (itself included).
+     */
+    public int localAttentionWindow() {
+        return raw.get(LOCAL_WINDOW_KEY) instanceof Number n ? n.intValue() : 0;
+    }
+
+    /** Whether layer {@code layer} is a locally banded one. */
+    public boolean isLocalLayer(int layer) {
+        return localAttentionWindow() > 0 && layer % 2 == 1;
+    }
+
+    /** This config with the GPT-3-style alternating local attention of window {@code window} (0: all dense). */
+    public GPT2Config withLocalAttention(int window) {
+        if (window < 0) {
+            throw new IllegalArgumentException("config: " + LOCAL_WINDOW_KEY + " must be >= 0, got " + window);
+        }
+        Map<String, Object> r = new LinkedHashMap<>(raw);
+        if (window == 0) {
+            r.remove(LOCAL_WINDOW_KEY);
+        } else {
+            r.put(LOCAL_WINDOW_KEY, (long) window);
+        }
+        return new GPT2Config(vocabSize, nPositions, nEmbd, nLayer, nHead, nInner, activation, layerNormEpsilon,
+                residPdrop, embdPdrop, attnPdrop, r);
+    }
+
     /** Reads a parsed config.json, with HF's defaults for the keys it omits. */
     public static GPT2Config fromJson(Map<String, Object> json) {
         int nEmbd = integer(json, "n_embd", 768);

@@ -141,12 +141,15 @@ public final class GPT2LMHeadModel extends Module {
             }
             Tensor x = wte.forward(ids).add(wpe.weight().narrow(0, past, t)); // (B, T, C)
             Tensor mask = additiveMask(attentionMask, past, t);
+            // GPT-3's alternating layers: the odd ones see only the most recent `window` positions
+            int window = config.localAttentionWindow();
+            Tensor localMask = window > 0 ? mask.add(bandMask(past, t, window)) : null;
             x = drop.forward(x);
             for (int l = 0; l < h.size(); l++) {
                 if (hiddenStates != null) {
                     hiddenStates.add(x);
                 }
-                x = h.get(l).forward(x, mask, cache, l, past);
+                x = h.get(l).forward(x, config.isLocalLayer(l) ? localMask : mask, cache, l, past);
             }
             if (cache != null) {
                 cache.length = past + t;
@@ -156,6 +159,14 @@ public final class GPT2LMHeadModel extends Module {
                 hiddenStates.add(x);
             }
             return x;
+        }
+
+        /** [T, past + T]: MASK_VALUE for keys {@code window} or more positions before their query. */
+        static Tensor bandMask(int past, int t, int window) {
+            Tensor queryPos = Tensor.arange(past, past + t, 1);
+            Tensor keyPos = Tensor.arange(0, past + t, 1);
+            Tensor far = queryPos.unsqueeze(1).sub(keyPos.unsqueeze(0)).ge(Tensor.full(window, 1));
+            return Tensor.where(far, Tensor.full(MASK_VALUE, 1), Tensor.zeros(1));
         }
 
         /**
