@@ -54,8 +54,16 @@ public final class GPT2LMHeadModel extends Module {
      * and attentionMask, when given, covers the cached tokens and the new ones ([B, past + T]).
      */
     public Output forward(Tensor ids, Tensor attentionMask, boolean hiddenStates, KVCache cache) {
+        return forward(ids, attentionMask, hiddenStates, cache, null);
+    }
+
+    /**
+     * With explicit position ids [B, T] (null: past .. past + T - 1 for every row): left-padded batches number each
+     * row's real tokens from 0, as Hugging Face's generate does.
+     */
+    public Output forward(Tensor ids, Tensor attentionMask, boolean hiddenStates, KVCache cache, Tensor positionIds) {
         List<Tensor> hs = hiddenStates ? new ArrayList<>() : null;
-        Tensor h = transformer.forward(ids, attentionMask, hs, cache);
+        Tensor h = transformer.forward(ids, attentionMask, hs, cache, positionIds);
         Tensor logits = h.matmul(transformer.wte.weight().mT()); // (B, T, vocab)
         return new Output(logits, hs);
     }
@@ -124,7 +132,7 @@ public final class GPT2LMHeadModel extends Module {
             lnF = child("ln_f", new LayerNorm(c.nEmbd(), c.layerNormEpsilon()));
         }
 
-        Tensor forward(Tensor ids, Tensor attentionMask, List<Tensor> hiddenStates, KVCache cache) {
+        Tensor forward(Tensor ids, Tensor attentionMask, List<Tensor> hiddenStates, KVCache cache, Tensor positionIds) {
             int t = ids.size(1);
             int past = cache == null ? 0 : cache.length;
             if (past + t > config.nPositions()) {
@@ -139,7 +147,8 @@ public final class GPT2LMHeadModel extends Module {
                 throw new IllegalArgumentException("attention mask covers " + attentionMask.size(1)
                         + " positions; expected " + (past + t) + " (cached + new)");
             }
-            Tensor x = wte.forward(ids).add(wpe.weight().narrow(0, past, t)); // (B, T, C)
+            Tensor positions = positionIds == null ? wpe.weight().narrow(0, past, t) : wpe.forward(positionIds);
+            Tensor x = wte.forward(ids).add(positions); // (B, T, C)
             Tensor mask = additiveMask(attentionMask, past, t);
             // GPT-3's alternating layers: the odd ones see only the most recent `window` positions
             int window = config.localAttentionWindow();

@@ -1,13 +1,14 @@
 package dev.t4j.gpt;
 
+import dev.t4j.autograd.GradMode;
 import dev.t4j.generation.BeamSearch;
 import dev.t4j.generation.GenerationConfig;
 import dev.t4j.generation.LogitsProcessing;
-import dev.t4j.autograd.GradMode;
 import dev.t4j.memory.Scope;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.LongConsumer;
 
 /**
@@ -119,5 +120,101 @@ public final class TextGeneration {
         } finally {
             model.train(training);
         }
+    }
+
+    /**
+     * Generation for several prompts of different lengths at once: left-padded with {@code padId}, an attention
+     * mask hiding the padding, and per-row position ids counting real tokens, as Hugging Face's generate. Each
+     * row stops at its own stop token (later positions of a stopped row are dropped). Returns prompt + new tokens
+     * per row.
+     */
+    public static List<long[]> generateBatch(GPT2LMHeadModel model, List<long[]> prompts, GenerationConfig c, long padId) {
+        int b = prompts.size();
+        int longest = 0;
+        for (long[] p : prompts) {
+            if (p.length == 0) {
+                throw new IllegalArgumentException("an empty prompt in the batch");
+            }
+            longest = Math.max(longest, p.length);
+        }
+        int total = longest + c.maxNewTokens();
+        if (total > model.config.nPositions()) {
+            throw new IllegalArgumentException("the longest prompt (" + longest + " tokens) plus " + c.maxNewTokens()
+                    + " new ones exceeds the model's context of " + model.config.nPositions() + " (n_positions)");
+        }
+        long[][] seq = new long[b][total];
+        long[] mask = new long[b * total];
+        long[] nextPos = new long[b];
+        for (int r = 0; r < b; r++) {
+            long[] p = prompts.get(r);
+            int pad = longest - p.length;
+            java.util.Arrays.fill(seq[r], 0, pad, padId);
+            System.arraycopy(p, 0, seq[r], pad, p.length);
+            for (int j = pad; j < longest; j++) {
+                mask[r * total + j] = 1;
+            }
+            nextPos[r] = p.length;
+        }
+        boolean[] done = new boolean[b];
+        int[] lengths = new int[b];
+        java.util.Arrays.fill(lengths, longest);
+        Generator gen = new Generator(c.seed());
+        boolean training = model.isTraining();
+        model.eval();
+        try (var noGrad = GradMode.noGrad(); Scope scope = Scope.open("generate-batch")) {
+            GPT2LMHeadModel.KVCache cache = model.newCache(b, total);
+            int len = longest;
+            int fed = 0;
+            while (len < total) {
+                float[][] rows = new float[b][];
+                try (Scope s = Scope.open("step")) {
+                    int t = len - fed;
+                    long[] ids = new long[b * t];
+                    long[] pos = new long[b * t];
+                    long[] m = new long[b * len];
+                    for (int r = 0; r < b; r++) {
+                        int pad = longest - prompts.get(r).length;
+                        for (int j = 0; j < t; j++) {
+                            ids[r * t + j] = seq[r][fed + j];
+                            pos[r * t + j] = Math.max(0, fed + j - pad);
+                        }
+                        System.arraycopy(mask, r * total, m, r * len, len);
+                    }
+                    Tensor logits = model.forward(Tensor.of(ids, b, t), Tensor.of(m, b, len), false, cache,
+                            Tensor.of(pos, b, t)).logits(); // (B, t, V)
+                    int v = logits.size(2);
+                    float[] flat = logits.select(1, t - 1).contiguous().toFloatArray();
+                    for (int r = 0; r < b; r++) {
+                        rows[r] = java.util.Arrays.copyOfRange(flat, r * v, (r + 1) * v);
+                    }
+                }
+                fed = len;
+                for (int r = 0; r < b; r++) {
+                    long next = done[r] ? padId : LogitsProcessing.next(rows[r], seq[r], len, c, gen);
+                    seq[r][len] = next;
+                    mask[r * total + len] = 1;
+                    if (!done[r]) {
+                        lengths[r] = len + 1;
+                        done[r] = c.stopTokens().contains(next);
+                    }
+                }
+                len++;
+                boolean all = true;
+                for (boolean d : done) {
+                    all &= d;
+                }
+                if (all) {
+                    break;
+                }
+            }
+        } finally {
+            model.train(training);
+        }
+        List<long[]> out = new java.util.ArrayList<>();
+        for (int r = 0; r < b; r++) {
+            int pad = longest - prompts.get(r).length;
+            out.add(java.util.Arrays.copyOfRange(seq[r], pad, lengths[r]));
+        }
+        return out;
     }
 }

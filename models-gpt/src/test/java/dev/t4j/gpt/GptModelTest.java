@@ -156,4 +156,19 @@ class GptModelTest {
         assertThat(four.tokens()).hasSize(10);
         assertThat(four.score()).isGreaterThanOrEqualTo(one.score() - 1e-6); // float noise between batch sizes
     }
+
+    @Test
+    void leftPaddedBatchesGenerateWhatEachPromptGeneratesAlone() {
+        GPT2LMHeadModel model = GPT2Checkpoint.load(FIXTURE);
+        List<long[]> prompts = List.of(PROMPT, new long[] {652, 910, 256}, new long[] {93, 144, 449, 304, 538});
+        List<long[]> batch = TextGeneration.generateBatch(model, prompts, GenerationConfig.greedy(12), 0);
+        for (int r = 0; r < prompts.size(); r++) {
+            assertThat(batch.get(r)).as("row %d", r)
+                    .containsExactly(TextGeneration.generate(model, prompts.get(r), GenerationConfig.greedy(12), null));
+        }
+        long stop = batch.get(1)[prompts.get(1).length + 2];
+        List<long[]> stopped = TextGeneration.generateBatch(model, prompts,
+                GenerationConfig.greedy(12).withStopTokens(List.of(stop)), 0);
+        assertThat(stopped.get(1)).containsExactly(java.util.Arrays.copyOf(batch.get(1), prompts.get(1).length + 3));
+    }
 }
