@@ -1,6 +1,9 @@
 package dev.t4j.model;
 
+import dev.t4j.backend.Backends;
 import dev.t4j.json.Json;
+import dev.t4j.nn.Module;
+import dev.t4j.safetensors.CheckpointFiles;
 import dev.t4j.safetensors.SafeTensors;
 import dev.t4j.tensor.Tensor;
 import java.io.IOException;
@@ -8,7 +11,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /** Hugging Face checkpoint folders: config.json + model.safetensors, read with a type check, written atomically. */
 public final class Checkpoints {
@@ -23,6 +28,38 @@ public final class Checkpoints {
                     + what + " (model_type " + modelType + ")");
         }
         return json;
+    }
+
+    /**
+     * The tensors of an open checkpoint under the model's names: {@code keyOf} maps each stored name to the
+     * parameter name it fills, or to null for a tensor the model does not load (a buffer, another class's head).
+     * The tensors are views of the mapped files, valid while {@code files} is open.
+     */
+    public static Map<String, Tensor> tensors(CheckpointFiles files, UnaryOperator<String> keyOf) {
+        Map<String, Tensor> source = new LinkedHashMap<>();
+        for (String name : files.names()) {
+            String key = keyOf.apply(name);
+            if (key != null) {
+                source.put(key, files.view(name, Backends.defaultBackend()));
+            }
+        }
+        return source;
+    }
+
+    /**
+     * Fills every parameter of {@code model} from dir's safetensors files, names mapped by {@code keyOf} as in
+     * {@link #tensors}; a tied parameter is filled through any of its names. A parameter the files lack, a tensor
+     * the model lacks, or a shape that differs is an error naming {@code dir} and the tensor.
+     */
+    public static void load(Module model, Path dir, UnaryOperator<String> keyOf) {
+        try (CheckpointFiles files = CheckpointFiles.open(dir)) {
+            Map<String, Tensor> source = tensors(files, keyOf);
+            try {
+                model.load(source, true);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(dir + ": " + e.getMessage(), e);
+            }
+        }
     }
 
     /**

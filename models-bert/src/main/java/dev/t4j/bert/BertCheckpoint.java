@@ -1,13 +1,11 @@
 package dev.t4j.bert;
 
-import dev.t4j.backend.Backends;
 import dev.t4j.model.Checkpoints;
 import dev.t4j.nn.Module;
 import dev.t4j.safetensors.CheckpointFiles;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -40,18 +38,12 @@ public final class BertCheckpoint {
      */
     public static List<String> loadForFineTuning(BertForSequenceClassification model, Path dir) {
         try (CheckpointFiles st = CheckpointFiles.open(dir)) {
-            Map<String, Tensor> source = new LinkedHashMap<>();
-            boolean bare = st.names().stream().noneMatch(n -> n.startsWith("bert."));
-            for (String name : st.names()) {
-                String key = bare && !name.startsWith("cls.") && !name.startsWith("classifier.") ? "bert." + name : name;
-                if (key.endsWith("position_ids") || key.startsWith("cls.")) {
-                    continue;
-                }
-                if (key.startsWith("classifier.") && st.entry(name).shape()[0] != model.config.numLabels()) {
-                    continue; // a classifier for another label set: start a new one
-                }
-                source.put(key, st.view(name, Backends.defaultBackend()));
-            }
+            Map<String, Tensor> source = Checkpoints.tensors(st, name -> {
+                String key = key(name);
+                boolean otherLabels = key.startsWith("classifier.") // a classifier for another label set: start anew
+                        && st.entry(name).shape()[0] != model.config.numLabels();
+                return isBuffer(key) || key.startsWith("cls.") || otherLabels ? null : key;
+            });
             Module.LoadReport report = model.load(source, false);
             for (String missing : report.missing()) {
                 if (!missing.startsWith("bert.pooler.") && !missing.startsWith("classifier.")) {
@@ -71,22 +63,20 @@ public final class BertCheckpoint {
      * missing or unexpected is an error naming it.
      */
     static void load(Module model, Path dir, List<String> otherHeads) {
-        try (CheckpointFiles st = CheckpointFiles.open(dir)) {
-            Map<String, Tensor> source = new LinkedHashMap<>();
-            boolean bare = st.names().stream().noneMatch(n -> n.startsWith("bert."));
-            for (String name : st.names()) {
-                String key = bare && !name.startsWith("cls.") && !name.startsWith("classifier.") ? "bert." + name : name;
-                if (key.endsWith("position_ids") || otherHeads.stream().anyMatch(key::startsWith)) {
-                    continue;
-                }
-                source.put(key, st.view(name, Backends.defaultBackend()));
-            }
-            try {
-                model.load(source, true);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(dir + ": " + e.getMessage(), e);
-            }
-        }
+        Checkpoints.load(model, dir, name -> {
+            String key = key(name);
+            return isBuffer(key) || otherHeads.stream().anyMatch(key::startsWith) ? null : key;
+        });
+    }
+
+    /** A bare BertModel's file names its encoder without the "bert." prefix that the heads' classes give it. */
+    private static String key(String name) {
+        return name.startsWith("bert.") || name.startsWith("cls.") || name.startsWith("classifier.") ? name
+                : "bert." + name;
+    }
+
+    private static boolean isBuffer(String key) {
+        return key.endsWith("position_ids");
     }
 
     /** config.json and model.safetensors (tied decoder weights not stored, {"format": "pt"}), each atomically. */
