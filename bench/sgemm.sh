@@ -2,18 +2,12 @@
 # sgemm: t4j (JMH) beside OpenBLAS (Debian python3-numpy) on this machine, 1 and 2 threads, in one run.
 # Prints a Markdown table for BENCHMARKS.md. Needs: apt-get install python3-numpy (and python3-threadpoolctl
 # to report the OpenBLAS kernel). Takes about 6 minutes.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-. .mvn/find-jdk.sh
-./mvnw -q -B -pl bench -am -DskipTests package dependency:build-classpath -Dmdep.outputFile=target/cp.txt >&2
-CP="bench/target/classes:$(cat bench/target/cp.txt)"
+. "$(dirname "$0")/lib.sh"
 OUT=bench/target/sgemm
 mkdir -p "$OUT"
 for t in 1 2; do
-  "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "$CP" \
-    org.openjdk.jmh.Main SgemmBenchmark -p threads=$t -rf json -rff "$OUT/t4j-$t.json" ${JMH_ARGS:-} >&2
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t \
-    /usr/bin/python3 bench/peers/openblas_sgemm.py > "$OUT/openblas-$t.jsonl"
+  t4j_java org.openjdk.jmh.Main SgemmBenchmark -p threads=$t -rf json -rff "$OUT/t4j-$t.json" ${JMH_ARGS:-} >&2
+  peer $t /usr/bin/python3 bench/peers/openblas_sgemm.py > "$OUT/openblas-$t.jsonl"
 done
 /usr/bin/python3 - "$OUT" <<'PY'
 import json, sys, glob

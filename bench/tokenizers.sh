@@ -1,15 +1,10 @@
 #!/usr/bin/env bash
 # Tokenizer encoding speed on Tiny Shakespeare, one thread: t4j beside Hugging Face tokenizers (Rust, via DJL) and
 # SentencePiece's spm_encode (Debian `sentencepiece`). Prints Markdown rows for BENCHMARKS.md.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-. .mvn/find-jdk.sh
-./mvnw -q -B -pl bench -am -DskipTests package dependency:build-classpath -Dmdep.outputFile=target/cp.txt >&2
-CP="bench/target/classes:$(cat bench/target/cp.txt)"
+. "$(dirname "$0")/lib.sh"
 echo "| tokenizer | t4j tokens/s | Hugging Face tokenizers (Rust) tokens/s |"
 echo "|---|---:|---:|"
-RAYON_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector \
-  --enable-native-access=ALL-UNNAMED -Dt4j.threads=1 -cp "$CP" dev.t4j.bench.TokenizerThroughput . 2>/dev/null
+RAYON_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false t4j_java -Dt4j.threads=1 dev.t4j.bench.TokenizerThroughput . 2>/dev/null
 if command -v spm_encode >/dev/null; then
   f=data/corpora/tinyshakespeare/input.txt
   n=$(spm_encode --model data/tokenizers/t5-small/spiece.model --output_format=id < "$f" | wc -w)
