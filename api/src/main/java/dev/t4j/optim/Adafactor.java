@@ -5,6 +5,7 @@ import dev.t4j.memory.Scope;
 import dev.t4j.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -114,6 +115,7 @@ public final class Adafactor implements Optimizer {
 
     @Override
     public Map<String, Tensor> state(List<String> names) {
+        SavedState.checkNames(names, params);
         Map<String, Tensor> out = new LinkedHashMap<>();
         String[] keys = {"exp_avg_sq_row", "exp_avg_sq_col", "exp_avg"};
         for (int i = 0; i < params.size(); i++) {
@@ -134,26 +136,25 @@ public final class Adafactor implements Optimizer {
 
     @Override
     public void loadState(Map<String, Tensor> saved, List<String> names) {
-        Tensor st = saved.get("step");
-        if (st == null) {
-            throw new IllegalArgumentException("optimizer state has no 'step'");
-        }
-        step = st.toLongArray()[0];
+        SavedState.checkNames(names, params);
+        step = SavedState.step(saved);
         try (var g = GradMode.noGrad()) {
             for (int i = 0; i < params.size(); i++) {
                 Tensor p = params.get(i);
+                int[] shape = p.shape();
                 boolean factored = p.dim() >= 2;
-                String[] keys = factored ? new String[] {"exp_avg_sq_row", "exp_avg_sq_col", "exp_avg"}
-                        : new String[] {"exp_avg_sq", null, "exp_avg"};
+                String name = names.get(i) + ".";
                 Tensor[] s = new Tensor[3];
-                boolean any = false;
-                for (int k = 0; k < 3; k++) {
-                    Tensor t = keys[k] == null ? null : saved.get(names.get(i) + "." + keys[k]);
-                    if (t != null) {
-                        s[k] = Scope.within(p.storage().owner(), t::copy);
-                        any = true;
-                    }
+                if (factored) { // the second moment kept as its row and column means
+                    s[0] = SavedState.copy(saved, name + "exp_avg_sq_row", p, Arrays.copyOf(shape, shape.length - 1));
+                    int[] col = Arrays.copyOf(shape, shape.length - 1);
+                    col[col.length - 1] = shape[shape.length - 1];
+                    s[1] = SavedState.copy(saved, name + "exp_avg_sq_col", p, col);
+                } else {
+                    s[0] = SavedState.copy(saved, name + "exp_avg_sq", p, shape);
                 }
+                s[2] = SavedState.copy(saved, name + "exp_avg", p, shape);
+                boolean any = s[0] != null || s[1] != null || s[2] != null;
                 state.set(i, any ? s : null);
             }
         }

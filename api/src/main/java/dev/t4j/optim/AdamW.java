@@ -99,9 +99,7 @@ public final class AdamW implements Optimizer {
      */
     @Override
     public java.util.Map<String, Tensor> state(List<String> names) {
-        if (names.size() != params.size()) {
-            throw new IllegalArgumentException(names.size() + " names for " + params.size() + " parameters");
-        }
+        SavedState.checkNames(names, params);
         java.util.Map<String, Tensor> out = new java.util.LinkedHashMap<>();
         for (int i = 0; i < params.size(); i++) {
             if (m.get(i) != null) {
@@ -116,28 +114,15 @@ public final class AdamW implements Optimizer {
     /** Restores what {@link #state} saved (copied into this optimizer's own memory). */
     @Override
     public void loadState(java.util.Map<String, Tensor> state, List<String> names) {
-        Tensor s = state.get("step");
-        if (s == null) {
-            throw new IllegalArgumentException("optimizer state has no 'step'");
-        }
-        step = s.toLongArray()[0];
+        SavedState.checkNames(names, params);
+        step = SavedState.step(state);
         try (var g = GradMode.noGrad()) {
             for (int i = 0; i < params.size(); i++) {
-                Tensor mi = state.get(names.get(i) + ".exp_avg");
-                Tensor vi = state.get(names.get(i) + ".exp_avg_sq");
-                if (mi == null || vi == null) {
-                    m.set(i, null);
-                    v.set(i, null);
-                    continue;
-                }
                 Tensor p = params.get(i);
-                if (!java.util.Arrays.equals(mi.shape(), p.shape())) {
-                    throw new IllegalArgumentException("optimizer state for '" + names.get(i) + "' has shape "
-                            + java.util.Arrays.toString(mi.shape()) + ", the parameter " + java.util.Arrays.toString(p.shape()));
-                }
-                Scope owner = p.storage().owner();
-                m.set(i, Scope.within(owner, () -> p.zerosLike().copy_(mi)));
-                v.set(i, Scope.within(owner, () -> p.zerosLike().copy_(vi)));
+                Tensor mi = SavedState.copy(state, names.get(i) + ".exp_avg", p, p.shape());
+                Tensor vi = SavedState.copy(state, names.get(i) + ".exp_avg_sq", p, p.shape());
+                m.set(i, mi == null || vi == null ? null : mi);
+                v.set(i, mi == null || vi == null ? null : vi);
             }
         }
     }

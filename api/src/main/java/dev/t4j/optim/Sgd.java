@@ -72,6 +72,7 @@ public final class Sgd implements Optimizer {
 
     @Override
     public Map<String, Tensor> state(List<String> names) {
+        SavedState.checkNames(names, params);
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (int i = 0; i < params.size(); i++) {
             if (buffers.get(i) != null) {
@@ -83,11 +84,11 @@ public final class Sgd implements Optimizer {
 
     @Override
     public void loadState(Map<String, Tensor> state, List<String> names) {
+        SavedState.checkNames(names, params);
         try (var g = GradMode.noGrad()) {
             for (int i = 0; i < params.size(); i++) {
-                Tensor b = state.get(names.get(i) + ".momentum_buffer");
                 Tensor p = params.get(i);
-                buffers.set(i, b == null ? null : Scope.within(p.storage().owner(), () -> p.zerosLike().copy_(b)));
+                buffers.set(i, SavedState.copy(state, names.get(i) + ".momentum_buffer", p, p.shape()));
             }
         }
     }

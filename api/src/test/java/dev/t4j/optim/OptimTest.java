@@ -1,10 +1,12 @@
 package dev.t4j.optim;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.t4j.tensor.Tensor;
 import java.util.List;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 class OptimTest {
@@ -153,5 +155,35 @@ class OptimTest {
             }
         }
         assertThat(b.toFloatArray()).containsExactly(a.toFloatArray());
+    }
+
+    /** Every optimizer's state restores onto a parameter of its shape, and names the tensor when shapes differ. */
+    @Test
+    void restoredStateIsShapeChecked() {
+        List<Function<Tensor, Optimizer>> makers = List.of(
+                p -> new AdamW(List.of(p), 0.1),
+                p -> new Sgd(List.of(p), 0.1, 0.9, 0, 0, false),
+                p -> new Adafactor(List.of(p), 0, true, true, 0.9, 0.0));
+        for (var make : makers) {
+            Tensor w = Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3).requiresGrad(true);
+            Optimizer first = make.apply(w);
+            w.setGrad(Tensor.of(new float[] {0.1f, -0.2f, 0.3f, 0.4f, -0.5f, 0.6f}, 2, 3));
+            first.step();
+            var saved = first.state(List.of("w"));
+
+            Tensor same = Tensor.of(new float[6], 2, 3).requiresGrad(true);
+            Optimizer second = make.apply(same);
+            second.loadState(saved, List.of("w"));
+            var restored = second.state(List.of("w"));
+            assertThat(restored.keySet()).isEqualTo(saved.keySet());
+            for (String key : saved.keySet()) {
+                assertThat(restored.get(key).toDoubleArray()).containsExactly(saved.get(key).toDoubleArray());
+            }
+
+            Optimizer transposed = make.apply(Tensor.of(new float[6], 3, 2).requiresGrad(true));
+            assertThatThrownBy(() -> transposed.loadState(saved, List.of("w")))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("optimizer state 'w.");
+        }
     }
 }
