@@ -2,6 +2,7 @@ package dev.t4j.gpt;
 
 import dev.t4j.autograd.GradMode;
 import dev.t4j.generation.BeamSearch;
+import dev.t4j.generation.Decoding;
 import dev.t4j.generation.GenerationConfig;
 import dev.t4j.generation.LogitsProcessing;
 import dev.t4j.memory.Scope;
@@ -37,34 +38,18 @@ public final class TextGeneration {
         }
         int total = Math.min(limit, prompt.length + c.maxNewTokens());
         long[] seq = Arrays.copyOf(prompt, total);
-        int len = prompt.length;
-        Generator gen = new Generator(c.seed());
+        int len;
         boolean training = model.isTraining();
         model.eval();
         try (var noGrad = GradMode.noGrad(); Scope scope = Scope.open("generate")) {
             GPT2LMHeadModel.KVCache cache = c.useCache() ? model.newCache(1, total) : null;
-            int fed = 0; // tokens already in the cache
-            for (int step = 0; len < total; step++) {
-                float[] logits;
-                try (Scope s = Scope.open("step")) {
-                    long[] input = c.useCache() ? Arrays.copyOfRange(seq, fed, len) : Arrays.copyOf(seq, len);
-                    Tensor ids = Tensor.of(input, 1, input.length);
-                    Tensor out = model.forward(ids, null, false, cache).logits();
-                    logits = out.select(1, input.length - 1).reshape(-1).toFloatArray();
-                    fed = len;
-                }
-                if (stepLogits != null) {
-                    stepLogits[step] = logits.clone();
-                }
-                int next = LogitsProcessing.next(logits, seq, len, c, gen);
-                seq[len++] = next;
-                if (onToken != null) {
-                    onToken.accept(next);
-                }
-                if (c.stopTokens().contains((long) next)) {
-                    break;
-                }
-            }
+            int[] fed = {0}; // tokens already in the cache
+            len = Decoding.decode(seq, prompt.length, c, -1, (tokens, n) -> {
+                long[] input = c.useCache() ? Arrays.copyOfRange(tokens, fed[0], n) : Arrays.copyOf(tokens, n);
+                Tensor out = model.forward(Tensor.of(input, 1, input.length), null, false, cache).logits();
+                fed[0] = n;
+                return out.select(1, input.length - 1).reshape(-1).toFloatArray();
+            }, onToken, stepLogits);
         } finally {
             model.train(training);
         }

@@ -2,10 +2,9 @@ package dev.t4j.t5;
 
 import dev.t4j.autograd.GradMode;
 import dev.t4j.generation.BeamSearch;
+import dev.t4j.generation.Decoding;
 import dev.t4j.generation.GenerationConfig;
-import dev.t4j.generation.LogitsProcessing;
 import dev.t4j.memory.Scope;
-import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
 import java.util.Arrays;
 import java.util.function.LongConsumer;
@@ -32,32 +31,17 @@ public final class T5Generation {
         }
         long[] seq = new long[c.maxNewTokens() + 1];
         seq[0] = model.config.decoderStartTokenId();
-        int len = 1;
-        Generator gen = new Generator(c.seed());
+        int len;
         boolean training = model.isTraining();
         model.eval();
         try (var noGrad = GradMode.noGrad(); Scope scope = Scope.open("generate")) {
             Tensor encoderOut = model.encode(Tensor.of(input, 1, input.length), null);
             T5ForConditionalGeneration.Cache cache = c.useCache() ? model.newCache(1, seq.length) : null;
-            for (int step = 0; step < c.maxNewTokens(); step++) {
-                float[] logits;
-                try (Scope s = Scope.open("step")) {
-                    long[] ids = c.useCache() ? new long[] {seq[len - 1]} : Arrays.copyOf(seq, len);
-                    Tensor out = model.decodeStep(Tensor.of(ids, 1, ids.length), encoderOut, null, cache);
-                    logits = out.select(1, ids.length - 1).reshape(-1).toFloatArray();
-                }
-                if (stepLogits != null) {
-                    stepLogits[step] = logits.clone();
-                }
-                int next = LogitsProcessing.next(logits, seq, len, c, gen);
-                seq[len++] = next;
-                if (onToken != null) {
-                    onToken.accept(next);
-                }
-                if (next == model.config.eosTokenId() || c.stopTokens().contains((long) next)) {
-                    break;
-                }
-            }
+            len = Decoding.decode(seq, 1, c, model.config.eosTokenId(), (tokens, n) -> {
+                long[] ids = c.useCache() ? new long[] {tokens[n - 1]} : Arrays.copyOf(tokens, n);
+                Tensor out = model.decodeStep(Tensor.of(ids, 1, ids.length), encoderOut, null, cache);
+                return out.select(1, ids.length - 1).reshape(-1).toFloatArray();
+            }, onToken, stepLogits);
         } finally {
             model.train(training);
         }
