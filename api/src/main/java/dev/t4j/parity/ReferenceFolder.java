@@ -1,6 +1,7 @@
 package dev.t4j.parity;
 
 import dev.t4j.json.Json;
+import dev.t4j.nn.Module;
 import dev.t4j.tensor.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -84,6 +85,25 @@ public final class ReferenceFolder {
         b.asFloatBuffer().get(v);
         return Tensor.upload(dev.t4j.backend.Backends.defaultBackend(), dev.t4j.tensor.DType.F32,
                 MemorySegment.ofArray(v), n, shape);
+    }
+
+    /** The integer input {@code name} of expected.json's "inputs" as an int64 tensor, or null when it has none. */
+    @SuppressWarnings("unchecked")
+    public static Tensor input(Map<String, Object> expected, String name) {
+        Object value = ((Map<String, Object>) expected.get("inputs")).get(name);
+        return value == null ? null : longs(value);
+    }
+
+    /** Puts {@code tensors} under the reference's numbered names: {@code prefix.0}, {@code prefix.1}, ... */
+    public static void putNumbered(Map<String, Tensor> out, String prefix, List<Tensor> tensors) {
+        for (int i = 0; i < tensors.size(); i++) {
+            out.put(prefix + "." + i, tensors.get(i));
+        }
+    }
+
+    /** Puts every parameter's gradient under {@code grad/<parameter name>}. */
+    public static void putGradients(Map<String, Tensor> out, Module model) {
+        model.namedParameters().forEach((name, p) -> out.put("grad/" + name, p.grad()));
     }
 
     /** An integer input ([B][T] or [B]) as an int64 tensor. */

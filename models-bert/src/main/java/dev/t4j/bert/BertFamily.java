@@ -22,13 +22,11 @@ public final class BertFamily implements ModelFamily {
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public Map<String, Tensor> referenceOutputs(Path dir, Map<String, Object> expected) {
-        Map<String, Object> inputs = (Map<String, Object>) expected.get("inputs");
-        Tensor ids = ReferenceFolder.longs(inputs.get("input_ids"));
-        Tensor mask = inputs.containsKey("attention_mask") ? ReferenceFolder.longs(inputs.get("attention_mask")) : null;
-        Tensor types = inputs.containsKey("token_type_ids") ? ReferenceFolder.longs(inputs.get("token_type_ids")) : null;
-        Tensor labels = ReferenceFolder.longs(inputs.get("labels"));
+        Tensor ids = ReferenceFolder.input(expected, "input_ids");
+        Tensor mask = ReferenceFolder.input(expected, "attention_mask");
+        Tensor types = ReferenceFolder.input(expected, "token_type_ids");
+        Tensor labels = ReferenceFolder.input(expected, "labels");
         List<Tensor> hidden = new ArrayList<>();
         Map<String, Tensor> out = new LinkedHashMap<>();
         String architecture = String.valueOf(expected.getOrDefault("model_class", "BertForMaskedLM"));
@@ -38,14 +36,12 @@ public final class BertFamily implements ModelFamily {
         switch (architecture) {
             case "BertForMaskedLM" -> {
                 BertForMaskedLM m = BertCheckpoint.loadMaskedLM(dir);
-                m.eval();
                 logits = m.forward(ids, types, mask, hidden);
                 loss = BertForMaskedLM.loss(logits, labels);
                 model = m;
             }
             case "BertForSequenceClassification" -> {
                 BertForSequenceClassification m = BertCheckpoint.loadSequenceClassification(dir);
-                m.eval();
                 logits = m.forward(ids, types, mask, hidden);
                 loss = m.loss(logits, labels);
                 model = m;
@@ -56,10 +52,8 @@ public final class BertFamily implements ModelFamily {
         loss.backward();
         out.put("loss", loss);
         out.put("logits", logits);
-        for (int i = 0; i < hidden.size(); i++) {
-            out.put("hidden_states." + i, hidden.get(i));
-        }
-        model.namedParameters().forEach((name, p) -> out.put("grad/" + name, p.grad()));
+        ReferenceFolder.putNumbered(out, "hidden_states", hidden);
+        ReferenceFolder.putGradients(out, model);
         return out;
     }
 }

@@ -25,21 +25,17 @@ public final class GptFamily implements ModelFamily {
     @SuppressWarnings("unchecked")
     public Map<String, Tensor> referenceOutputs(Path dir, Map<String, Object> expected) {
         GPT2LMHeadModel model = GPT2Checkpoint.load(dir);
-        model.eval();
-        Map<String, Object> inputs = (Map<String, Object>) expected.get("inputs");
-        Tensor ids = ReferenceFolder.longs(inputs.get("input_ids"));
-        Tensor mask = inputs.containsKey("attention_mask") ? ReferenceFolder.longs(inputs.get("attention_mask")) : null;
-        Tensor labels = ReferenceFolder.longs(inputs.get("labels"));
+        Tensor ids = ReferenceFolder.input(expected, "input_ids");
+        Tensor mask = ReferenceFolder.input(expected, "attention_mask");
+        Tensor labels = ReferenceFolder.input(expected, "labels");
         Map<String, Tensor> out = new LinkedHashMap<>();
         GPT2LMHeadModel.Output o = model.forward(ids, mask, true);
         Tensor loss = GPT2LMHeadModel.causalLmLoss(o.logits(), labels);
         loss.backward();
         out.put("loss", loss);
         out.put("logits", o.logits());
-        for (int i = 0; i < o.hiddenStates().size(); i++) {
-            out.put("hidden_states." + i, o.hiddenStates().get(i));
-        }
-        model.namedParameters().forEach((name, p) -> out.put("grad/" + name, p.grad()));
+        ReferenceFolder.putNumbered(out, "hidden_states", o.hiddenStates());
+        ReferenceFolder.putGradients(out, model);
         Object gen = expected.get("generation");
         if (gen instanceof Map<?, ?> g) {
             List<Object> prompt = (List<Object>) g.get("prompt_ids");

@@ -22,16 +22,13 @@ public final class T5Family implements ModelFamily {
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public Map<String, Tensor> referenceOutputs(Path dir, Map<String, Object> expected) {
         T5ForConditionalGeneration model = T5Checkpoint.load(dir);
-        model.eval();
-        Map<String, Object> inputs = (Map<String, Object>) expected.get("inputs");
-        Tensor ids = ReferenceFolder.longs(inputs.get("input_ids"));
-        Tensor mask = inputs.containsKey("attention_mask") ? ReferenceFolder.longs(inputs.get("attention_mask")) : null;
-        Tensor labels = ReferenceFolder.longs(inputs.get("labels"));
-        Tensor decoderIds = inputs.get("decoder_input_ids") instanceof List<?> d ? ReferenceFolder.longs(d)
-                : model.shiftRight(labels);
+        Tensor ids = ReferenceFolder.input(expected, "input_ids");
+        Tensor mask = ReferenceFolder.input(expected, "attention_mask");
+        Tensor labels = ReferenceFolder.input(expected, "labels");
+        Tensor given = ReferenceFolder.input(expected, "decoder_input_ids");
+        Tensor decoderIds = given != null ? given : model.shiftRight(labels);
         List<Tensor> enc = new ArrayList<>();
         List<Tensor> dec = new ArrayList<>();
         T5ForConditionalGeneration.Output o = model.forward(ids, mask, decoderIds, enc, dec);
@@ -40,13 +37,9 @@ public final class T5Family implements ModelFamily {
         Map<String, Tensor> out = new LinkedHashMap<>();
         out.put("loss", loss);
         out.put("logits", o.logits());
-        for (int i = 0; i < enc.size(); i++) {
-            out.put("encoder_hidden_states." + i, enc.get(i));
-        }
-        for (int i = 0; i < dec.size(); i++) {
-            out.put("decoder_hidden_states." + i, dec.get(i));
-        }
-        model.namedParameters().forEach((name, p) -> out.put("grad/" + name, p.grad()));
+        ReferenceFolder.putNumbered(out, "encoder_hidden_states", enc);
+        ReferenceFolder.putNumbered(out, "decoder_hidden_states", dec);
+        ReferenceFolder.putGradients(out, model);
         int m = Math.max(ids.size(1), decoderIds.size(1));
         T5Config c = model.config;
         for (boolean bidirectional : new boolean[] {true, false}) {
