@@ -1,16 +1,13 @@
 package dev.t4j.model;
 
 import dev.t4j.backend.Backends;
+import dev.t4j.io.AtomicFile;
 import dev.t4j.json.Json;
 import dev.t4j.nn.Module;
 import dev.t4j.safetensors.CheckpointFiles;
 import dev.t4j.safetensors.SafeTensors;
 import dev.t4j.tensor.Tensor;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -67,14 +64,7 @@ public final class Checkpoints {
      * by {@code tensors}), each atomically (temporary file, then rename).
      */
     public static void save(Path dir, Map<String, Object> config, Map<String, Tensor> tensors) {
-        try {
-            Files.createDirectories(dir);
-            Path tmp = dir.resolve("config.json.tmp");
-            Files.writeString(tmp, Json.writePretty(config));
-            Files.move(tmp, dir.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + dir.resolve("config.json") + ": " + e.getMessage(), e);
-        }
+        AtomicFile.writeString(dir.resolve("config.json"), Json.writePretty(config));
         SafeTensors.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
     }
 }

@@ -1,12 +1,8 @@
 package dev.t4j.tokenizer;
 
 import dev.t4j.json.Json;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -80,14 +76,7 @@ public final class BpeTrainer {
 
         /** Writes tokenizer.json atomically. */
         public void write(Path file) {
-            try {
-                Files.createDirectories(file.toAbsolutePath().getParent());
-                Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-                Files.writeString(tmp, Json.write(json()), StandardCharsets.UTF_8);
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-            }
+            dev.t4j.io.AtomicFile.writeString(file, Json.write(json()));
         }
     }
 

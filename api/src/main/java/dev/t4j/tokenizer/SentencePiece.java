@@ -29,8 +29,8 @@ public final class SentencePiece implements Tokenizer {
     private final String[] pieces;
     private final float[] scores;
     private final int[] types; // 1 normal, 2 unknown, 3 control, 4 user defined, 5 unused, 6 byte
-    private final Map<String, Integer> index = new HashMap<>();
-    private final int maxPieceChars;
+    private final PieceTrie trie;
+    private final int[] pieceBytes; // UTF-8 length of each piece, for the offsets
     private final float minScore;
     private final float maxScore;
     private final int unkId;
@@ -50,22 +50,26 @@ public final class SentencePiece implements Tokenizer {
         this.pieces = pieces.toArray(new String[0]);
         this.scores = new float[scores.size()];
         this.types = new int[types.size()];
-        int maxChars = 1;
+        int chars = 0;
+        for (String p : this.pieces) {
+            chars += p.length();
+        }
+        this.trie = new PieceTrie(chars);
+        this.pieceBytes = new int[this.pieces.length];
         float min = Float.MAX_VALUE;
         float max = -Float.MAX_VALUE;
         for (int i = 0; i < this.pieces.length; i++) {
             this.scores[i] = scores.get(i);
             this.types[i] = types.get(i);
             if (this.types[i] == 1 || this.types[i] == 4 || this.types[i] == 2) {
-                index.putIfAbsent(this.pieces[i], i);
+                trie.add(this.pieces[i], i);
             }
             if (this.types[i] == 1) {
                 min = Math.min(min, this.scores[i]);
                 max = Math.max(max, this.scores[i]);
             }
-            maxChars = Math.max(maxChars, this.pieces[i].codePointCount(0, this.pieces[i].length()));
+            pieceBytes[i] = this.pieces[i].getBytes(StandardCharsets.UTF_8).length;
         }
-        this.maxPieceChars = maxChars;
         this.minScore = min;
         this.maxScore = max;
         this.unkId = unkId;
@@ -395,10 +399,16 @@ public final class SentencePiece implements Tokenizer {
             }
             float here = best[i];
             boolean single = false;
-            int limit = Math.min(n, i + maxPieceChars);
-            for (int j = i + 1; j <= limit; j++) {
-                Integer id = index.get(text.substring(charStart[i], charStart[j]));
-                if (id == null || types[id] == 2) {
+            int node = PieceTrie.root();
+            for (int j = i + 1; j <= n; j++) {
+                for (int c = charStart[j - 1]; c < charStart[j] && node >= 0; c++) {
+                    node = trie.child(node, text.charAt(c));
+                }
+                if (node < 0) {
+                    break;
+                }
+                int id = trie.piece(node);
+                if (id < 0 || types[id] == 2) {
                     continue;
                 }
                 // As the C++ code: the score expression is a double (the user-defined branch's -0.1 makes it one), so
@@ -524,7 +534,7 @@ public final class SentencePiece implements Tokenizer {
         int[] ids = viterbi(norm.text());
         int byteAt = 0;
         for (int id : ids) {
-            int bytes = id == unkId ? -1 : pieces[id].getBytes(StandardCharsets.UTF_8).length;
+            int bytes = id == unkId ? -1 : pieceBytes[id];
             int startChar = byteAt < norm.origin().length ? norm.origin()[byteAt] : offset + segment.length();
             if (bytes < 0) {
                 bytes = 0; // unknown run: covers up to the next piece; offsets approximate it by one char

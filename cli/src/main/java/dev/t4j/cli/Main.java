@@ -14,6 +14,7 @@ public final class Main {
               pretrain   gpt: train a small GPT on the bundled Tiny Shakespeare (the main job): BPE tokenizer,
                          progress bar, validation, HF checkpoint, loss plot, sample; see `t4j pretrain gpt --help`
               pretrain   bert: masked-LM pretraining of a small BERT on the bundled WikiText-2
+                         t5: span-corruption pretraining of a small T5 on WikiText-2; `t4j pretrain t5 --help`
               finetune   bert --task sst2: fine-tune for classification (GLUE SST-2, or --train/--dev files),
                          beside a bag-of-words baseline; see `t4j finetune bert --help`
                          t5 --task summarize: CNN/DailyMail with ROUGE beside lead-3; `t4j finetune t5 --help`

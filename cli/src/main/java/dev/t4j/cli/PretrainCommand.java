@@ -57,9 +57,12 @@ final class PretrainCommand {
         if (argv.length >= 2 && argv[1].equals("bert")) {
             return BertCommands.pretrain(argv, out);
         }
+        if (argv.length >= 2 && argv[1].equals("t5")) {
+            return T5Commands.pretrain(argv, out);
+        }
         if (argv.length < 2 || !argv[1].equals("gpt")) {
-            throw new Args.UsageException("pretrain needs a family: `t4j pretrain gpt` or `t4j pretrain bert` (t5 is not "
-                    + "built yet)");
+            throw new Args.UsageException("pretrain needs a family: `t4j pretrain gpt`, `t4j pretrain bert` or "
+                    + "`t4j pretrain t5`");
         }
         Args a = new Args(argv, 2, Set.of("corpus", "tokenizer", "vocab", "preset", "layers", "heads", "width", "context",
                 "steps", "batch", "lr", "schedule", "warmup", "dropout", "clip", "accumulation", "eval-every",

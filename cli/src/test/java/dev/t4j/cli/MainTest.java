@@ -113,4 +113,40 @@ class MainTest {
         assertThat(Files.readString(dir.resolve("model/config.json"))).contains("\"model_type\": \"gpt2\"")
                 .contains("t4j_local_attention_window");
     }
+
+    @Test
+    void pretrainT5WritesAHuggingFaceModelAndBeatsTheUnigramBaseline(@TempDir Path dir) throws Exception {
+        String wiki = Files.readString(Path.of(System.getProperty("t4j.root"), "data/corpora/wikitext-2-raw/wiki.test.raw"));
+        Path corpus = dir.resolve("wiki.txt");
+        Files.writeString(corpus, wiki.substring(0, 150_000));
+        Result r = run("pretrain", "t5", "--corpus", corpus.toString(), "--input-length", "64", "--batch", "8",
+                "--steps", "120", "--eval-every", "60", "--out", dir.resolve("run").toString());
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("inputs of 64").contains("below the baseline").contains("<extra_id_0>");
+        assertThat(Files.readString(dir.resolve("run/model/config.json"))).contains("\"model_type\": \"t5\"")
+                .contains("decoder_start_token_id");
+        assertThat(dir.resolve("run/model/spiece.model")).exists();
+        assertThat(Files.readAllLines(dir.resolve("run/metrics.jsonl"))).anyMatch(l -> l.contains("\"split\": \"eval\""));
+    }
+
+    @Test
+    void finetuneT5ReadsAnyTextToTextFilesAndNamesAMissingColumn(@TempDir Path dir) throws Exception {
+        StringBuilder train = new StringBuilder();
+        for (String w : new String[] {"red", "blue", "green", "yellow"}) {
+            train.append("{\"question\": \"colour ").append(w).append("\", \"answer\": \"").append(w).append("\"}\n");
+        }
+        Files.writeString(dir.resolve("train.jsonl"), train.toString());
+        Files.writeString(dir.resolve("dev.tsv"), "question\tanswer\ncolour red\tred\ncolour blue\tblue\n");
+        Result r = run("finetune", "t5", "--train", dir.resolve("train.jsonl").toString(), "--dev",
+                dir.resolve("dev.tsv").toString(), "--input-column", "question", "--target-column", "answer",
+                "--prefix", "copy: ", "--steps", "4", "--batch", "2", "--max-target", "8", "--out", dir.resolve("run").toString());
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("4 train, 2 dev pairs").containsPattern("dev \\(2 pairs\\): exact match \\d");
+        assertThat(Files.readAllLines(dir.resolve("run/predictions.jsonl"))).hasSize(2)
+                .allMatch(l -> l.contains("\"input\":\"copy: colour") && l.contains("\"prediction\""));
+        Result bad = run("finetune", "t5", "--train", dir.resolve("train.jsonl").toString(), "--dev",
+                dir.resolve("dev.tsv").toString(), "--steps", "1");
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).contains("train.jsonl row 1: no 'input' column").contains("--input-column");
+    }
 }

@@ -1,6 +1,7 @@
 package dev.t4j.t5;
 
 import dev.t4j.tensor.Generator;
+import dev.t4j.tokenizer.Tokenizer;
 import java.util.Arrays;
 
 /**
@@ -12,8 +13,11 @@ import java.util.Arrays;
  * with non-noise.
  */
 public final class SpanCorruption {
-    /** One corrupted example: encoder input and decoder target, both ending with </s>. */
-    public record Example(long[] input, long[] target) {}
+    /**
+     * One corrupted example: encoder input and decoder target, both ending with </s>; {@code hidden} marks the
+     * target positions that hold original tokens (not a sentinel or </s>, which a model gets right for free).
+     */
+    public record Example(long[] input, long[] target, boolean[] hidden) {}
 
     private final double noiseDensity;
     private final double meanSpanLength;
@@ -29,6 +33,30 @@ public final class SpanCorruption {
         this.meanSpanLength = meanSpanLength;
         this.eosId = eosId;
         this.firstSentinelId = firstSentinelId;
+    }
+
+    /**
+     * Span corruption with a tokenizer's {@code </s>} and sentinels, checking that the vocabulary holds every sentinel
+     * an input of {@code inputLength} tokens can need, numbered downwards from {@code <extra_id_0>} as T5's are.
+     */
+    public static SpanCorruption forTokenizer(Tokenizer tok, double noiseDensity, double meanSpanLength, int inputLength) {
+        int eos = tok.tokenToId("</s>");
+        int first = tok.tokenToId("<extra_id_0>");
+        if (eos < 0 || first < 0) {
+            throw new IllegalArgumentException("the tokenizer has no " + (eos < 0 ? "</s>" : "<extra_id_0>")
+                    + " token: span corruption needs a T5 vocabulary with sentinels");
+        }
+        SpanCorruption sc = new SpanCorruption(noiseDensity, meanSpanLength, eos, first);
+        int needed = sc.noiseSpans(sc.lengthsFor(inputLength)[0]);
+        for (int k = 1; k < needed; k++) {
+            int id = tok.tokenToId("<extra_id_" + k + ">");
+            if (id != first - k) {
+                throw new IllegalArgumentException("inputs of " + inputLength + " tokens need " + needed
+                        + " sentinels, but the vocabulary " + (id < 0 ? "has no <extra_id_" + k + ">"
+                        : "numbers <extra_id_" + k + "> " + id + ", not " + (first - k)));
+            }
+        }
+        return sc;
     }
 
     int noiseTokens(int length) {
@@ -108,6 +136,7 @@ public final class SpanCorruption {
         boolean[] mask = noiseMask(tokens.length, gen);
         long[] input = new long[tokens.length + 1];
         long[] target = new long[tokens.length + 1];
+        boolean[] hidden = new boolean[tokens.length + 1];
         int ni = 0;
         int nt = 0;
         int sentinel = 0;
@@ -118,6 +147,7 @@ public final class SpanCorruption {
                     input[ni++] = id;
                     target[nt++] = id;
                 }
+                hidden[nt] = true;
                 target[nt++] = tokens[i];
             } else {
                 input[ni++] = tokens[i];
@@ -125,6 +155,6 @@ public final class SpanCorruption {
         }
         input[ni++] = eosId;
         target[nt++] = eosId;
-        return new Example(Arrays.copyOf(input, ni), Arrays.copyOf(target, nt));
+        return new Example(Arrays.copyOf(input, ni), Arrays.copyOf(target, nt), Arrays.copyOf(hidden, nt));
     }
 }

@@ -62,28 +62,9 @@ public final class TextToText implements TrainingTask {
     }
 
     private Tensor loss(List<long[][]> rows) {
-        int s = 0;
-        int t = 0;
-        for (long[][] r : rows) {
-            s = Math.max(s, r[0].length);
-            t = Math.max(t, r[1].length);
-        }
-        int b = rows.size();
-        long[] ids = new long[b * s];
-        long[] mask = new long[b * s];
-        long[] labels = new long[b * t];
-        java.util.Arrays.fill(ids, pad);
-        java.util.Arrays.fill(labels, -100);
-        for (int i = 0; i < b; i++) {
-            long[] in = rows.get(i)[0];
-            long[] tg = rows.get(i)[1];
-            System.arraycopy(in, 0, ids, i * s, in.length);
-            java.util.Arrays.fill(mask, i * s, i * s + in.length, 1);
-            System.arraycopy(tg, 0, labels, i * t, tg.length);
-        }
-        Tensor l = Tensor.of(labels, b, t);
-        Tensor logits = model.forward(Tensor.of(ids, b, s), Tensor.of(mask, b, s), model.shiftRight(l), null, null).logits();
-        return logits.crossEntropy(l, -100);
+        Seq2SeqBatch b = Seq2SeqBatch.pack(rows.stream().map(r -> r[0]).toList(), rows.stream().map(r -> r[1]).toList(),
+                pad);
+        return b.logits(model).crossEntropy(b.labels(), -100);
     }
 
     @Override
