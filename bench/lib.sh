@@ -17,16 +17,32 @@ peer() {
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_WAIT_POLICY=passive OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t "$@"
 }
 
-# versus_torch CLASS PEER_SCRIPT KEY UNIT DECIMALS: a Markdown table of KEY (from each side's last JSON line)
-# for t4j's CLASS and PyTorch's PEER_SCRIPT, on 1 and 2 threads, with their ratio.
+# versus_torch CLASS PEER_SCRIPT KEY:UNIT:DECIMALS...: a Markdown table of each KEY (from each side's last JSON
+# line) for t4j's CLASS and PyTorch's PEER_SCRIPT, on 1 and 2 threads, with their ratio; one run per side and thread
+# count, however many keys.
 versus_torch() {
-  local class=$1 script=$2 key=$3 unit=$4 decimals=$5
-  echo "| threads | t4j $unit | PyTorch $unit | t4j / PyTorch |"
-  echo "|---:|---:|---:|---:|"
+  local class=$1 script=$2; shift 2
+  local header="| threads |" rule="|---:|"
+  for spec in "$@"; do
+    IFS=: read -r key unit decimals <<< "$spec"
+    header+=" t4j $unit | PyTorch $unit | t4j / PyTorch |"
+    rule+="---:|---:|---:|"
+  done
+  echo "$header"
+  echo "$rule"
   for t in 1 2; do
     local j p
     j=$(t4j_java "dev.t4j.bench.$class" "$t" 2>/dev/null | tail -1)
     p=$(peer "$t" /usr/bin/python3 "bench/peers/$script" "$t" | tail -1)
-    /usr/bin/python3 -c "import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); k=sys.argv[3]; d=int(sys.argv[4]); print(f\"| {a['threads']} | {a[k]:.{d}f} | {b[k]:.{d}f} | {a[k]/b[k]:.2f} |\")" "$j" "$p" "$key" "$decimals"
+    /usr/bin/python3 - "$j" "$p" "$@" <<'PY'
+import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+row = f"| {a['threads']} |"
+for spec in sys.argv[3:]:
+    k, _, d = spec.split(":")
+    d = int(d)
+    row += f" {a[k]:.{d}f} | {b[k]:.{d}f} | {a[k] / b[k]:.2f} |"
+print(row)
+PY
   done
 }

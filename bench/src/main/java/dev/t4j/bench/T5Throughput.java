@@ -1,0 +1,68 @@
+package dev.t4j.bench;
+
+import dev.t4j.autograd.GradMode;
+import dev.t4j.backend.Backends;
+import dev.t4j.cpu.CpuBackend;
+import dev.t4j.generation.GenerationConfig;
+import dev.t4j.memory.Scope;
+import dev.t4j.t5.T5Config;
+import dev.t4j.t5.T5ForConditionalGeneration;
+import dev.t4j.t5.T5Generation;
+import dev.t4j.tensor.Generator;
+import dev.t4j.tensor.Tensor;
+import java.util.Locale;
+
+/**
+ * t5-small (60 M parameters, random weights, float32), batch 1: the encoder over 512 input tokens, timed alone, and
+ * 64 decoder tokens generated greedily with the self-attention cache and the cached cross-attention keys/values;
+ * decode tokens/s counts the tokens after the first over the time after the first (which includes the encoder
+ * pass). Best of 3 after a warm-up. The peer is bench/peers/torch_t5.py; bench/t5.sh runs both.
+ */
+public final class T5Throughput {
+    private T5Throughput() {}
+
+    public static void main(String[] args) {
+        int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
+        Backends.setDefault(new CpuBackend(threads));
+        T5Config p = T5Config.preset("t5-small");
+        // no </s>, so that every round generates all 64 tokens, as the peer does
+        T5Config c = new T5Config(p.vocabSize(), p.dModel(), p.dKv(), p.dFf(), p.numLayers(), p.numDecoderLayers(),
+                p.numHeads(), p.relativeAttentionNumBuckets(), p.relativeAttentionMaxDistance(), 0.0, p.layerNormEpsilon(),
+                p.feedForwardProj(), p.tieWordEmbeddings(), p.decoderStartTokenId(), p.padTokenId(), -1, java.util.Map.of());
+        try (Scope s = Scope.open("model")) {
+            T5ForConditionalGeneration model = new T5ForConditionalGeneration(c, new Generator(0));
+            model.eval();
+            long[] input = new long[512];
+            Generator g = new Generator(1);
+            for (int i = 0; i < input.length; i++) {
+                input[i] = 2 + g.nextInt(32000);
+            }
+            input[input.length - 1] = p.eosTokenId();
+            double encode = 0;
+            double decode = 0;
+            GenerationConfig greedy = GenerationConfig.greedy(64);
+            for (int round = 0; round < 4; round++) {
+                try (var noGrad = GradMode.noGrad(); Scope step = Scope.open("encode")) {
+                    long t0 = System.nanoTime();
+                    model.encode(Tensor.of(input, 1, input.length), null).sum().item();
+                    double seconds = (System.nanoTime() - t0) / 1e9;
+                    encode = round == 0 ? 0 : Math.max(encode, input.length / seconds);
+                }
+                long[] firstAt = {0};
+                int[] count = {0};
+                T5Generation.generate(model, input, greedy, id -> {
+                    if (count[0]++ == 0) {
+                        firstAt[0] = System.nanoTime();
+                    }
+                });
+                if (count[0] != 64) {
+                    throw new IllegalStateException("generated " + count[0] + " tokens, not 64");
+                }
+                double seconds = (System.nanoTime() - firstAt[0]) / 1e9;
+                decode = round == 0 ? 0 : Math.max(decode, (count[0] - 1) / seconds);
+            }
+            System.out.printf(Locale.ROOT, "{\"threads\": %d, \"encode_tokens_per_s\": %.1f, \"decode_tokens_per_s\": %.2f}%n",
+                    threads, encode, decode);
+        }
+    }
+}
