@@ -27,6 +27,13 @@ final class MatMul {
             throw new IllegalArgumentException("matmul: shapes " + Shapes.str(sa) + " and " + Shapes.str(sb)
                     + " do not chain (" + k + " != " + sb[sb.length - 2] + ")");
         }
+        if (b.dim() == 2 && a.dim() > 2 && a.isContiguous()) {
+            // x @ W over a batch of x: one product of all rows, so W is packed once rather than once per batch
+            // element, and W's gradient is one product rather than a sum of per-element ones
+            int[] outShape = sa.clone();
+            outShape[sa.length - 1] = n;
+            return matmul(a.reshape(-1, k), b).reshape(outShape);
+        }
         int[] batch = Shapes.broadcast(java.util.Arrays.copyOf(sa, sa.length - 2),
                 java.util.Arrays.copyOf(sb, sb.length - 2));
         Tensor ae = a.expand(Shapes.concat(batch, m, k));
