@@ -25,7 +25,7 @@ final class Gemm {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
-    private static final ThreadLocal<float[]> PACKED_A = ThreadLocal.withInitial(() -> new float[MC * KC]);
+    private static final ThreadLocal<float[]> PACKED_A = ThreadLocal.withInitial(() -> new float[MC * KC + V]);
     private static final ThreadLocal<float[]> PACKED_B = ThreadLocal.withInitial(() -> new float[KC * NB]);
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
     private static final ThreadLocal<float[]> TRANSPOSE = ThreadLocal.withInitial(() -> new float[V * KC]);
@@ -126,9 +126,19 @@ final class Gemm {
                     }
                 }
             } else if (rs == 1 && rows == MR) {
+                // Column-major A (the X^T of a weight gradient): each step's MR values are contiguous. With vectors
+                // of at least MR lanes, one whole-vector load and store per step beats a 12-float bulk copy call;
+                // the store's extra lanes land where step p + 1 (or the next sliver, or the array's V-float tail)
+                // writes next, and a load that would run past the segment's end copies exactly MR instead.
+                long first = a.offset() + (ic + ir) + (long) pc * cs;
+                long end = seg.byteSize() / 4;
                 for (int p = 0; p < kc; p++) {
-                    long at = (a.offset() + (ic + ir) + (pc + p) * cs) * 4;
-                    MemorySegment.copy(seg, F, at, ap, base + p * MR, MR);
+                    long at = first + p * cs;
+                    if (V >= MR && at + V <= end) {
+                        FloatVector.fromMemorySegment(S, seg, at * 4, NATIVE).intoArray(ap, base + p * MR);
+                    } else {
+                        MemorySegment.copy(seg, F, at * 4, ap, base + p * MR, MR);
+                    }
                 }
             } else {
                 for (int i = 0; i < MR; i++) {
