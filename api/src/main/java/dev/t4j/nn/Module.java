@@ -1,6 +1,7 @@
 package dev.t4j.nn;
 
 import dev.t4j.autograd.GradMode;
+import dev.t4j.tensor.DType;
 import dev.t4j.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,10 +22,17 @@ public abstract class Module {
     private final Map<String, Module> children = new LinkedHashMap<>();
     private boolean training = true;
 
-    /** Registers a parameter (it is made to require grad) and returns it. */
+    /**
+     * Registers a parameter (it is made to require grad) and returns it; a matrix is stored in
+     * {@link WeightStorage#current()}'s type.
+     */
     protected Tensor parameter(String name, Tensor value) {
         checkName(name);
         Tensor p = value.isLeaf() ? value : value.detach();
+        DType storage = WeightStorage.current();
+        if (p.dim() >= 2 && p.dtype() == DType.F32 && storage != DType.F32) {
+            p = p.detach().to(storage);
+        }
         if (!p.requiresGrad()) {
             p.requiresGrad(true);
         }

@@ -24,6 +24,23 @@ public enum DType {
         return floating;
     }
 
+    /**
+     * The type two floating-point operands are computed in, as PyTorch promotes them: the wider one (F64 over F32
+     * over the 16-bit formats), and F32 for F16 with BF16, neither of which holds the other.
+     */
+    public static DType promote(DType a, DType b) {
+        if (a == b) {
+            return a;
+        }
+        if (!a.floating || !b.floating) {
+            throw new IllegalArgumentException("no promotion between " + a + " and " + b + "; convert with to(DType)");
+        }
+        if (a == F64 || b == F64) {
+            return F64;
+        }
+        return F32;
+    }
+
     /** The name safetensors uses for this type ("F32", "BF16", "I64", "BOOL"). */
     public String safetensorsName() {
         return name();

@@ -22,7 +22,9 @@ final class Indexing {
             throw new IllegalArgumentException("embedding: weight must be [vocab, dim], got "
                     + Shapes.str(weight.shapeRef()));
         }
-        return indexSelect(weight, 0, ids.reshape(-1)).reshape(Shapes.concat(ids.shapeRef(), weight.size(1)));
+        Tensor rows = indexSelect(weight, 0, ids.reshape(-1)).reshape(Shapes.concat(ids.shapeRef(), weight.size(1)));
+        // a table stored in 16 bits is looked up into float32, the type everything downstream computes in
+        return weight.dtype() == DType.BF16 || weight.dtype() == DType.F16 ? rows.to(DType.F32) : rows;
     }
 
     static Tensor indexSelect(Tensor src, int dim, Tensor index) {

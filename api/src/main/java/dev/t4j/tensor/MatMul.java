@@ -1,13 +1,27 @@
 package dev.t4j.tensor;
 
+import dev.t4j.autograd.GradMode;
+
 /** Matrix products with numpy's rules for batching, broadcasting and 1-D operands. */
 final class MatMul {
     private MatMul() {}
 
     static Tensor matmul(Tensor a, Tensor b) {
         Tensor.checkSameDevice("matmul", a, b);
-        Tensor.checkSameType("matmul", a, b);
         Tensor.checkFloating("matmul", a);
+        Tensor.checkFloating("matmul", b);
+        if (a.dtype() != b.dtype()) {
+            if (!(a.dtype() == DType.F32 && (b.dtype() == DType.BF16 || b.dtype() == DType.F16))) {
+                Tensor.checkSameType("matmul", a, b);
+            }
+            // Weights stored in 16 bits, activations and accumulation in float32: the backend widens B as it reads
+            // it, so the weight is never copied to float32 whole. Its gradient would need float32 storage.
+            if (b.requiresGrad() && GradMode.isEnabled()) {
+                throw new IllegalArgumentException("matmul: the " + b.dtype() + " matrix " + Shapes.str(b.shapeRef())
+                        + " requires grad, but 16-bit weights are for inference; train with float32 weights or run "
+                        + "under GradMode.noGrad()");
+            }
+        }
         if (a.dim() == 0 || b.dim() == 0) {
             throw new IllegalArgumentException("matmul of a scalar: shapes " + Shapes.str(a.shapeRef()) + " and "
                     + Shapes.str(b.shapeRef()) + "; use mul");
@@ -38,7 +52,7 @@ final class MatMul {
                 java.util.Arrays.copyOf(sb, sb.length - 2));
         Tensor ae = a.expand(Shapes.concat(batch, m, k));
         Tensor be = b.expand(Shapes.concat(batch, k, n));
-        Tensor out = Tensor.empty(a.backend(), a.dtype(), Shapes.concat(batch, m, n));
+        Tensor out = Tensor.empty(a.backend(), a.dtype(), Shapes.concat(batch, m, n)); // a's type: F32 when mixed
         a.backend().matmul(ae.detach(), be.detach(), out);
         return Tensor.record(out, "matmul", g -> new Tensor[] {
             a.requiresGrad() ? g.matmul(be.mT()).sumTo(sa) : null,

@@ -50,7 +50,13 @@ final class Pointwise {
     static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
         String name = op.name().toLowerCase();
         Tensor.checkSameDevice(name, a, b);
-        Tensor.checkSameType(name, a, b);
+        if (a.dtype() != b.dtype()) {
+            if (!a.dtype().isFloatingPoint() || !b.dtype().isFloatingPoint()) {
+                Tensor.checkSameType(name, a, b); // names both types
+            }
+            DType t = DType.promote(a.dtype(), b.dtype()); // a float32 activation plus a bfloat16 weight: float32
+            return binary(op, a.to(t), b.to(t));
+        }
         Tensor.checkFloating(name, a);
         int[] shape = Shapes.broadcast(a.shapeRef(), b.shapeRef());
         Tensor out = Tensor.empty(a.backend(), a.dtype(), shape);

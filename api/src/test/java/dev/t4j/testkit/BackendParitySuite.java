@@ -181,6 +181,22 @@ public abstract class BackendParitySuite {
     }
 
     @Test
+    void matmulWithBfloat16Weights() {
+        // float32 activations times bfloat16 weights, both weight layouts, one row (generation) and many
+        int[][] mnk = {{1, 1, 1}, {1, 257, 70}, {1, 96, 768}, {7, 5, 3}, {33, 65, 17}, {13, 300, 257}};
+        for (int[] s : mnk) {
+            int m = s[0];
+            int n = s[1];
+            int k = s[2];
+            same("x @ W(bf16) " + m + "x" + n + "x" + k, x -> x[0].matmul(x[1].to(DType.BF16)), new int[] {m, k},
+                    new int[] {k, n});
+            same("x @ W(bf16)^T " + m + "x" + n + "x" + k, x -> x[0].matmul(x[1].to(DType.BF16).mT()), new int[] {m, k},
+                    new int[] {n, k});
+        }
+        same("[B, T, C] @ W(bf16)^T", x -> x[0].matmul(x[1].to(DType.BF16).mT()), new int[] {2, 5, 40}, new int[] {33, 40});
+    }
+
+    @Test
     void neuralNetworkOps() {
         same("softmax", x -> x[0].softmax(-1), new int[] {9, 77});
         same("softmax dim 0", x -> x[0].softmax(0), new int[] {9, 77});

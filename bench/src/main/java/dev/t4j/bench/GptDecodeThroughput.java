@@ -7,24 +7,30 @@ import dev.t4j.gpt.GPT2LMHeadModel;
 import dev.t4j.generation.GenerationConfig;
 import dev.t4j.gpt.TextGeneration;
 import dev.t4j.memory.Scope;
+import dev.t4j.nn.WeightStorage;
+import dev.t4j.tensor.DType;
 import dev.t4j.tensor.Generator;
 import java.util.Locale;
 
 /**
  * Generation speed of GPT-2 small (124 M parameters, random weights, float32): batch 1, a 32-token prompt, 64 new
  * tokens greedily with the key/value cache; decode tokens/s counts the 64 new tokens over the time after the first
- * one (the prompt's forward pass is timed apart). The peer is bench/peers/torch_gpt_decode.py; bench/decode.sh
- * runs both.
+ * one (the prompt's forward pass is timed apart). A second argument, bfloat16, stores the weight matrices in
+ * bfloat16 (compute stays float32). The peer is bench/peers/torch_gpt_decode.py; bench/decode.sh runs both.
  */
 public final class GptDecodeThroughput {
     private GptDecodeThroughput() {}
 
     public static void main(String[] args) {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
+        DType weights = WeightStorage.parse(args.length > 1 ? args[1] : "float32");
         Backends.setDefault(new CpuBackend(threads));
         GPT2Config c = GPT2Config.preset("gpt2");
         try (Scope s = Scope.open("model")) {
-            GPT2LMHeadModel model = new GPT2LMHeadModel(c, new Generator(0));
+            GPT2LMHeadModel model;
+            try (var w = WeightStorage.set(weights)) {
+                model = new GPT2LMHeadModel(c, new Generator(0));
+            }
             long[] prompt = new long[32];
             Generator g = new Generator(1);
             for (int i = 0; i < prompt.length; i++) {
@@ -42,7 +48,8 @@ public final class GptDecodeThroughput {
                 double seconds = (System.nanoTime() - firstAt[0]) / 1e9;
                 best = Math.max(best, (count[0] - 1) / seconds);
             }
-            System.out.printf(Locale.ROOT, "{\"threads\": %d, \"tokens_per_s\": %.2f}%n", threads, best);
+            System.out.printf(Locale.ROOT, "{\"threads\": %d, \"weights\": \"%s\", \"tokens_per_s\": %.2f}%n", threads,
+                    weights, best);
         }
     }
 }

@@ -96,6 +96,10 @@ class MainTest {
                 root.resolve("data/tokenizers/t5-small").toString(), "--input", "summarize: hi");
         assertThat(t5.code()).isEqualTo(1);
         assertThat(t5.err()).contains("the tokenizer has 32100 tokens but the model").contains("only 1000");
+        Result dtype = run("generate", "--model", root.resolve("fixtures/hf-reference/gpt2").toString(), "--prompt", "x",
+                "--dtype", "int4");
+        assertThat(dtype.code()).isEqualTo(2);
+        assertThat(dtype.err()).contains("--dtype").contains("float32, bfloat16 or float16");
     }
 
     @Test

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.t4j.autograd.GradMode;
 import dev.t4j.memory.Scope;
+import dev.t4j.nn.WeightStorage;
+import dev.t4j.tensor.DType;
 import dev.t4j.safetensors.SafeTensors;
 import dev.t4j.tensor.Tensor;
 import java.nio.file.Files;
@@ -49,6 +51,36 @@ class GptModelTest {
         GenerationConfig sampled = greedy.sampling(0.9, 50, 0.95, 7).withMinP(0.01).withRepetitionPenalty(1.3, 3);
         assertThat(TextGeneration.generate(model, PROMPT, sampled, null))
                 .containsExactly(TextGeneration.generate(model, PROMPT, sampled.withCache(false), null));
+    }
+
+    @Test
+    void bfloat16WeightsGenerateAsFloat32WeightsRoundedToBfloat16() {
+        GPT2LMHeadModel bf16;
+        try (var w = WeightStorage.set(DType.BF16)) {
+            bf16 = GPT2Checkpoint.load(FIXTURE);
+        }
+        assertThat(bf16.transformer.wte.weight().dtype()).isEqualTo(DType.BF16);
+        GPT2LMHeadModel rounded = GPT2Checkpoint.load(FIXTURE);
+        try (var g = GradMode.noGrad()) {
+            for (Tensor p : rounded.parameters()) {
+                if (p.dim() >= 2) {
+                    p.copy_(p.to(DType.BF16).to(DType.F32));
+                }
+            }
+        }
+        float[][] a = new float[12][];
+        float[][] b = new float[12][];
+        // with the cache (one-row products) and without (the prompt and every prefix as many-row products)
+        for (boolean cache : new boolean[] {true, false}) {
+            long[] x = TextGeneration.run(bf16, PROMPT, GenerationConfig.greedy(12).withCache(cache), null, a);
+            long[] y = TextGeneration.run(rounded, PROMPT, GenerationConfig.greedy(12).withCache(cache), null, b);
+            assertThat(x).containsExactly(y);
+            for (int i = 0; i < 12; i++) {
+                for (int j = 0; j < a[i].length; j++) {
+                    assertThat(Math.abs(a[i][j] - b[i][j])).isLessThan(1e-4f);
+                }
+            }
+        }
     }
 
     @Test

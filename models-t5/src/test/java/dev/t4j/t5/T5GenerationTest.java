@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.t4j.autograd.GradMode;
 import dev.t4j.generation.GenerationConfig;
 import dev.t4j.memory.Scope;
+import dev.t4j.nn.WeightStorage;
+import dev.t4j.tensor.DType;
 import dev.t4j.tensor.Tensor;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -31,6 +33,34 @@ class T5GenerationTest {
             GenerationConfig sampled = greedy.sampling(0.9, 20, 0.9, 5);
             assertThat(T5Generation.generate(model, INPUT, sampled, null))
                     .containsExactly(T5Generation.generate(model, INPUT, sampled.withCache(false), null));
+        }
+    }
+
+    @Test
+    void bfloat16WeightsDecodeAsFloat32WeightsRoundedToBfloat16() {
+        try (Scope s = Scope.open("test")) {
+            T5ForConditionalGeneration bf16;
+            try (var w = WeightStorage.set(DType.BF16)) {
+                bf16 = T5Checkpoint.load(FIXTURE);
+            }
+            T5ForConditionalGeneration rounded = T5Checkpoint.load(FIXTURE);
+            try (var g = GradMode.noGrad()) {
+                for (Tensor p : rounded.parameters()) {
+                    if (p.dim() >= 2) {
+                        p.copy_(p.to(DType.BF16).to(DType.F32));
+                    }
+                }
+            }
+            GenerationConfig greedy = GenerationConfig.greedy(10).withStopTokens(java.util.List.of());
+            float[][] a = new float[10][];
+            float[][] b = new float[10][];
+            assertThat(T5Generation.run(bf16, INPUT, greedy, null, a))
+                    .containsExactly(T5Generation.run(rounded, INPUT, greedy, null, b));
+            for (int i = 0; i < 10; i++) {
+                for (int j = 0; j < a[i].length; j++) {
+                    assertThat(Math.abs(a[i][j] - b[i][j])).isLessThan(1e-4f);
+                }
+            }
         }
     }
 

@@ -70,6 +70,10 @@ public final class CpuBackend extends ReferenceBackend {
 
     @Override
     public void copy(Tensor src, Tensor dst) {
+        if (dst.numel() > 0 && src.isContiguous() && dst.isContiguous() && bf16Pair(src.dtype(), dst.dtype())) {
+            convertBf16(src, dst); // storing or widening 16-bit weights: whole checkpoints go through here
+            return;
+        }
         if (!f32(src, dst) || dst.numel() == 0) {
             super.copy(src, dst);
             return;
@@ -85,6 +89,31 @@ public final class CpuBackend extends ReferenceBackend {
             } else {
                 for (int i = 0; i < n; i++) {
                     d.setAtIndex(F, at[1] + (long) i * ds, s.getAtIndex(F, at[0] + (long) i * ss));
+                }
+            }
+        });
+    }
+
+    private static boolean bf16Pair(DType a, DType b) {
+        return (a == DType.F32 && b == DType.BF16) || (a == DType.BF16 && b == DType.F32);
+    }
+
+    /** Contiguous float32 to bfloat16 (rounded to nearest even, as {@link DType#floatToBf16}) or back. */
+    private void convertBf16(Tensor src, Tensor dst) {
+        MemorySegment s = segment(src);
+        MemorySegment d = segment(dst);
+        long so = src.offset();
+        long d0 = dst.offset();
+        boolean widen = src.dtype() == DType.BF16;
+        long n = dst.numel();
+        int chunks = (int) Math.min(Integer.MAX_VALUE, (n + 65535) / 65536);
+        par.forRange(chunks, 1, (c0, c1) -> {
+            long end = Math.min(n, (long) c1 * 65536);
+            for (long i = (long) c0 * 65536; i < end; i++) {
+                if (widen) {
+                    d.setAtIndex(F, d0 + i, DType.bf16ToFloat(s.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, so + i)));
+                } else {
+                    d.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, d0 + i, DType.floatToBf16(s.getAtIndex(F, so + i)));
                 }
             }
         });
@@ -313,7 +342,8 @@ public final class CpuBackend extends ReferenceBackend {
 
     @Override
     public void matmul(Tensor a, Tensor b, Tensor out) {
-        if (!f32(a, b, out) || !out.isContiguous()) {
+        boolean bf16 = b.dtype() == DType.BF16; // 16-bit weights, float32 activations: widened as B is read
+        if (!f32(a, out) || !(bf16 || f32(b)) || !out.isContiguous()) {
             super.matmul(a, b, out);
             return;
         }
@@ -347,11 +377,12 @@ public final class CpuBackend extends ReferenceBackend {
                     bo += (long) idx * bst[d];
                 }
                 if (m == 1 && Gemv.supports(bst[r - 2], bst[r - 1])) {
-                    Gemv.run(n, k, aseg, ao, ast[r - 1], bseg, bo, bst[r - 2], bst[r - 1], oseg, out.offset() + bi * matrix,
-                            inner);
+                    Gemv.run(n, k, aseg, ao, ast[r - 1], bseg, bo, bst[r - 2], bst[r - 1], bf16, oseg,
+                            out.offset() + bi * matrix, inner);
                 } else {
                     Gemm.sgemm(m, n, k, new Gemm.Operand(aseg, ao, ast[r - 2], ast[r - 1]),
-                            new Gemm.Operand(bseg, bo, bst[r - 2], bst[r - 1]), oseg, out.offset() + bi * matrix, n, inner);
+                            new Gemm.Operand(bseg, bo, bst[r - 2], bst[r - 1], bf16), oseg, out.offset() + bi * matrix, n,
+                            inner);
                 }
             }
         };

@@ -39,8 +39,15 @@ final class Gemm {
 
     private Gemm() {}
 
-    /** A matrix operand: memory, offset of element (0,0) and the strides of rows and columns, in elements. */
-    record Operand(MemorySegment seg, long offset, long rowStride, long colStride) {}
+    /**
+     * A matrix operand: memory, offset of element (0,0) and the strides of rows and columns, in elements; float32,
+     * or bfloat16 when {@code bf16} (served for B only: it is widened while packed).
+     */
+    record Operand(MemorySegment seg, long offset, long rowStride, long colStride, boolean bf16) {
+        Operand(MemorySegment seg, long offset, long rowStride, long colStride) {
+            this(seg, offset, rowStride, colStride, false);
+        }
+    }
 
     /**
      * C[m x n] = A[m x k] * B[k x n]; C has unit column stride and row stride {@code ldc}. Splits the work over
@@ -163,6 +170,10 @@ final class Gemm {
         MemorySegment seg = b.seg();
         long rs = b.rowStride();
         long cs = b.colStride();
+        if (b.bf16()) {
+            packBf16(b, pc, kc, jc, nb, bp);
+            return;
+        }
         for (int jr = 0; jr < nb; jr += NR) {
             int base = jr * kc;
             int cols = Math.min(NR, nb - jr);
@@ -184,6 +195,47 @@ final class Gemm {
                     long at = b.offset() + pc * rs + (jc + jr + j) * cs;
                     for (int p = 0; p < kc; p++) {
                         bp[base + p * NR + j] = seg.getAtIndex(F, at + p * rs);
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@link #packB} for a bfloat16 B, widened to float32 as it is packed. */
+    private static void packBf16(Operand b, int pc, int kc, int jc, int nb, float[] bp) {
+        MemorySegment seg = b.seg();
+        long rs = b.rowStride();
+        long cs = b.colStride();
+        float[] block = TRANSPOSE.get();
+        for (int jr = 0; jr < nb; jr += NR) {
+            int base = jr * kc;
+            int cols = Math.min(NR, nb - jr);
+            if (cs == 1 && cols == NR) {
+                for (int p = 0; p < kc; p++) {
+                    long at = b.offset() + (pc + p) * rs + jc + jr;
+                    Bf16.load(seg, at).intoArray(bp, base + p * NR);
+                    Bf16.load(seg, at + V).intoArray(bp, base + p * NR + V);
+                }
+            } else if (rs == 1) {
+                long first = b.offset() + pc + (long) (jc + jr) * cs;
+                for (int j0 = 0; j0 < NR; j0 += V) {
+                    for (int q = 0; q < V; q++) {
+                        int j = j0 + q;
+                        if (j < cols) {
+                            Bf16.copy(seg, first + j * cs, block, q * KC, kc);
+                        } else {
+                            java.util.Arrays.fill(block, q * KC, q * KC + kc, 0f);
+                        }
+                    }
+                    for (int p = 0; p < kc; p++) {
+                        FloatVector.fromArray(S, block, p, GATHER, 0).intoArray(bp, base + p * NR + j0);
+                    }
+                }
+            } else {
+                for (int j = 0; j < NR; j++) {
+                    long at = b.offset() + pc * rs + (jc + jr + j) * cs;
+                    for (int p = 0; p < kc; p++) {
+                        bp[base + p * NR + j] = j < cols ? Bf16.get(seg, at + p * rs) : 0f;
                     }
                 }
             }

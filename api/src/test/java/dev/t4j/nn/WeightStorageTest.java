@@ -1,0 +1,43 @@
+package dev.t4j.nn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.t4j.autograd.GradMode;
+import dev.t4j.memory.Scope;
+import dev.t4j.tensor.DType;
+import dev.t4j.tensor.Generator;
+import dev.t4j.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+class WeightStorageTest {
+    @Test
+    void matricesAreStoredInTheChosenTypeAndComputeStaysFloat32() {
+        try (Scope s = Scope.open("test")) {
+            Linear f32 = new Linear(6, 4, true, Linear.Layout.OUT_IN, new Generator(1), 0.5);
+            Linear bf16;
+            Embedding table;
+            try (var w = WeightStorage.set(DType.BF16)) {
+                bf16 = new Linear(6, 4, true, Linear.Layout.OUT_IN, new Generator(1), 0.5);
+                table = new Embedding(10, 4, new Generator(2), 0.5);
+            }
+            assertThat(WeightStorage.current()).isEqualTo(DType.F32); // restored
+            assertThat(bf16.weight().dtype()).isEqualTo(DType.BF16);
+            assertThat(bf16.bias().dtype()).isEqualTo(DType.F32); // vectors stay float32
+            Tensor x = Tensor.randn(new Generator(3), 3, 6);
+            try (var g = GradMode.noGrad()) {
+                Tensor y = bf16.forward(x);
+                assertThat(y.dtype()).isEqualTo(DType.F32);
+                // the same as float32 weights rounded to bfloat16
+                Tensor expected = x.matmul(f32.weight().detach().to(DType.BF16).to(DType.F32).mT()).add(f32.bias());
+                assertThat(y.sub(expected).abs().max().item()).isLessThan(1e-5);
+                Tensor rows = table.forward(Tensor.of(new long[] {1, 7}, 2));
+                assertThat(rows.dtype()).isEqualTo(DType.F32);
+                assertThat(rows.add(table.weight().narrow(0, 0, 2)).dtype()).isEqualTo(DType.F32); // promoted
+            }
+            assertThatThrownBy(() -> bf16.forward(x)).hasMessageContaining("BF16 matrix [6, 4]")
+                    .hasMessageContaining("for inference");
+            assertThatThrownBy(() -> WeightStorage.parse("int8")).hasMessageContaining("float32, bfloat16 or float16");
+        }
+    }
+}
