@@ -46,15 +46,7 @@ public final class BpeTrainer {
             model.put("merges", m);
             List<Object> added = new ArrayList<>();
             for (String s : specialTokens) {
-                Map<String, Object> a = new LinkedHashMap<>();
-                a.put("id", (long) vocab.get(s));
-                a.put("content", s);
-                a.put("single_word", false);
-                a.put("lstrip", false);
-                a.put("rstrip", false);
-                a.put("normalized", true);
-                a.put("special", true);
-                added.add(a);
+                added.add(TokenizerJson.addedToken(s, vocab.get(s), true));
             }
             Map<String, Object> byteLevel = new LinkedHashMap<>();
             byteLevel.put("type", "ByteLevel");
@@ -80,29 +72,6 @@ public final class BpeTrainer {
         }
     }
 
-    private static long key(int a, int b) {
-        return ((long) a << 32) | (b & 0xffffffffL);
-    }
-
-    private static void addPairs(int[] word, int count, int index, Map<Long, long[]> pairCounts,
-            Map<Long, java.util.BitSet> pairWords) {
-        for (int j = 0; j + 1 < word.length; j++) {
-            long k = key(word[j], word[j + 1]);
-            pairCounts.computeIfAbsent(k, x -> new long[1])[0] += count;
-            pairWords.computeIfAbsent(k, x -> new java.util.BitSet()).set(index);
-        }
-    }
-
-    private static void removePairs(int[] word, int count, Map<Long, long[]> pairCounts) {
-        for (int j = 0; j + 1 < word.length; j++) {
-            long k = key(word[j], word[j + 1]);
-            long[] c = pairCounts.get(k);
-            if (c != null && (c[0] -= count) <= 0) {
-                pairCounts.remove(k);
-            }
-        }
-    }
-
     /** Trains on {@code text} up to {@code vocabSize} tokens, the special tokens (e.g. <|endoftext|>) last. */
     public static Result train(String text, int vocabSize, List<String> specialTokens) {
         if (vocabSize < 256 + specialTokens.size()) {
@@ -119,8 +88,6 @@ public final class BpeTrainer {
             }
             wordCounts.merge(sb.toString(), 1, Integer::sum);
         }
-        // Words as arrays of symbol ids; pair statistics kept incrementally, so a merge only revisits the words
-        // that hold its pair.
         List<String> symbols = new ArrayList<>();
         Map<String, Integer> symbolIds = new HashMap<>();
         for (int b = 0; b < 256; b++) {
@@ -128,64 +95,12 @@ public final class BpeTrainer {
             symbolIds.put(c, symbols.size());
             symbols.add(c);
         }
-        int[][] words = new int[wordCounts.size()][];
-        int[] counts = new int[wordCounts.size()];
-        int w = 0;
-        for (var e : wordCounts.entrySet()) {
-            String word = e.getKey();
-            words[w] = new int[word.length()];
-            for (int j = 0; j < word.length(); j++) {
-                words[w][j] = symbolIds.get(String.valueOf(word.charAt(j)));
-            }
-            counts[w++] = e.getValue();
-        }
-        Map<Long, long[]> pairCounts = new HashMap<>();
-        Map<Long, java.util.BitSet> pairWords = new HashMap<>();
-        for (int i = 0; i < words.length; i++) {
-            addPairs(words[i], counts[i], i, pairCounts, pairWords);
-        }
+        List<String> wordList = new ArrayList<>(wordCounts.keySet());
+        int[][] words = PairMerges.symbolize(wordList, symbols, symbolIds, (c, position) -> c);
+        int[] counts = wordCounts.values().stream().mapToInt(Integer::intValue).toArray();
         Map<String, Integer> vocab = new LinkedHashMap<>(symbolIds);
-        List<String[]> merges = new ArrayList<>();
-        int target = vocabSize - specialTokens.size();
-        while (vocab.size() < target) {
-            long best = -1;
-            long bestCount = 1; // a pair seen once is not worth a vocabulary slot
-            for (var e : pairCounts.entrySet()) {
-                long c = e.getValue()[0];
-                if (c > bestCount || (c == bestCount && best >= 0 && e.getKey() < best)) {
-                    best = e.getKey();
-                    bestCount = c;
-                }
-            }
-            if (best < 0) {
-                break;
-            }
-            int a = (int) (best >>> 32);
-            int b = (int) best;
-            String merged = symbols.get(a) + symbols.get(b);
-            int id = symbols.size();
-            symbols.add(merged);
-            merges.add(new String[] {symbols.get(a), symbols.get(b)});
-            vocab.putIfAbsent(merged, vocab.size());
-            java.util.BitSet holders = pairWords.remove(best);
-            for (int i = holders.nextSetBit(0); i >= 0; i = holders.nextSetBit(i + 1)) {
-                int[] old = words[i];
-                removePairs(old, counts[i], pairCounts);
-                int[] next = new int[old.length];
-                int n = 0;
-                for (int j = 0; j < old.length; j++) {
-                    if (j + 1 < old.length && old[j] == a && old[j + 1] == b) {
-                        next[n++] = id;
-                        j++;
-                    } else {
-                        next[n++] = old[j];
-                    }
-                }
-                words[i] = java.util.Arrays.copyOf(next, n);
-                addPairs(words[i], counts[i], i, pairCounts, pairWords);
-            }
-            pairCounts.remove(best);
-        }
+        List<String[]> merges = new PairMerges(symbols, words, counts, String::concat)
+                .run(vocab, vocabSize - specialTokens.size());
         for (String special : specialTokens) {
             vocab.putIfAbsent(special, vocab.size());
         }

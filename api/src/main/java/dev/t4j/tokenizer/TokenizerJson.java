@@ -285,6 +285,40 @@ public final class TokenizerJson implements Tokenizer {
         }
     }
 
+    /** One entry of tokenizer.json's added_tokens, with every field Hugging Face's loader expects. */
+    static Map<String, Object> addedToken(String content, int id, boolean normalized) {
+        Map<String, Object> a = new LinkedHashMap<>();
+        a.put("id", (long) id);
+        a.put("content", content);
+        a.put("single_word", false);
+        a.put("lstrip", false);
+        a.put("rstrip", false);
+        a.put("normalized", normalized);
+        a.put("special", true);
+        return a;
+    }
+
+    /** BERT's post-processor: [CLS] A [SEP] and [CLS] A [SEP] B [SEP], B with token type 1. */
+    static Map<String, Object> clsSepTemplate(int cls, int sep) {
+        Map<String, Object> special = new LinkedHashMap<>();
+        special.put("[CLS]", Map.of("id", "[CLS]", "ids", List.of((long) cls), "tokens", List.of("[CLS]")));
+        special.put("[SEP]", Map.of("id", "[SEP]", "ids", List.of((long) sep), "tokens", List.of("[SEP]")));
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("type", "TemplateProcessing");
+        t.put("single", List.of(token("[CLS]", 0), sequence("A", 0), token("[SEP]", 0)));
+        t.put("pair", List.of(token("[CLS]", 0), sequence("A", 0), token("[SEP]", 0), sequence("B", 1), token("[SEP]", 1)));
+        t.put("special_tokens", special);
+        return t;
+    }
+
+    private static Map<String, Object> token(String id, long type) {
+        return Map.of("SpecialToken", Map.of("id", id, "type_id", type));
+    }
+
+    private static Map<String, Object> sequence(String id, long type) {
+        return Map.of("Sequence", Map.of("id", id, "type_id", type));
+    }
+
     /** BERT's original vocab.txt (uncased unless the folder says otherwise: lowercase and strip accents). */
     public static TokenizerJson bertVocab(Path vocabTxt) {
         try {

@@ -17,6 +17,7 @@ import dev.t4j.optim.LrSchedule;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
 import dev.t4j.tokenizer.Tokenizer;
+import dev.t4j.tokenizer.WordPieceTrainer;
 import dev.t4j.train.Trainer;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -36,12 +37,13 @@ final class BertCommands {
 
     static final String PRETRAIN_HELP = """
             usage: t4j pretrain bert [--steps N] [--batch N] [--lr X] [--max-length N] [--whole-word] [--nsp]
-                                     [--seed N] [--out DIR]
+                                     [--vocab N] [--seed N] [--out DIR]
 
             The book's small setup: 2 layers, hidden 128, 2 heads, sequences of at most 64 WordPiece tokens of
             bert-base-uncased, masked-LM on the bundled WikiText-2 text (its valid and test files; the last 10 % of
             paragraphs held out). --nsp adds next-sentence prediction on sentence pairs (50 % random B), as the
-            paper did. Reports masked-LM loss and accuracy on the held-out split; DIR (runs/bert) gets
+            paper did. --vocab N trains a WordPiece vocabulary of N tokens on the training paragraphs instead of
+            using bert-base-uncased's. Reports masked-LM loss and accuracy on the held-out split; DIR (runs/bert) gets
             model/ (a Hugging Face BertForMaskedLM folder with the tokenizer), metrics.jsonl, loss.png, checkpoints/.
             """;
 
@@ -50,7 +52,7 @@ final class BertCommands {
     }
 
     static int pretrain(String[] argv, PrintStream out) {
-        Args a = new Args(argv, 2, Set.of("steps", "batch", "lr", "max-length", "seed", "out", "eval-every"),
+        Args a = new Args(argv, 2, Set.of("steps", "batch", "lr", "max-length", "seed", "out", "eval-every", "vocab"),
                 Set.of("whole-word", "nsp", "help"));
         if (a.flag("help")) {
             out.print(PRETRAIN_HELP);
@@ -62,8 +64,6 @@ final class BertCommands {
         int batch = a.getInt("batch", 32);
         long seed = a.getInt("seed", 1337);
         Path outDir = Path.of(a.get("out", "runs/bert"));
-        Path tokDir = Home.path("data/tokenizers/bert-base-uncased");
-        Tokenizer tok = Tokenizer.load(tokDir);
         List<String> paragraphs = new ArrayList<>();
         for (String f : List.of("wiki.valid.tokens", "wiki.test.tokens")) {
             for (String line : readLines(Home.path("data/corpora/wikitext-2/" + f))) {
@@ -74,6 +74,16 @@ final class BertCommands {
             }
         }
         int split = (int) (paragraphs.size() * 0.9);
+        Path tokDir = Home.path("data/tokenizers/bert-base-uncased");
+        if (a.get("vocab", null) != null) {
+            long t0 = System.nanoTime();
+            WordPieceTrainer.Result wp = WordPieceTrainer.train(paragraphs.subList(0, split), a.getInt("vocab", 8000), true);
+            tokDir = outDir.resolve("tokenizer");
+            wp.write(tokDir.resolve("tokenizer.json"));
+            out.printf("trained a WordPiece vocabulary of %,d tokens on the training paragraphs in %.1f s%n",
+                    wp.vocab().size(), (System.nanoTime() - t0) / 1e9);
+        }
+        Tokenizer tok = Tokenizer.load(tokDir);
         List<BertPretraining.Item> train;
         List<BertPretraining.Item> eval;
         if (a.flag("nsp")) {

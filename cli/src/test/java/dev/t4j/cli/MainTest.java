@@ -153,4 +153,23 @@ class MainTest {
         assertThat(bad.code()).isNotZero();
         assertThat(bad.err()).contains("train.jsonl row 1: no 'input' column").contains("--input-column");
     }
+
+    @Test
+    void trainTokenizerWritesTokenizersThatLoadBack(@TempDir Path dir) throws Exception {
+        Path corpus = Path.of(System.getProperty("t4j.root"), "data/corpora/timemachine/timemachine.txt");
+        Result wp = run("train-tokenizer", "--type", "wordpiece", "--corpus", corpus.toString(), "--vocab", "1500",
+                "--out", dir.resolve("wp").toString());
+        assertThat(wp.code()).as(wp.err()).isZero();
+        assertThat(wp.out()).contains("wordpiece tokenizer of 1,500 tokens");
+        var tok = dev.t4j.tokenizer.Tokenizer.load(dir.resolve("wp"));
+        assertThat(tok.encode("The Time Traveller").tokens()).startsWith("[CLS]", "the", "time").endsWith("[SEP]");
+        assertThat(Files.readAllLines(dir.resolve("wp/vocab.txt"))).hasSize(1500).startsWith("[PAD]", "[UNK]");
+        Result bpe = run("train-tokenizer", "--type", "bpe", "--corpus", corpus.toString(), "--vocab", "600",
+                "--out", dir.resolve("bpe").toString());
+        assertThat(bpe.code()).as(bpe.err()).isZero();
+        assertThat(dev.t4j.tokenizer.Tokenizer.load(dir.resolve("bpe/tokenizer.json")).vocabSize()).isEqualTo(600);
+        Result unigram = run("train-tokenizer", "--type", "unigram", "--corpus", corpus.toString());
+        assertThat(unigram.code()).isEqualTo(1);
+        assertThat(unigram.err()).contains("not built yet");
+    }
 }

@@ -1,0 +1,66 @@
+package dev.t4j.cli;
+
+import dev.t4j.tokenizer.BpeTrainer;
+import dev.t4j.tokenizer.Tokenizer;
+import dev.t4j.tokenizer.WordPieceTrainer;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+
+/** {@code t4j train-tokenizer}: a byte-level BPE (GPT-2 style) or WordPiece (BERT style) vocabulary from a corpus. */
+final class TrainTokenizerCommand {
+    private TrainTokenizerCommand() {}
+
+    private static final String HELP = """
+            usage: t4j train-tokenizer --type bpe|wordpiece [--corpus FILE|DIR] [--vocab N] [--cased] [--out DIR]
+
+            Trains a tokenizer on a corpus (default: the bundled WikiText-2 raw test text; a folder means every *.txt
+            in it) and writes DIR/tokenizer.json (default runs/tokenizer), which Hugging Face's tokenizers load as it
+            is. bpe: GPT-2's byte-level BPE with <|endoftext|> (no unknown tokens, ever). wordpiece: BERT's WordPiece
+            with [PAD] [UNK] [CLS] [SEP] [MASK] as ids 0-4, lowercased and accent-stripped unless --cased; also writes
+            DIR/vocab.txt. --vocab N (8000) counts the special tokens.
+            """;
+
+    static int run(String[] argv, PrintStream out) {
+        Args a = new Args(argv, 1, Set.of("type", "corpus", "vocab", "out"), Set.of("cased", "help"));
+        if (a.flag("help")) {
+            out.print(HELP);
+            return 0;
+        }
+        String type = a.get("type", null);
+        if (type == null) {
+            throw new Args.UsageException("train-tokenizer needs --type bpe or --type wordpiece");
+        }
+        Path corpus = Path.of(a.get("corpus", Home.path("data/corpora/wikitext-2-raw/wiki.test.raw").toString()));
+        Path file = Path.of(a.get("out", "runs/tokenizer")).resolve("tokenizer.json");
+        int vocab = a.getInt("vocab", 8000);
+        String text = PretrainCommand.readCorpus(corpus);
+        long t0 = System.nanoTime();
+        Tokenizer tok;
+        switch (type) {
+            case "bpe" -> {
+                BpeTrainer.Result r = BpeTrainer.train(text, vocab, List.of("<|endoftext|>"));
+                r.write(file);
+                tok = r.tokenizer();
+            }
+            case "wordpiece" -> {
+                List<String> lines = Arrays.stream(text.split("\n")).filter(l -> !l.isBlank()).toList();
+                WordPieceTrainer.Result r = WordPieceTrainer.train(lines, vocab, !a.flag("cased"));
+                r.write(file);
+                tok = r.tokenizer();
+            }
+            case "unigram" -> throw new IllegalArgumentException("training a Unigram (SentencePiece) tokenizer is not "
+                    + "built yet; use bpe or wordpiece, or load an existing spiece.model");
+            default -> throw new Args.UsageException("--type must be bpe or wordpiece, not '" + type + "'");
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        int tokens = tok.encode(text, null, false).ids().length;
+        out.printf("trained a %s tokenizer of %,d tokens on %s (%,d characters) in %.1f s; it encodes the corpus in "
+                + "%,d tokens, %.2f characters per token%n", type, tok.vocabSize(), corpus, text.length(), seconds, tokens,
+                (double) text.length() / tokens);
+        out.println("wrote " + file + (type.equals("wordpiece") ? " and " + file.resolveSibling("vocab.txt") : ""));
+        return 0;
+    }
+}
