@@ -189,4 +189,115 @@ sealed interface Model {
             return out;
         }
     }
+
+    /**
+     * Unigram language model (SentencePiece's, in tokenizer.json): the segmentation of highest total score, found
+     * by Viterbi over the pieces that start at each character (a trie walk); a character no piece covers becomes the
+     * unknown token, scored the lowest piece score minus 10, and runs of them fuse into one. As Hugging Face's
+     * encode_optimized, so ties resolve the same way: a later candidate replaces the best only when strictly better.
+     */
+    final class Unigram implements Model {
+        private static final double UNK_PENALTY = 10.0;
+        private final List<String> pieces;
+        private final double[] scores;
+        private final int unkId;
+        private final double minScore;
+        private final PieceTrie trie;
+        private final Map<String, Integer> vocab = new HashMap<>();
+        private final Map<String, List<Token>> cache = new ConcurrentHashMap<>();
+
+        Unigram(List<String> pieces, double[] scores, int unkId) {
+            this.pieces = pieces;
+            this.scores = scores;
+            this.unkId = unkId;
+            double min = Double.POSITIVE_INFINITY;
+            int chars = 0;
+            for (int i = 0; i < scores.length; i++) {
+                min = Math.min(min, scores[i]);
+                chars += pieces.get(i).length();
+            }
+            this.minScore = min;
+            this.trie = new PieceTrie(chars);
+            for (int i = 0; i < pieces.size(); i++) {
+                trie.add(pieces.get(i), i);
+                vocab.putIfAbsent(pieces.get(i), i);
+            }
+        }
+
+        @Override
+        public Map<String, Integer> vocab() {
+            return vocab;
+        }
+
+        List<String> pieces() {
+            return pieces;
+        }
+
+        double score(int id) {
+            return scores[id];
+        }
+
+        @Override
+        public List<Token> tokenize(String word) {
+            List<Token> hit = cache.get(word);
+            if (hit != null) {
+                return hit;
+            }
+            List<Token> result = viterbi(word);
+            if (cache.size() > 200_000) {
+                cache.clear();
+            }
+            cache.put(word, result);
+            return result;
+        }
+
+        private List<Token> viterbi(String word) {
+            int n = word.length();
+            double[] best = new double[n + 1];
+            int[] bestId = new int[n + 1];
+            int[] from = new int[n + 1];
+            java.util.Arrays.fill(from, -1);
+            double unkScore = minScore - UNK_PENALTY;
+            for (int start = 0; start < n; ) {
+                int charLen = Character.charCount(word.codePointAt(start));
+                double here = best[start];
+                boolean[] single = {false};
+                int from0 = start;
+                trie.matches(word, start, (end, id) -> {
+                    if (end < n && Character.isLowSurrogate(word.charAt(end))) {
+                        return; // would split a surrogate pair
+                    }
+                    double candidate = scores[id] + here;
+                    if (from[end] < 0 || candidate > best[end]) {
+                        best[end] = candidate;
+                        from[end] = from0;
+                        bestId[end] = id;
+                    }
+                    single[0] |= end - from0 == charLen;
+                });
+                if (!single[0]) {
+                    int end = start + charLen;
+                    double candidate = unkScore + here;
+                    if (from[end] < 0 || candidate > best[end]) {
+                        best[end] = candidate;
+                        from[end] = start;
+                        bestId[end] = unkId;
+                    }
+                }
+                start += charLen;
+            }
+            List<Token> out = new ArrayList<>();
+            for (int end = n; end > 0; end = from[end]) {
+                int start = from[end];
+                if (bestId[end] == unkId && !out.isEmpty() && out.getLast().id() == unkId) {
+                    Token later = out.removeLast(); // fuse a run of unknowns, as fuse_unk does
+                    out.add(new Token(unkId, word.substring(start, later.end()), start, later.end()));
+                } else {
+                    out.add(new Token(bestId[end], word.substring(start, end), start, end));
+                }
+            }
+            java.util.Collections.reverse(out);
+            return out;
+        }
+    }
 }

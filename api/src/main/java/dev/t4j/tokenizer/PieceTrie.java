@@ -39,6 +39,26 @@ final class PieceTrie {
         }
     }
 
+    /** Receives each piece found by {@link #matches}: it spans [start, end) of the text. */
+    @FunctionalInterface
+    interface Match {
+        void at(int end, int id);
+    }
+
+    /** Every piece that starts at {@code start} of {@code text}, shortest first. */
+    void matches(String text, int start, Match match) {
+        int node = root();
+        for (int c = start; c < text.length(); c++) {
+            node = child(node, text.charAt(c));
+            if (node < 0) {
+                return;
+            }
+            if (pieceAt[node] >= 0) {
+                match.at(c + 1, pieceAt[node]);
+            }
+        }
+    }
+
     /** The node reached from {@code node} by {@code c}, or -1. */
     int child(int node, char c) {
         long key = key(node, c);

@@ -7,8 +7,15 @@ import java.util.regex.Pattern;
 
 /** Splits normalised text into words before the model sees them (tokenizer.json "pre_tokenizer"). */
 sealed interface PreTokenizer {
-    /** A word: its chars and [start, end) in the normalised text. */
-    record Word(String text, int start, int end) {}
+    /**
+     * A word: its chars and [start, end) in the normalised text; its first {@code lead} chars have no source there
+     * (Metaspace's prepended "▁").
+     */
+    record Word(String text, int start, int end, int lead) {
+        Word(String text, int start, int end) {
+            this(text, start, end, 0);
+        }
+    }
 
     List<Word> split(Text t);
 
@@ -87,6 +94,34 @@ sealed interface PreTokenizer {
             Matcher m = Pattern.compile("\\S+", Pattern.UNICODE_CHARACTER_CLASS).matcher(t.chars());
             while (m.find()) {
                 out.add(new Word(m.group(), m.start(), m.end()));
+            }
+            return out;
+        }
+    }
+
+    /**
+     * SentencePiece's word marking (tokenizer.json "Metaspace"): every space becomes "▁", a "▁" is put in front
+     * when the text does not start with one ({@code prepend}), and the text is split before each "▁" (when
+     * {@code split}), so each word carries its own leading "▁".
+     */
+    record Metaspace(char replacement, boolean prepend, boolean split) implements PreTokenizer {
+        @Override
+        public List<Word> split(Text t) {
+            String s = t.chars().replace(' ', replacement);
+            int lead = prepend && !s.startsWith(String.valueOf(replacement)) ? 1 : 0;
+            String marked = lead == 1 ? replacement + s : s;
+            List<Word> out = new ArrayList<>();
+            if (!split) {
+                out.add(new Word(marked, 0, s.length(), lead));
+                return out;
+            }
+            int from = 0;
+            for (int i = 1; i <= marked.length(); i++) {
+                if (i == marked.length() || marked.charAt(i) == replacement) {
+                    int start = Math.max(0, from - lead);
+                    out.add(new Word(marked.substring(from, i), start, i - lead, from == 0 ? lead : 0));
+                    from = i;
+                }
             }
             return out;
         }

@@ -110,10 +110,33 @@ public final class TokenizerJson implements Tokenizer {
                     String.valueOf(m.getOrDefault("unk_token", "[UNK]")),
                     String.valueOf(m.getOrDefault("continuing_subword_prefix", "##")),
                     ((Number) m.getOrDefault("max_input_chars_per_word", 100L)).intValue());
-            case "Unigram" -> throw new IllegalArgumentException(source + ": Unigram models in tokenizer.json are not "
-                    + "supported yet; load the SentencePiece spiece.model instead");
+            case "Unigram" -> {
+                List<String> pieces = new ArrayList<>();
+                List<Object> entries = (List<Object>) m.get("vocab");
+                if (entries == null) {
+                    throw new IllegalArgumentException(source + ": the Unigram model has no vocab");
+                }
+                double[] scores = new double[entries.size()];
+                for (Object o : entries) {
+                    if (!(o instanceof List<?> e) || e.size() != 2 || !(e.get(1) instanceof Number score)) {
+                        throw new IllegalArgumentException(source + ": model.vocab entry " + pieces.size()
+                                + " is not a [piece, score] pair: " + o);
+                    }
+                    scores[pieces.size()] = score.doubleValue();
+                    pieces.add(String.valueOf(e.get(0)));
+                }
+                int unk = m.get("unk_id") instanceof Number u ? u.intValue() : -1;
+                if (unk < 0 || unk >= pieces.size()) {
+                    throw new IllegalArgumentException(source + ": the Unigram model's unk_id " + m.get("unk_id")
+                            + " is not an index into its " + pieces.size() + " pieces");
+                }
+                if (Boolean.TRUE.equals(m.get("byte_fallback"))) {
+                    throw new IllegalArgumentException(source + ": Unigram byte_fallback is not supported");
+                }
+                yield new Model.Unigram(pieces, scores, unk);
+            }
             default -> throw new IllegalArgumentException(source + ": unknown tokenizer model type '" + type
-                    + "' (BPE, WordPiece are supported)");
+                    + "' (BPE, WordPiece and Unigram are supported)");
         };
         List<Added> added = new ArrayList<>();
         for (Object o : (List<Object>) json.getOrDefault("added_tokens", List.of())) {
@@ -193,6 +216,15 @@ public final class TokenizerJson implements Tokenizer {
             }
             case "BertPreTokenizer" -> new PreTokenizer.Bert();
             case "WhitespaceSplit" -> new PreTokenizer.WhitespaceSplit();
+            case "Metaspace" -> {
+                String r = String.valueOf(p.getOrDefault("replacement", "\u2581"));
+                Object scheme = p.get("prepend_scheme");
+                boolean prepend = scheme != null ? !"never".equals(scheme) : !Boolean.FALSE.equals(p.get("add_prefix_space"));
+                if ("first".equals(scheme)) {
+                    throw new IllegalArgumentException(source + ": Metaspace prepend_scheme 'first' is not supported");
+                }
+                yield new PreTokenizer.Metaspace(r.charAt(0), prepend, !Boolean.FALSE.equals(p.get("split")));
+            }
             default -> throw new IllegalArgumentException(source + ": unknown pre_tokenizer type '" + type + "'");
         };
     }
@@ -395,7 +427,7 @@ public final class TokenizerJson implements Tokenizer {
                 continue;
             }
             for (Model.Token tok : model.tokenize(w.text())) {
-                int[] span = t.span(w.start() + tok.start(), w.start() + tok.end());
+                int[] span = t.span(w.start() + Math.max(0, tok.start() - w.lead()), w.start() + Math.max(0, tok.end() - w.lead()));
                 out.add(new Piece(tok.id(), tok.value(), span[0], span[1]));
             }
         }
@@ -463,6 +495,10 @@ public final class TokenizerJson implements Tokenizer {
         return switch (decoder) {
             case "ByteLevel" -> byteLevelDecode(tokens);
             case "WordPiece" -> wordPieceDecode(tokens);
+            case "Metaspace" -> {
+                String text = String.join("", tokens).replace('\u2581', ' ');
+                yield text.startsWith(" ") ? text.substring(1) : text;
+            }
             default -> String.join(" ", tokens);
         };
     }

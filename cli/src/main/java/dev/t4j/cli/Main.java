@@ -26,8 +26,8 @@ public final class Main {
                          gradient, hidden states, generation); one line per check, then "N passed, N failed"
               tokenize   --tokenizer PATH [--input FILE] [--decode]: one JSON array of ids per line (stdin by
                          default), special tokens added as Hugging Face does; --decode turns arrays back to text
-              train-tokenizer --type bpe|wordpiece [--corpus FILE] [--vocab N]: a GPT-2 or BERT style tokenizer
-                         from a corpus, written as a Hugging Face tokenizer.json
+              train-tokenizer --type bpe|wordpiece|unigram [--corpus FILE] [--vocab N]: a GPT-2, BERT or T5
+                         style tokenizer from a corpus, written as a Hugging Face tokenizer.json
               generate   --model DIR --prompt TEXT: continue a prompt with a GPT-2 checkpoint (greedy, sampling,
                          top-k/p, min-p, repetition penalty, stop strings), streaming; see `t4j generate --help`
               backends   list the compute backends on the classpath, which one is chosen, and why others are not

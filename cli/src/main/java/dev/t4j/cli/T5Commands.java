@@ -21,6 +21,7 @@ import dev.t4j.t5.T5Pretraining;
 import dev.t4j.t5.TextToText;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tokenizer.Tokenizer;
+import dev.t4j.tokenizer.UnigramTrainer;
 import dev.t4j.train.Trainer;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -38,7 +39,7 @@ final class T5Commands {
     private T5Commands() {}
 
     static final String PRETRAIN_HELP = """
-            usage: t4j pretrain t5 [--corpus FILE|DIR] [--tokenizer PATH] [--preset NAME] [--input-length N]
+            usage: t4j pretrain t5 [--corpus FILE|DIR] [--tokenizer PATH | --vocab N] [--preset NAME] [--input-length N]
                                    [--noise-density X] [--mean-span X] [--steps N] [--batch N] [--lr X] [--warmup N]
                                    [--eval-every N] [--seed N] [--out DIR]
 
@@ -46,7 +47,8 @@ final class T5Commands {
             mean length 3 (--mean-span), are replaced by sentinels <extra_id_0>, <extra_id_1>, ... in the encoder
             input, and the decoder learns to write each sentinel followed by the span it hid. Windows of the token
             stream are cut so that each corrupted input is exactly --input-length tokens (128). Defaults: the
-            bundled WikiText-2 raw test text (the last 10 % held out), the t5-small SentencePiece tokenizer, the
+            bundled WikiText-2 raw test text (the last 10 % held out), the t5-small SentencePiece tokenizer (--vocab N
+            trains a Unigram tokenizer of N tokens, 100 sentinels included, on the training text instead), the
             t5-tiny size (2+2 layers, d_model 128), 600 steps of 16 sequences, AdamW at 3e-3 with 60 warm-up steps
             and cosine decay. Reports held-out span-reconstruction loss and token accuracy beside a unigram baseline,
             and shows one held-out example reconstructed. DIR (runs/t5) receives metrics.jsonl, loss.png,
@@ -54,7 +56,7 @@ final class T5Commands {
             """;
 
     static int pretrain(String[] argv, PrintStream out) {
-        Args a = new Args(argv, 2, Set.of("corpus", "tokenizer", "preset", "input-length", "noise-density", "mean-span",
+        Args a = new Args(argv, 2, Set.of("corpus", "tokenizer", "vocab", "preset", "input-length", "noise-density", "mean-span",
                 "steps", "batch", "lr", "warmup", "eval-every", "seed", "out"), Set.of("help"));
         if (a.flag("help")) {
             out.print(PRETRAIN_HELP);
@@ -62,17 +64,31 @@ final class T5Commands {
         }
         Backend backend = BertCommands.backend();
         Path corpus = Path.of(a.get("corpus", Home.path("data/corpora/wikitext-2-raw/wiki.test.raw").toString()));
+        Path outDir = Path.of(a.get("out", "runs/t5"));
+        String text = PretrainCommand.readCorpus(corpus);
         Path tokPath = Path.of(a.get("tokenizer", Home.path("data/tokenizers/t5-small").toString()));
+        if (a.get("vocab", null) != null) {
+            if (a.get("tokenizer", null) != null) {
+                throw new Args.UsageException("pass --tokenizer or --vocab, not both");
+            }
+            long t0 = System.nanoTime();
+            String[] lines = text.split("\n");
+            List<String> training = java.util.Arrays.stream(lines, 0, (int) (lines.length * 0.9))
+                    .filter(l -> !l.isBlank()).toList(); // the held-out tail of the corpus is not seen
+            UnigramTrainer.Result unigram = UnigramTrainer.train(training, a.getInt("vocab", 8000), 100);
+            tokPath = outDir.resolve("tokenizer/tokenizer.json");
+            unigram.write(tokPath);
+            out.printf("trained a Unigram tokenizer of %,d tokens (100 sentinels) on the training text in %.1f s%n",
+                    unigram.pieces().size(), (System.nanoTime() - t0) / 1e9);
+        }
         Tokenizer tok = Tokenizer.load(tokPath);
         int inputLength = a.getInt("input-length", 128);
         int steps = a.getInt("steps", 600);
         int batch = a.getInt("batch", 16);
         long seed = a.getInt("seed", 1337);
-        Path outDir = Path.of(a.get("out", "runs/t5"));
         SpanCorruption corruption = SpanCorruption.forTokenizer(tok, a.getDouble("noise-density", 0.15),
                 a.getDouble("mean-span", 3.0), inputLength);
 
-        String text = PretrainCommand.readCorpus(corpus);
         long t0 = System.nanoTime();
         int[] tokens = tok.encode(text, null, false).ids();
         int split = (int) (tokens.length * 0.9);
@@ -285,10 +301,13 @@ final class T5Commands {
         AtomicFile.writeString(file, sb.toString());
     }
 
-    /** A preset's sizes with the tokenizer's vocabulary (at least t5-small's padded 32,128) and this dropout. */
+    /**
+     * A preset's sizes with the tokenizer's vocabulary, rounded up to a multiple of 128 as Hugging Face pads
+     * t5-small's 32,100 to 32,128, and this dropout.
+     */
     private static T5Config sized(String preset, Tokenizer tok, double dropout) {
         T5Config p = T5Config.preset(preset);
-        return new T5Config(Math.max(tok.vocabSize(), 32128), p.dModel(), p.dKv(), p.dFf(), p.numLayers(),
+        return new T5Config((tok.vocabSize() + 127) / 128 * 128, p.dModel(), p.dKv(), p.dFf(), p.numLayers(),
                 p.numDecoderLayers(), p.numHeads(), 32, 128, dropout, 1e-6, "relu", true, 0, 0, 1, Map.of());
     }
 

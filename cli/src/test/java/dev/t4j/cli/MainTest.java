@@ -168,8 +168,11 @@ class MainTest {
                 "--out", dir.resolve("bpe").toString());
         assertThat(bpe.code()).as(bpe.err()).isZero();
         assertThat(dev.t4j.tokenizer.Tokenizer.load(dir.resolve("bpe/tokenizer.json")).vocabSize()).isEqualTo(600);
-        Result unigram = run("train-tokenizer", "--type", "unigram", "--corpus", corpus.toString());
-        assertThat(unigram.code()).isEqualTo(1);
-        assertThat(unigram.err()).contains("not built yet");
+        Result unigram = run("train-tokenizer", "--type", "unigram", "--corpus", corpus.toString(), "--vocab", "1000",
+                "--extra-ids", "20", "--out", dir.resolve("unigram").toString());
+        assertThat(unigram.code()).as(unigram.err()).isZero();
+        var t5 = dev.t4j.tokenizer.Tokenizer.load(dir.resolve("unigram"));
+        assertThat(t5.tokenToId("<extra_id_0>")).isEqualTo(999);
+        assertThat(t5.encode("The Time Traveller").tokens()).endsWith("</s>");
     }
 }
