@@ -30,7 +30,7 @@ public abstract class Module {
         checkName(name);
         Tensor p = value.isLeaf() ? value : value.detach();
         DType storage = WeightStorage.current();
-        if (p.dim() >= 2 && p.dtype() == DType.F32 && storage != DType.F32) {
+        if (p.dtype() == DType.F32 && storage != DType.F32 && (p.dim() >= 2 || storage == DType.F64)) {
             p = p.detach().to(storage);
         }
         if (!p.requiresGrad()) {

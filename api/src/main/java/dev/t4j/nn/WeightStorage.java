@@ -10,22 +10,23 @@ import dev.t4j.tensor.DType;
  *
  * <pre>{@code try (var w = WeightStorage.set(DType.BF16)) { model = GPT2Checkpoint.load(dir); } }</pre>
  *
- * Such a model is for inference: a product with a 16-bit weight refuses to record a gradient for it.
+ * Such a model is for inference: a product with a 16-bit weight refuses to record a gradient for it. F64 stores
+ * every parameter (vectors too) in float64: that is for checking gradients against finite differences.
  */
 public final class WeightStorage {
     private static final ThreadLocal<DType[]> TYPE = ThreadLocal.withInitial(() -> new DType[] {DType.F32});
 
     private WeightStorage() {}
 
-    /** The type for weight matrices (parameters of two or more dimensions) built now. */
+    /** The type for weight matrices (parameters of two or more dimensions; all parameters when F64) built now. */
     public static DType current() {
         return TYPE.get()[0];
     }
 
     /** Stores weight matrices as {@code type} until the returned handle is closed, then restores what was there. */
     public static Restore set(DType type) {
-        if (type != DType.F32 && type != DType.BF16 && type != DType.F16) {
-            throw new IllegalArgumentException("weights can be stored as F32, BF16 or F16, not " + type);
+        if (type != DType.F32 && type != DType.BF16 && type != DType.F16 && type != DType.F64) {
+            throw new IllegalArgumentException("weights can be stored as F32, BF16, F16 or F64, not " + type);
         }
         DType[] cell = TYPE.get();
         DType previous = cell[0];

@@ -139,18 +139,20 @@ final class BertCommands {
     static final String FINETUNE_HELP = """
             usage: t4j finetune bert (--task sst2 | --train FILE --dev FILE [--text-column C] [--pair-column C]
                                      [--label-column C]) [--model DIR] [--steps N] [--batch N] [--lr X]
-                                     [--max-length N] [--truncate] [--freeze] [--seed N] [--out DIR]
+                                     [--max-length N] [--truncate] [--freeze] [--group-by-length] [--seed N]
+                                     [--out DIR]
 
             Fine-tunes BERT for sentence (or pair) classification, from a t4j or Hugging Face checkpoint (default
             runs/bert/model, made by `t4j pretrain bert`). --task sst2 uses the bundled GLUE SST-2 (train.tsv,
             reporting accuracy on dev.tsv); --train/--dev take TSV, CSV or JSONL files with a header. Labels may be
-            integers or names. --freeze trains only the pooler and classifier. Also trains a bag-of-words logistic
+            integers or names. --freeze trains only the pooler and classifier. --group-by-length draws batches of
+            sentences of similar length, so less of each batch is padding. Also trains a bag-of-words logistic
             regression on the same split and reports its accuracy beside BERT's.
             """;
 
     static int finetune(String[] argv, PrintStream out) {
         Args a = new Args(argv, 2, Set.of("task", "train", "dev", "text-column", "pair-column", "label-column", "model",
-                "steps", "batch", "lr", "max-length", "seed", "out", "eval-every"), Set.of("truncate", "freeze", "help"));
+                "steps", "batch", "lr", "max-length", "seed", "out", "eval-every"), Set.of("truncate", "freeze", "group-by-length", "help"));
         if (a.flag("help")) {
             out.print(FINETUNE_HELP);
             return 0;
@@ -229,6 +231,9 @@ final class BertCommands {
             }
             BertClassification task = new BertClassification(model, tok, train, devSet, maxLength, a.flag("truncate"),
                     batch);
+            if (a.flag("group-by-length")) {
+                task.groupByLength(seed);
+            }
             AdamW opt = new AdamW(trainable, lr, 0.9, 0.999, 1e-6, 0.01);
             new Trainer(task, opt, LrSchedule.warmupLinear(lr, steps / 10, steps),
                     new Trainer.Options(steps, 1, 1.0, a.getInt("eval-every", 250), 0, 1, 0, seed, outDir)).run();

@@ -174,7 +174,8 @@ final class T5Commands {
     static final String HELP = """
             usage: t4j finetune t5 (--task summarize | --train FILE --dev FILE [--input-column C] [--target-column C]
                                    [--prefix TEXT] [--truncate]) [--model DIR] [--steps N] [--batch N] [--lr X]
-                                   [--max-input N] [--max-target N] [--test-limit N] [--seed N] [--out DIR]
+                                   [--max-input N] [--max-target N] [--test-limit N] [--group-by-length] [--seed N]
+                                   [--out DIR]
 
             --task summarize fine-tunes on the bundled CNN/DailyMail pairs ("summarize: " + article -> highlights;
             the first 800 pairs train, the next 100 dev, the last 100 test), then summarises the test articles
@@ -186,7 +187,8 @@ final class T5Commands {
             a target over --max-target always is. After training, the first --test-limit dev inputs are answered
             greedily and scored by exact match and ROUGE; DIR/predictions.jsonl holds each input, target and
             prediction.
-            Training uses Adafactor (T5's optimizer) at a constant --lr (1e-3). Start from a T5 checkpoint with
+            Training uses Adafactor (T5's optimizer) at a constant --lr (1e-3); --group-by-length draws batches of
+            inputs of similar length, so less of each batch is padding. Start from a T5 checkpoint with
             --model (a Hugging Face t5-small folder, say); without one, a small T5 is trained from scratch, which
             shows that the path works but cannot learn much from a few hundred pairs.
             """;
@@ -194,7 +196,7 @@ final class T5Commands {
     static int finetune(String[] argv, PrintStream out) {
         Args a = new Args(argv, 2, Set.of("task", "train", "dev", "input-column", "target-column", "prefix", "model",
                 "steps", "batch", "lr", "max-input", "max-target", "test-limit", "seed", "out", "eval-every"),
-                Set.of("truncate", "help"));
+                Set.of("truncate", "group-by-length", "help"));
         if (a.flag("help")) {
             out.print(HELP);
             return 0;
@@ -240,6 +242,9 @@ final class T5Commands {
                     backend.threads());
             TextToText task = new TextToText(model, tok, train, dev, maxInput, a.getInt("max-target", 192),
                     summarize || a.flag("truncate"), batch);
+            if (a.flag("group-by-length")) {
+                task.groupByLength(seed);
+            }
             double lr = a.getDouble("lr", 1e-3);
             Adafactor opt = new Adafactor(model.parameters(), lr, false, false, null, 0);
             new Trainer(task, opt, LrSchedule.constant(lr), new Trainer.Options(steps, 1, 1.0,

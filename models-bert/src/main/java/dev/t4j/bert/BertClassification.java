@@ -5,6 +5,7 @@ import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
 import dev.t4j.tokenizer.Encoding;
 import dev.t4j.tokenizer.Tokenizer;
+import dev.t4j.train.LengthGroupedBatches;
 import dev.t4j.train.TrainingTask;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,6 +27,8 @@ public final class BertClassification implements TrainingTask {
     private final int[] devLabels;
     private final int batch;
     private final int padId;
+
+    private LengthGroupedBatches byLength;
 
     public BertClassification(BertForSequenceClassification model, Tokenizer tok, List<Example> trainSet,
             List<Example> devSet, int maxLength, boolean truncate, int batch) {
@@ -93,15 +96,27 @@ public final class BertClassification implements TrainingTask {
 
     @Override
     public Tensor trainLoss(Generator data) {
+        int[] picked = byLength != null ? byLength.draw(data, batch) : null;
+        int n = picked != null ? picked.length : batch;
         List<Encoding> rows = new ArrayList<>();
-        long[] labels = new long[batch];
-        for (int b = 0; b < batch; b++) {
-            int i = data.nextInt(train.size());
+        long[] labels = new long[n];
+        for (int b = 0; b < n; b++) {
+            int i = picked != null ? picked[b] : data.nextInt(train.size());
             rows.add(train.get(i));
             labels[b] = trainLabels[i];
         }
         Tensor[] x = batchOf(rows);
-        return model.loss(model.forward(x[0], x[1], x[2], null), Tensor.of(labels, batch));
+        return model.loss(model.forward(x[0], x[1], x[2], null), Tensor.of(labels, n));
+    }
+
+    /**
+     * Draws training batches of sentences of similar length ({@link LengthGroupedBatches}) instead of uniformly at
+     * random, so that less of each batch is padding; returns this task.
+     */
+    public BertClassification groupByLength(long seed) {
+        int[] lengths = train.stream().mapToInt(e -> e.ids().length).toArray();
+        this.byLength = new LengthGroupedBatches(lengths, seed);
+        return this;
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.t4j.nn.Module;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
 import dev.t4j.tokenizer.Tokenizer;
+import dev.t4j.train.LengthGroupedBatches;
 import dev.t4j.train.TrainingTask;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ public final class TextToText implements TrainingTask {
     private final List<long[][]> dev;
     private final int batch;
     private final int pad;
+    private LengthGroupedBatches byLength;
 
     public TextToText(T5ForConditionalGeneration model, Tokenizer tok, List<Pair> trainSet, List<Pair> devSet,
             int maxInput, int maxTarget, boolean truncateInputs, int batch) {
@@ -70,10 +72,25 @@ public final class TextToText implements TrainingTask {
     @Override
     public Tensor trainLoss(Generator data) {
         List<long[][]> rows = new ArrayList<>();
-        for (int i = 0; i < batch; i++) {
-            rows.add(train.get(data.nextInt(train.size())));
+        if (byLength != null) {
+            for (int i : byLength.draw(data, batch)) {
+                rows.add(train.get(i));
+            }
+        } else {
+            for (int i = 0; i < batch; i++) {
+                rows.add(train.get(data.nextInt(train.size())));
+            }
         }
         return loss(rows);
+    }
+
+    /**
+     * Draws training batches of inputs of similar length ({@link LengthGroupedBatches}) instead of uniformly at
+     * random, so that less of each batch is padding; returns this task.
+     */
+    public TextToText groupByLength(long seed) {
+        this.byLength = new LengthGroupedBatches(train.stream().mapToInt(r -> r[0].length).toArray(), seed);
+        return this;
     }
 
     @Override
