@@ -3,6 +3,7 @@ package dev.t4j.gpt;
 import dev.t4j.nn.Dropout;
 import dev.t4j.nn.Embedding;
 import dev.t4j.nn.LayerNorm;
+import dev.t4j.nn.KVCache;
 import dev.t4j.nn.Linear;
 import dev.t4j.nn.Module;
 import dev.t4j.nn.ModuleList;
@@ -77,33 +78,6 @@ public final class GPT2LMHeadModel extends Module {
         return new KVCache(config.nLayer(), batch, config.nHead(), capacity, config.headDim());
     }
 
-    /**
-     * Keys and values of the tokens seen so far, per layer, in buffers [B, nh, capacity, hs] filled from the
-     * front: decoding a token costs one query against the cached keys instead of re-running the whole prefix.
-     */
-    public static final class KVCache {
-        final Tensor[] keys;
-        final Tensor[] values;
-        private int length;
-
-        KVCache(int layers, int batch, int heads, int capacity, int headDim) {
-            keys = new Tensor[layers];
-            values = new Tensor[layers];
-            for (int l = 0; l < layers; l++) {
-                keys[l] = Tensor.zeros(batch, heads, capacity, headDim);
-                values[l] = Tensor.zeros(batch, heads, capacity, headDim);
-            }
-        }
-
-        public int length() {
-            return length;
-        }
-
-        public int capacity() {
-            return keys[0].size(2);
-        }
-    }
-
     /** Mean next-token cross-entropy: logits at t predict labels at t+1; -100 labels are ignored. */
     public static Tensor causalLmLoss(Tensor logits, Tensor labels) {
         int t = logits.size(1);
@@ -134,14 +108,13 @@ public final class GPT2LMHeadModel extends Module {
 
         Tensor forward(Tensor ids, Tensor attentionMask, List<Tensor> hiddenStates, KVCache cache, Tensor positionIds) {
             int t = ids.size(1);
-            int past = cache == null ? 0 : cache.length;
+            int past = cache == null ? 0 : cache.length();
             if (past + t > config.nPositions()) {
                 throw new IllegalArgumentException("sequence of " + (past + t) + " tokens exceeds the context of "
                         + config.nPositions() + " positions (n_positions)");
             }
-            if (cache != null && past + t > cache.capacity()) {
-                throw new IllegalArgumentException("the key/value cache holds " + cache.capacity() + " tokens; "
-                        + (past + t) + " were needed");
+            if (cache != null) {
+                cache.checkRoom(t);
             }
             if (attentionMask != null && attentionMask.size(1) != past + t) {
                 throw new IllegalArgumentException("attention mask covers " + attentionMask.size(1)
@@ -161,7 +134,7 @@ public final class GPT2LMHeadModel extends Module {
                 x = h.get(l).forward(x, config.isLocalLayer(l) ? localMask : mask, cache, l, past);
             }
             if (cache != null) {
-                cache.length = past + t;
+                cache.advance(t);
             }
             x = lnF.forward(x);
             if (hiddenStates != null) {
@@ -244,10 +217,9 @@ public final class GPT2LMHeadModel extends Module {
             Tensor k = qkv.narrow(2, nEmbd, nEmbd).reshape(b, t, nHead, hd).transpose(1, 2);
             Tensor v = qkv.narrow(2, 2 * nEmbd, nEmbd).reshape(b, t, nHead, hd).transpose(1, 2);
             if (cache != null) {
-                cache.keys[layer].narrow(2, past, t).copy_(k);
-                cache.values[layer].narrow(2, past, t).copy_(v);
-                k = cache.keys[layer].narrow(2, 0, past + t); // (B, nh, past+T, hs)
-                v = cache.values[layer].narrow(2, 0, past + t);
+                Tensor[] kv = cache.append(layer, k, v); // (B, nh, past+T, hs)
+                k = kv[0];
+                v = kv[1];
             }
             Tensor att = q.matmul(k.mT()).mul(1.0 / Math.sqrt(hd)).add(mask.to(x.dtype())); // (B, nh, T, T)
             att = attnDropout.forward(att.softmax(-1));

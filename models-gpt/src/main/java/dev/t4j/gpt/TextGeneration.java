@@ -6,6 +6,7 @@ import dev.t4j.generation.Decoding;
 import dev.t4j.generation.GenerationConfig;
 import dev.t4j.generation.LogitsProcessing;
 import dev.t4j.memory.Scope;
+import dev.t4j.nn.KVCache;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
 import java.util.Arrays;
@@ -42,7 +43,7 @@ public final class TextGeneration {
         boolean training = model.isTraining();
         model.eval();
         try (var noGrad = GradMode.noGrad(); Scope scope = Scope.open("generate")) {
-            GPT2LMHeadModel.KVCache cache = c.useCache() ? model.newCache(1, total) : null;
+            KVCache cache = c.useCache() ? model.newCache(1, total) : null;
             int[] fed = {0}; // tokens already in the cache
             len = Decoding.decode(seq, prompt.length, c, -1, (tokens, n) -> {
                 long[] input = c.useCache() ? Arrays.copyOfRange(tokens, fed[0], n) : Arrays.copyOf(tokens, n);
@@ -73,7 +74,7 @@ public final class TextGeneration {
         boolean training = model.isTraining();
         model.eval();
         try (var noGrad = GradMode.noGrad(); Scope scope = Scope.open("beam-search")) {
-            GPT2LMHeadModel.KVCache cache = model.newCache(beams, total);
+            KVCache cache = model.newCache(beams, total);
             if (prompt.length > 1) {
                 try (Scope s = Scope.open("prompt")) {
                     long[] ids = new long[beams * (prompt.length - 1)];
@@ -86,11 +87,7 @@ public final class TextGeneration {
             return BeamSearch.search((parents, tokens) -> {
                 try (Scope s = Scope.open("step")) {
                     if (parents != null) {
-                        Tensor order = Tensor.of(java.util.Arrays.stream(parents).asLongStream().toArray(), beams);
-                        for (int l = 0; l < cache.keys.length; l++) {
-                            cache.keys[l].copy_(cache.keys[l].indexSelect(0, order));
-                            cache.values[l].copy_(cache.values[l].indexSelect(0, order));
-                        }
+                        cache.reorder(parents);
                     }
                     Tensor logits = model.forward(Tensor.of(tokens, beams, 1), null, false, cache).logits(); // (k, 1, V)
                     float[] flat = logits.toFloatArray();
@@ -147,7 +144,7 @@ public final class TextGeneration {
         boolean training = model.isTraining();
         model.eval();
         try (var noGrad = GradMode.noGrad(); Scope scope = Scope.open("generate-batch")) {
-            GPT2LMHeadModel.KVCache cache = model.newCache(b, total);
+            KVCache cache = model.newCache(b, total);
             int len = longest;
             int fed = 0;
             while (len < total) {

@@ -3,6 +3,7 @@ package dev.t4j.t5;
 import dev.t4j.nn.Attention;
 import dev.t4j.nn.Dropout;
 import dev.t4j.nn.Embedding;
+import dev.t4j.nn.KVCache;
 import dev.t4j.nn.Linear;
 import dev.t4j.nn.Module;
 import dev.t4j.nn.ModuleList;
@@ -79,33 +80,32 @@ public final class T5ForConditionalGeneration extends Module {
      * The decoder's state between steps: per layer, self-attention keys/values [B, h, capacity, d_kv] filled from the
      * front, and the cross-attention keys/values of the encoder output.
      */
+    /** The decoder's self-attention keys and values, and the cross-attention ones computed on the first step. */
     public static final class Cache {
-        final Tensor[] selfKeys;
-        final Tensor[] selfValues;
+        final KVCache self;
         final Tensor[] crossKeys;
         final Tensor[] crossValues;
         final Scope owner;
-        int length;
 
         Cache(T5Config c, int batch, int capacity) {
             owner = Scope.current();
             int layers = c.numDecoderLayers();
-            selfKeys = new Tensor[layers];
-            selfValues = new Tensor[layers];
+            self = new KVCache(layers, batch, c.numHeads(), capacity, c.dKv());
             crossKeys = new Tensor[layers];
             crossValues = new Tensor[layers];
-            for (int l = 0; l < layers; l++) {
-                selfKeys[l] = Tensor.zeros(batch, c.numHeads(), capacity, c.dKv());
-                selfValues[l] = Tensor.zeros(batch, c.numHeads(), capacity, c.dKv());
-            }
         }
 
         public int length() {
-            return length;
+            return self.length();
         }
 
         public int capacity() {
-            return selfKeys[0].size(2);
+            return self.capacity();
+        }
+
+        /** Beam search: row b of the self-attention cache becomes the old row {@code parents[b]}. */
+        void reorder(int[] parents) {
+            self.reorder(parents);
         }
     }
 
@@ -156,10 +156,9 @@ public final class T5ForConditionalGeneration extends Module {
         Tensor forward(Tensor ids, Tensor mask, Tensor encoderOut, Tensor encoderMask, List<Tensor> hidden,
                 Cache cache) {
             int t = ids.size(1);
-            int past = cache == null ? 0 : cache.length;
-            if (cache != null && past + t > cache.capacity()) {
-                throw new IllegalArgumentException("the decoder cache holds " + cache.capacity() + " tokens; "
-                        + (past + t) + " were needed");
+            int past = cache == null ? 0 : cache.length();
+            if (cache != null) {
+                cache.self.checkRoom(t);
             }
             Tensor x = embedTokens.forward(ids); // (B, T, d_model)
             if (hidden != null) {
@@ -182,7 +181,7 @@ public final class T5ForConditionalGeneration extends Module {
                 }
             }
             if (cache != null) {
-                cache.length = past + t;
+                cache.self.advance(t);
             }
             x = finalLayerNorm.forward(x);
             if (hidden != null) {
@@ -280,11 +279,9 @@ public final class T5ForConditionalGeneration extends Module {
                 vh = Attention.splitHeads(v.forward(memory), h);
             }
             if (cache != null && self) {
-                int t = x.size(1);
-                cache.selfKeys[layer].narrow(2, past, t).copy_(kh);
-                cache.selfValues[layer].narrow(2, past, t).copy_(vh);
-                kh = cache.selfKeys[layer].narrow(2, 0, past + t);
-                vh = cache.selfValues[layer].narrow(2, 0, past + t);
+                Tensor[] kv = cache.self.append(layer, kh, vh);
+                kh = kv[0];
+                vh = kv[1];
             } else if (cache != null && cache.crossKeys[layer] == null) {
                 Tensor keys = kh;
                 Tensor values = vh;

@@ -64,11 +64,7 @@ public final class T5Generation {
             return BeamSearch.search((parents, tokens) -> {
                 try (Scope s = Scope.open("step")) {
                     if (parents != null) {
-                        Tensor order = Tensor.of(Arrays.stream(parents).asLongStream().toArray(), beams);
-                        for (int l = 0; l < cache.selfKeys.length; l++) {
-                            cache.selfKeys[l].copy_(cache.selfKeys[l].indexSelect(0, order));
-                            cache.selfValues[l].copy_(cache.selfValues[l].indexSelect(0, order));
-                        }
+                        cache.reorder(parents);
                     }
                     Tensor logits = model.decodeStep(Tensor.of(tokens, beams, 1), memory, null, cache); // (k, 1, V)
                     float[] flat = logits.toFloatArray();
