@@ -10,7 +10,9 @@ import dev.t4j.tensor.DType;
  *
  * <pre>{@code try (var w = WeightStorage.set(DType.BF16)) { model = GPT2Checkpoint.load(dir); } }</pre>
  *
- * Such a model is for inference: a product with a 16-bit weight refuses to record a gradient for it. F64 stores
+ * Such a model is for inference: a product with a 16-bit weight refuses to record a gradient for it. The CPU
+ * runtime widens bfloat16 in its vector kernels; float16 weights are correct everywhere but run on the scalar
+ * reference path there. F64 stores
  * every parameter (vectors too) in float64: that is for checking gradients against finite differences.
  */
 public final class WeightStorage {

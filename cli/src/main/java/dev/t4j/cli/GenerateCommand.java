@@ -25,7 +25,7 @@ final class GenerateCommand {
             usage: t4j generate --model DIR|ORG/NAME (--prompt TEXT | --input TEXT) [--tokenizer PATH] [--max-new-tokens N] [--greedy]
                                 [--temperature X] [--top-k N] [--top-p X] [--min-p X] [--repetition-penalty X]
                                 [--no-repeat-ngram N] [--stop TEXT] [--seed N] [--no-cache]
-                                [--beams N [--length-penalty X]] [--dtype float32|bfloat16|float16]
+                                [--beams N [--length-penalty X]] [--dtype float32|bfloat16]
 
             DIR holds config.json and model.safetensors (Hugging Face layout) and, unless --tokenizer is given, the
             tokenizer (tokenizer.json, or vocab.json + merges.txt). Sampling is the default (temperature 1.0,
@@ -49,11 +49,17 @@ final class GenerateCommand {
     }
 
     private static DType weights(Args a) {
+        DType t;
         try {
-            return WeightStorage.parse(a.get("dtype", "float32"));
+            t = WeightStorage.parse(a.get("dtype", "float32"));
         } catch (IllegalArgumentException e) {
             throw new Args.UsageException("--dtype: " + e.getMessage());
         }
+        if (t == DType.F16) { // correct, but the CPU runtime would run every product on its scalar reference path
+            throw new Args.UsageException("--dtype float16: the CPU runtime widens bfloat16 weights as it reads them but "
+                    + "not float16 ones yet; use --dtype bfloat16");
+        }
+        return t;
     }
 
     private static void checkVocabulary(Tokenizer tok, int modelVocab, Path dir) {
