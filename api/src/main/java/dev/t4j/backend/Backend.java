@@ -93,6 +93,47 @@ public interface Backend {
     void crossEntropyBackward(Tensor logits, Tensor targets, Tensor logSumExp, long ignoreIndex, double scale,
             Tensor grad);
 
+    /**
+     * Attention without the [Tq, Tk] probabilities in memory: out = softmax(q k^T * scale + bias) v for q
+     * [B, H, Tq, D], k and v [B, H, Tk, D], bias null or a view broadcast to [B, H, Tq, Tk]; lse [B, H, Tq] receives
+     * each row's log-sum-exp of the scores for {@link #attentionBackward}. out and lse are contiguous. This default
+     * composes the materialising ops (it is the reference); a runtime overrides it with a kernel that streams over
+     * the keys.
+     */
+    default void attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Tensor out, Tensor lse) {
+        try (var g = dev.t4j.autograd.GradMode.noGrad()) {
+            Tensor s = q.matmul(k.mT()).mul(scale);
+            if (bias != null) {
+                s = s.add(bias);
+            }
+            Tensor max = s.max(-1, true);
+            Tensor rowLse = s.sub(max).exp().sum(-1, true).log().add(max);
+            out.copy_(s.sub(rowLse).exp().matmul(v));
+            lse.copy_(rowLse.squeeze(-1));
+        }
+    }
+
+    /**
+     * Gradients of {@link #attention} for the upstream gradient gradOut [B, H, Tq, D]: the probabilities are
+     * recomputed from lse, then gq, gk, gv (contiguous, q's, k's and v's shapes) are written. The bias gets none: a
+     * bias that needs one (T5's learned position bias while training) takes the materialising path instead.
+     */
+    default void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Tensor out, Tensor lse,
+            Tensor gradOut, Tensor gq, Tensor gk, Tensor gv) {
+        try (var g = dev.t4j.autograd.GradMode.noGrad()) {
+            Tensor s = q.matmul(k.mT()).mul(scale);
+            if (bias != null) {
+                s = s.add(bias);
+            }
+            Tensor p = s.sub(lse.unsqueeze(-1)).exp();
+            gv.copy_(p.mT().matmul(gradOut));
+            Tensor dp = gradOut.matmul(v.mT());
+            Tensor ds = p.mul(dp.sub(gradOut.mul(out).sum(-1, true))).mul(scale);
+            gq.copy_(ds.matmul(k));
+            gk.copy_(ds.mT().matmul(q));
+        }
+    }
+
     /** Blocks until queued work is done (a no-op for synchronous backends). */
     default void synchronize() {}
 

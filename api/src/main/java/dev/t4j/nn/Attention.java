@@ -1,5 +1,6 @@
 package dev.t4j.nn;
 
+import dev.t4j.autograd.GradMode;
 import dev.t4j.tensor.Tensor;
 
 /**
@@ -33,8 +34,33 @@ public final class Attention {
         return x.transpose(1, 2).reshape(b, t, h * d);
     }
 
-    /** softmax(q k^T * scale + bias) v; bias broadcasts to [B, h, Tq, Tk] and may be null. */
+    /** Above this many bytes of [B, h, Tq, Tk] scores, attention runs fused (system property t4j.attention). */
+    static final long FUSE_ABOVE_BYTES = 64L << 20;
+
+    /**
+     * softmax(q k^T * scale + bias) v; bias broadcasts to [B, h, Tq, Tk] and may be null. Long sequences run as
+     * the fused {@link Tensor#attention}, which never holds the [B, h, Tq, Tk] scores (nor their gradient): when
+     * those would take more than 64 MiB, and nothing needs them in memory (dropout on the probabilities, or a bias
+     * that needs a gradient, as T5's learned position bias while training). Shorter ones take the materialising
+     * path, which is as fast or faster there (measured on CPU: GPT training at 128 tokens 5-11 % faster
+     * materialised; at 2,048 tokens the fused path holds 6 MB instead of 812 MB and runs at least as fast; see
+     * BENCHMARKS.md). {@code -Dt4j.attention=fused|materialised} forces either.
+     */
     public static Tensor scaledDotProduct(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Dropout dropout) {
+        boolean biasGrad = bias != null && bias.requiresGrad() && GradMode.isEnabled();
+        boolean possible = (dropout == null || !dropout.isActive()) && !biasGrad;
+        String mode = System.getProperty("t4j.attention", "auto");
+        long scores = (long) q.size(0) * q.size(1) * q.size(2) * k.size(2) * 4;
+        boolean fused = switch (mode) {
+            case "fused" -> possible;
+            case "materialised" -> false;
+            default -> possible && scores > FUSE_ABOVE_BYTES;
+        };
+        return fused ? Tensor.attention(q, k, v, bias, scale) : materialised(q, k, v, bias, scale, dropout);
+    }
+
+    /** The plain path: the [B, h, Tq, Tk] scores and probabilities in memory. The reference for the fused one. */
+    public static Tensor materialised(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Dropout dropout) {
         Tensor scores = q.matmul(k.mT()); // (B, h, Tq, Tk)
         if (scale != 1) {
             scores = scores.mul(scale);

@@ -16,6 +16,11 @@ public final class Dropout extends Module {
         this.gen = gen;
     }
 
+    /** Whether forward changes anything: training mode with p > 0. */
+    public boolean isActive() {
+        return p > 0 && isTraining();
+    }
+
     public Tensor forward(Tensor x) {
         return x.dropout(p, gen, isTraining());
     }

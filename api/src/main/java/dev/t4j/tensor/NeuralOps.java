@@ -46,6 +46,39 @@ final class NeuralOps {
         }, in, weight, bias);
     }
 
+    static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale) {
+        if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4) {
+            throw new IllegalArgumentException("attention needs q, k, v of 4 dims [B, H, T, D], got "
+                    + Shapes.str(q.shapeRef()) + ", " + Shapes.str(k.shapeRef()) + ", " + Shapes.str(v.shapeRef()));
+        }
+        int[] sq = q.shapeRef();
+        int[] sk = k.shapeRef();
+        if (sk[0] != sq[0] || sk[1] != sq[1] || sk[3] != sq[3] || !java.util.Arrays.equals(sk, v.shapeRef())) {
+            throw new IllegalArgumentException("attention: q " + Shapes.str(sq) + ", k " + Shapes.str(sk) + " and v "
+                    + Shapes.str(v.shapeRef()) + " do not fit [B, H, Tq, D], [B, H, Tk, D], [B, H, Tk, D]");
+        }
+        Tensor.checkSameType("attention", q, k);
+        Tensor.checkSameType("attention", q, v);
+        if (bias != null && bias.requiresGrad() && dev.t4j.autograd.GradMode.isEnabled()) {
+            throw new IllegalArgumentException("attention: the fused path gives the bias no gradient; a bias that "
+                    + "requires one (a learned position bias) needs the materialising path");
+        }
+        Tensor b = bias == null ? null : bias.to(q.dtype()).expand(sq[0], sq[1], sq[2], sk[2]).detach();
+        Tensor out = Tensor.empty(q.backend(), q.dtype(), sq);
+        Tensor lse = Tensor.empty(q.backend(), q.dtype(), sq[0], sq[1], sq[2]);
+        Tensor qd = q.detach();
+        Tensor kd = k.detach();
+        Tensor vd = v.detach();
+        q.backend().attention(qd, kd, vd, b, scale, out, lse);
+        return Tensor.record(out, "attention", g -> {
+            Tensor gq = Tensor.empty(q.backend(), q.dtype(), sq);
+            Tensor gk = Tensor.empty(q.backend(), q.dtype(), sk);
+            Tensor gv = Tensor.empty(q.backend(), q.dtype(), sk);
+            q.backend().attentionBackward(qd, kd, vd, b, scale, out, lse, g.contiguous(), gq, gk, gv);
+            return new Tensor[] {gq, gk, gv};
+        }, q, k, v);
+    }
+
     static Tensor rmsNorm(Tensor x, Tensor weight, double eps) {
         Tensor.checkFloating("rmsNorm", x);
         int c = x.size(-1);

@@ -865,6 +865,15 @@ public final class Tensor implements Owned {
     // ------------------------------------------------------------------------------------------ indexing
 
     /** Rows of {@code weight} [V, D] for each id in {@code ids} [...]: shape [..., D]. */
+    /**
+     * softmax(q k^T * scale + bias) v for q [B, H, Tq, D] and k, v [B, H, Tk, D], with bias null or broadcastable
+     * to [B, H, Tq, Tk] (masks): one fused op whose backward recomputes the probabilities, so the [Tq, Tk] matrices
+     * are never kept (PyTorch's scaled_dot_product_attention). The bias gets no gradient.
+     */
+    public static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale) {
+        return NeuralOps.attention(q, k, v, bias, scale);
+    }
+
     public static Tensor embedding(Tensor weight, Tensor ids) {
         return Indexing.embedding(weight, ids);
     }

@@ -222,6 +222,48 @@ public abstract class BackendParitySuite {
         same("scatterAdd", x -> x[0].scatterAdd(1, on(x[0].backend(), g, 4, 2), x[1]), new int[] {4, 3}, new int[] {4, 2});
     }
 
+    /** Fused attention over heads split from [B, T, C] projections (strided views), with a mask; out and grads. */
+    private Tensor[] attentionAndGrads(Backend b, int batch, int heads, int tq, int tk, int d, boolean padding,
+            boolean causal) {
+        int c = heads * d;
+        Tensor xq = on(b, random(41, batch * tq * c, 1), batch, tq, c).requiresGrad(true);
+        Tensor xkv = on(b, random(42, batch * tk * 2 * c, 1), batch, tk, 2 * c).requiresGrad(true);
+        Tensor q = xq.reshape(batch, tq, heads, d).transpose(1, 2);
+        Tensor k = xkv.narrow(2, 0, c).reshape(batch, tk, heads, d).transpose(1, 2);
+        Tensor v = xkv.narrow(2, c, c).reshape(batch, tk, heads, d).transpose(1, 2);
+        Tensor bias = null;
+        if (padding) {
+            long[] mask = new long[batch * tk];
+            java.util.Arrays.fill(mask, 1);
+            mask[mask.length - 1] = 0;
+            mask[mask.length - 2] = 0;
+            bias = dev.t4j.nn.Attention.paddingBias(Tensor.upload(b, DType.I64, MemorySegment.ofArray(mask), mask.length,
+                    batch, tk));
+        }
+        if (causal) {
+            Tensor mask = dev.t4j.nn.Attention.causalBias(tk - tq, tq).to(b);
+            bias = bias == null ? mask : bias.add(mask);
+        }
+        Tensor out = Tensor.attention(q, k, v, bias, 1 / Math.sqrt(d));
+        Tensor w = on(b, random(43, (int) out.numel(), 1), out.shape());
+        out.mul(w).sum().backward();
+        return new Tensor[] {out.detach(), xq.grad(), xkv.grad()};
+    }
+
+    @Test
+    void fusedAttentionAndItsGradients() {
+        // head dims and key counts that are not multiples of a vector, self- and cross-attention, masks
+        int[][] cases = {{2, 3, 7, 7, 20, 0, 1}, {1, 2, 5, 19, 16, 1, 0}, {2, 2, 33, 33, 64, 1, 1}, {1, 1, 1, 9, 8, 0, 1}};
+        for (int[] t : cases) {
+            Tensor[] ref = attentionAndGrads(reference, t[0], t[1], t[2], t[3], t[4], t[5] == 1, t[6] == 1);
+            Tensor[] got = attentionAndGrads(backend(), t[0], t[1], t[2], t[3], t[4], t[5] == 1, t[6] == 1);
+            String what = "attention " + java.util.Arrays.toString(t);
+            assertClose(what + " out", ref[0], got[0], 1e-4);
+            assertClose(what + " dq", ref[1], got[1], 1e-4);
+            assertClose(what + " dkv", ref[2], got[2], 1e-4);
+        }
+    }
+
     @Test
     void gradientsOfAComposite() {
         // A two-layer MLP with layer norm, GELU and cross-entropy: every gradient must agree across backends.

@@ -1,5 +1,6 @@
 package dev.t4j.gpt;
 
+import dev.t4j.nn.Attention;
 import dev.t4j.nn.Dropout;
 import dev.t4j.nn.Embedding;
 import dev.t4j.nn.LayerNorm;
@@ -221,9 +222,9 @@ public final class GPT2LMHeadModel extends Module {
                 k = kv[0];
                 v = kv[1];
             }
-            Tensor att = q.matmul(k.mT()).mul(1.0 / Math.sqrt(hd)).add(mask.to(x.dtype())); // (B, nh, T, T)
-            att = attnDropout.forward(att.softmax(-1));
-            Tensor y = att.matmul(v).transpose(1, 2).reshape(b, t, nEmbd); // (B, T, C)
+            // softmax(q k^T / sqrt(hs) + mask) v, fused unless attention dropout is on
+            Tensor y = Attention.mergeHeads(Attention.scaledDotProduct(q, k, v, mask.to(x.dtype()), 1.0 / Math.sqrt(hd),
+                    attnDropout)); // (B, T, C)
             return residDropout.forward(cProj.forward(y));
         }
     }

@@ -84,6 +84,34 @@ class GptModelTest {
     }
 
     @Test
+    void fusedAttentionGivesTheMaterialisedLogitsAndGradients() {
+        GPT2LMHeadModel model = GPT2Checkpoint.load(FIXTURE);
+        model.eval();
+        Tensor ids = Tensor.of(PROMPT, 1, PROMPT.length);
+        float[][] logits = new float[2][];
+        float[][] grads = new float[2][];
+        String[] modes = {"materialised", "fused"};
+        for (int m = 0; m < 2; m++) {
+            System.setProperty("t4j.attention", modes[m]);
+            try {
+                model.zeroGrad();
+                Tensor out = model.forward(ids, null, false, null).logits();
+                logits[m] = out.toFloatArray();
+                GPT2LMHeadModel.causalLmLoss(out, ids).backward();
+                grads[m] = model.namedParameters().get("transformer.h.0.attn.c_attn.weight").grad().toFloatArray();
+            } finally {
+                System.clearProperty("t4j.attention");
+            }
+        }
+        for (int i = 0; i < logits[0].length; i++) {
+            assertThat(Math.abs(logits[0][i] - logits[1][i])).isLessThan(1e-4f);
+        }
+        for (int i = 0; i < grads[0].length; i++) {
+            assertThat(Math.abs(grads[0][i] - grads[1][i])).isLessThan(1e-5f);
+        }
+    }
+
+    @Test
     void samplingIsSeededAndStreamsEveryToken() {
         GPT2LMHeadModel model = GPT2Checkpoint.load(FIXTURE);
         GenerationConfig c = GenerationConfig.greedy(16).sampling(1.0, 0, 1.0, 42);

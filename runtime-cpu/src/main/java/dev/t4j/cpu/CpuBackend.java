@@ -393,6 +393,40 @@ public final class CpuBackend extends ReferenceBackend {
         }
     }
 
+    // ------------------------------------------------------------------------------------------ attention
+
+    private static boolean fusable(Tensor q, Tensor k, Tensor v, Tensor bias) {
+        return f32(q, k, v, bias) && q.strides()[3] == 1 && k.strides()[3] == 1 && v.strides()[3] == 1;
+    }
+
+    private static FusedAttention.View view(Tensor t) {
+        return t == null ? null : new FusedAttention.View(segment(t), t.offset(), t.strides());
+    }
+
+    @Override
+    public void attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Tensor out, Tensor lse) {
+        if (!fusable(q, k, v, bias) || !f32(out, lse)) {
+            super.attention(q, k, v, bias, scale, out, lse);
+            return;
+        }
+        int[] s = q.shape();
+        FusedAttention.forward(s[0], s[1], s[2], k.size(2), s[3], view(q), view(k), view(v), view(bias), (float) scale,
+                segment(out), out.offset(), segment(lse), lse.offset(), par);
+    }
+
+    @Override
+    public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Tensor out, Tensor lse,
+            Tensor gradOut, Tensor gq, Tensor gk, Tensor gv) {
+        if (!fusable(q, k, v, bias) || !f32(out, lse, gradOut, gq, gk, gv) || !gradOut.isContiguous()) {
+            super.attentionBackward(q, k, v, bias, scale, out, lse, gradOut, gq, gk, gv);
+            return;
+        }
+        int[] s = q.shape();
+        FusedAttention.backward(s[0], s[1], s[2], k.size(2), s[3], view(q), view(k), view(v), view(bias), (float) scale,
+                segment(out), out.offset(), segment(lse), lse.offset(), segment(gradOut), gradOut.offset(), segment(gq),
+                gq.offset(), segment(gk), gk.offset(), segment(gv), gv.offset(), par);
+    }
+
     // ------------------------------------------------------------------------------------------ indexing
 
     @Override

@@ -1,0 +1,206 @@
+package dev.t4j.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * softmax(q k^T * scale + bias) v a tile of query rows at a time: for each head and each block of up to
+ * {@link #ROWS} queries, the block's scores against all keys are one packed GEMM into a per-thread tile, turned into
+ * probabilities in place, and multiplied by V straight into the output. Memory is one [ROWS, Tk] tile per thread,
+ * not [B, H, Tq, Tk]. The backward pass recomputes each tile's probabilities from the saved log-sum-exp (as
+ * FlashAttention does) and accumulates dK and dV per head; every product in it is a GEMM too. Heads are spread over
+ * the threads; the products inside a head run on the calling thread.
+ */
+final class FusedAttention {
+    static final int ROWS = 128;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int V = S.length();
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final java.nio.ByteOrder NATIVE = java.nio.ByteOrder.nativeOrder();
+    private static final Parallel SERIAL = new Parallel(1);
+
+    private FusedAttention() {}
+
+    /** A [B, H, T, D] (or bias [B, H, Tq, Tk]) view: memory, offset and strides, in elements. */
+    record View(MemorySegment seg, long offset, int[] strides) {
+        long at(int b, int h, int row) {
+            return offset + (long) b * strides[0] + (long) h * strides[1] + (long) row * strides[2];
+        }
+
+        /** Rows from {@code row} as a GEMM operand [rows, D] (unit column stride). */
+        Gemm.Operand rows(int b, int h, int row) {
+            return new Gemm.Operand(seg, at(b, h, row), strides[2], 1);
+        }
+
+        /** The transpose [D, T] of the rows from 0, as a GEMM operand. */
+        Gemm.Operand transposed(int b, int h) {
+            return new Gemm.Operand(seg, at(b, h, 0), 1, strides[2]);
+        }
+    }
+
+    /**
+     * Row r of the tile (scores of query i0 + r) becomes scale * s + bias - shift, exponentiated; with
+     * {@code shift} null the row's own log-sum-exp is used and stored into {@code lse}. The tile's rows are tk long.
+     */
+    private static void probabilities(float[] tile, int rows, int tk, float scale, View bias, int b, int h, int i0,
+            float[] shift, MemorySegment lse, long lseAt) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * tk;
+            long bAt = bias == null ? 0 : bias.at(b, h, i0 + r);
+            int js = bias == null ? 0 : bias.strides()[3];
+            FloatVector vs = FloatVector.broadcast(S, scale);
+            FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            int j = 0;
+            for (; j + V <= tk; j += V) {
+                FloatVector x = FloatVector.fromArray(S, tile, o + j).mul(vs);
+                if (bias != null && js == 1) {
+                    x = x.add(FloatVector.fromMemorySegment(S, bias.seg(), (bAt + j) * 4, NATIVE));
+                } else if (bias != null) {
+                    for (int l = 0; l < V; l++) {
+                        tile[o + j + l] = tile[o + j + l] * scale + bias.seg().getAtIndex(F, bAt + (long) (j + l) * js);
+                    }
+                    x = FloatVector.fromArray(S, tile, o + j);
+                }
+                x.intoArray(tile, o + j);
+                vmax = vmax.max(x);
+            }
+            float max = vmax.reduceLanes(VectorOperators.MAX);
+            for (; j < tk; j++) {
+                tile[o + j] = tile[o + j] * scale + (bias == null ? 0 : bias.seg().getAtIndex(F, bAt + (long) j * js));
+                max = Math.max(max, tile[o + j]);
+            }
+            float sub = shift == null ? max : shift[r];
+            FloatVector vsub = FloatVector.broadcast(S, sub);
+            FloatVector acc = FloatVector.zero(S);
+            j = 0;
+            for (; j + V <= tk; j += V) {
+                FloatVector e = FloatVector.fromArray(S, tile, o + j).sub(vsub).lanewise(VectorOperators.EXP);
+                e.intoArray(tile, o + j);
+                acc = acc.add(e);
+            }
+            float sum = acc.reduceLanes(VectorOperators.ADD);
+            for (; j < tk; j++) {
+                tile[o + j] = (float) Math.exp(tile[o + j] - sub);
+                sum += tile[o + j];
+            }
+            if (shift == null) {
+                float inv = 1 / sum;
+                FloatVector vi = FloatVector.broadcast(S, inv);
+                j = 0;
+                for (; j + V <= tk; j += V) {
+                    FloatVector.fromArray(S, tile, o + j).mul(vi).intoArray(tile, o + j);
+                }
+                for (; j < tk; j++) {
+                    tile[o + j] *= inv;
+                }
+                lse.setAtIndex(F, lseAt + r, max + (float) Math.log(sum));
+            }
+        }
+    }
+
+    static void forward(int batch, int heads, int tq, int tk, int d, View q, View k, View v, View bias, float scale,
+            MemorySegment out, long outOff, MemorySegment lse, long lseOff, Parallel par) {
+        par.forRange(batch * heads, 1, (s0, s1) -> {
+            float[] tile = new float[Math.min(ROWS, tq) * tk];
+            MemorySegment tileSeg = MemorySegment.ofArray(tile);
+            for (int bh = s0; bh < s1; bh++) {
+                int b = bh / heads;
+                int h = bh % heads;
+                for (int i0 = 0; i0 < tq; i0 += ROWS) {
+                    int rows = Math.min(ROWS, tq - i0);
+                    Gemm.sgemm(rows, tk, d, q.rows(b, h, i0), k.transposed(b, h), tileSeg, 0, tk, SERIAL);
+                    long row = (long) bh * tq + i0;
+                    probabilities(tile, rows, tk, scale, bias, b, h, i0, null, lse, lseOff + row);
+                    Gemm.sgemm(rows, d, tk, new Gemm.Operand(tileSeg, 0, tk, 1), v.rows(b, h, 0), out, outOff + row * d,
+                            d, SERIAL);
+                }
+            }
+        });
+    }
+
+    static void backward(int batch, int heads, int tq, int tk, int d, View q, View k, View v, View bias, float scale,
+            MemorySegment out, long outOff, MemorySegment lse, long lseOff, MemorySegment gradOut, long gOff,
+            MemorySegment gq, long gqOff, MemorySegment gk, long gkOff, MemorySegment gv, long gvOff, Parallel par) {
+        par.forRange(batch * heads, 1, (s0, s1) -> {
+            int maxRows = Math.min(ROWS, tq);
+            float[] p = new float[maxRows * tk];
+            float[] ds = new float[maxRows * tk];
+            float[] part = new float[tk * d];
+            float[] dk = new float[tk * d];
+            float[] dv = new float[tk * d];
+            float[] shift = new float[maxRows];
+            MemorySegment pSeg = MemorySegment.ofArray(p);
+            MemorySegment dsSeg = MemorySegment.ofArray(ds);
+            MemorySegment partSeg = MemorySegment.ofArray(part);
+            for (int bh = s0; bh < s1; bh++) {
+                int b = bh / heads;
+                int h = bh % heads;
+                java.util.Arrays.fill(dk, 0f);
+                java.util.Arrays.fill(dv, 0f);
+                for (int i0 = 0; i0 < tq; i0 += ROWS) {
+                    int rows = Math.min(ROWS, tq - i0);
+                    long row = (long) bh * tq + i0;
+                    Gemm.Operand dO = new Gemm.Operand(gradOut, gOff + row * d, d, 1);
+                    // P, as the forward pass had it
+                    Gemm.sgemm(rows, tk, d, q.rows(b, h, i0), k.transposed(b, h), pSeg, 0, tk, SERIAL);
+                    for (int r = 0; r < rows; r++) {
+                        shift[r] = lse.getAtIndex(F, lseOff + row + r);
+                    }
+                    probabilities(p, rows, tk, scale, bias, b, h, i0, shift, null, 0);
+                    // dP = dO V^T, then dS = P * (dP - rowsum(dO * O)) * scale
+                    Gemm.sgemm(rows, tk, d, dO, v.transposed(b, h), dsSeg, 0, tk, SERIAL);
+                    for (int r = 0; r < rows; r++) {
+                        float di = dot(gradOut, (gOff + (row + r) * d), out, (outOff + (row + r) * d), d);
+                        FloatVector vd = FloatVector.broadcast(S, di);
+                        int o = r * tk;
+                        int j = 0;
+                        for (; j + V <= tk; j += V) {
+                            FloatVector.fromArray(S, p, o + j).mul(FloatVector.fromArray(S, ds, o + j).sub(vd)).mul(scale)
+                                    .intoArray(ds, o + j);
+                        }
+                        for (; j < tk; j++) {
+                            ds[o + j] = p[o + j] * (ds[o + j] - di) * scale;
+                        }
+                    }
+                    // dQ = dS K; dK += dS^T Q; dV += P^T dO
+                    Gemm.sgemm(rows, d, tk, new Gemm.Operand(dsSeg, 0, tk, 1), k.rows(b, h, 0), gq, gqOff + row * d, d,
+                            SERIAL);
+                    Gemm.sgemm(tk, d, rows, new Gemm.Operand(dsSeg, 0, 1, tk), q.rows(b, h, i0), partSeg, 0, d, SERIAL);
+                    add(part, dk);
+                    Gemm.sgemm(tk, d, rows, new Gemm.Operand(pSeg, 0, 1, tk), dO, partSeg, 0, d, SERIAL);
+                    add(part, dv);
+                }
+                long head = (long) bh * tk * d;
+                MemorySegment.copy(dk, 0, gk, F, (gkOff + head) * 4, tk * d);
+                MemorySegment.copy(dv, 0, gv, F, (gvOff + head) * 4, tk * d);
+            }
+        });
+    }
+
+    private static float dot(MemorySegment a, long ao, MemorySegment b, long bo, int d) {
+        FloatVector acc = FloatVector.zero(S);
+        int c = 0;
+        for (; c + V <= d; c += V) {
+            acc = FloatVector.fromMemorySegment(S, a, (ao + c) * 4, NATIVE)
+                    .fma(FloatVector.fromMemorySegment(S, b, (bo + c) * 4, NATIVE), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; c < d; c++) {
+            sum += a.getAtIndex(F, ao + c) * b.getAtIndex(F, bo + c);
+        }
+        return sum;
+    }
+
+    private static void add(float[] src, float[] dst) {
+        int i = 0;
+        for (; i + V <= src.length; i += V) {
+            FloatVector.fromArray(S, dst, i).add(FloatVector.fromArray(S, src, i)).intoArray(dst, i);
+        }
+        for (; i < src.length; i++) {
+            dst[i] += src[i];
+        }
+    }
+}
