@@ -134,6 +134,25 @@ public interface Backend {
         }
     }
 
+    /**
+     * One AdamW update of parameter p in place, as torch.optim.AdamW: p *= 1 - lr * decay; m = beta1 m + (1 - beta1)
+     * g; v = beta2 v + (1 - beta2) g^2; p -= lr / bc1 * m / (sqrt(v / bc2) + eps), with bc1, bc2 the bias
+     * corrections. m and v are updated in place. This default composes tensor ops (nine passes over the parameter);
+     * a runtime may do it in one.
+     */
+    default void adamw(Tensor p, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
+            double decay, double bc1, double bc2) {
+        try (var g = dev.t4j.autograd.GradMode.noGrad()) {
+            m.mul_(beta1).add_(grad, 1 - beta1);
+            v.mul_(beta2).add_(grad.mul(grad), 1 - beta2);
+            if (decay > 0) {
+                p.mul_(1 - lr * decay);
+            }
+            Tensor denom = v.mul(1 / bc2).sqrt().add(eps);
+            p.add_(m.div(denom), -lr / bc1);
+        }
+    }
+
     /** Blocks until queued work is done (a no-op for synchronous backends). */
     default void synchronize() {}
 

@@ -80,15 +80,8 @@ public final class AdamW implements Optimizer {
                     m.set(i, Scope.within(owner, p::zerosLike));
                     v.set(i, Scope.within(owner, p::zerosLike));
                 }
-                Tensor mi = m.get(i);
-                Tensor vi = v.get(i);
-                mi.mul_(beta1).add_(grad, 1 - beta1);
-                vi.mul_(beta2).add_(grad.mul(grad), 1 - beta2);
-                if (decayed.get(i) && weightDecay > 0) {
-                    p.mul_(1 - lr * weightDecay);
-                }
-                Tensor denom = vi.mul(1 / bc2).sqrt().add(eps);
-                p.add_(mi.div(denom), -lr / bc1);
+                p.backend().adamw(p, grad, m.get(i), v.get(i), lr, beta1, beta2, eps, decayed.get(i) ? weightDecay : 0,
+                        bc1, bc2);
             }
         }
     }

@@ -265,6 +265,29 @@ public abstract class BackendParitySuite {
     }
 
     @Test
+    void adamwUpdate() {
+        for (double decay : new double[] {0, 0.1}) {
+            Tensor[] ref = new Tensor[3];
+            Tensor[] got = new Tensor[3];
+            for (int which = 0; which < 2; which++) {
+                Backend b = which == 0 ? reference : backend();
+                Tensor p = on(b, random(51, 1037, 1), 1037);
+                Tensor g = on(b, random(52, 1037, 1), 1037);
+                Tensor m = on(b, random(53, 1037, 0.1), 1037);
+                Tensor v = on(b, random(54, 1037, 0.1), 1037).abs();
+                b.adamw(p, g, m, v, 1e-2, 0.9, 0.999, 1e-8, decay, 1 - Math.pow(0.9, 3), 1 - Math.pow(0.999, 3));
+                Tensor[] r = which == 0 ? ref : got;
+                r[0] = p;
+                r[1] = m;
+                r[2] = v;
+            }
+            for (int i = 0; i < 3; i++) {
+                assertClose("adamw decay " + decay + " " + new String[] {"p", "m", "v"}[i], ref[i], got[i], 1e-5);
+            }
+        }
+    }
+
+    @Test
     void gradientsOfAComposite() {
         // A two-layer MLP with layer norm, GELU and cross-entropy: every gradient must agree across backends.
         float[] xd = random(1, 6 * 20, 1);

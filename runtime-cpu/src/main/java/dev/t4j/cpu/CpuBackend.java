@@ -393,6 +393,68 @@ public final class CpuBackend extends ReferenceBackend {
         }
     }
 
+    // ------------------------------------------------------------------------------------------ optimizer
+
+    @Override
+    public void adamw(Tensor p, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
+            double decay, double bc1, double bc2) {
+        if (!f32(p, grad, m, v) || !p.isContiguous() || !grad.isContiguous() || !m.isContiguous() || !v.isContiguous()
+                || grad.numel() != p.numel()) {
+            super.adamw(p, grad, m, v, lr, beta1, beta2, eps, decay, bc1, bc2);
+            return;
+        }
+        MemorySegment ps = segment(p);
+        MemorySegment gs = segment(grad);
+        MemorySegment ms = segment(m);
+        MemorySegment vs = segment(v);
+        long po = p.offset();
+        long go = grad.offset();
+        long mo = m.offset();
+        long vo = v.offset();
+        long n = p.numel();
+        // the same float32 operations, in the same order, as the composed default
+        float b1 = (float) beta1;
+        float c1 = (float) (1 - beta1);
+        float b2 = (float) beta2;
+        float c2 = (float) (1 - beta2);
+        float keep = decay > 0 ? (float) (1 - lr * decay) : 1f;
+        float invBc2 = (float) (1 / bc2);
+        float e = (float) eps;
+        float step = (float) (-lr / bc1);
+        int chunks = (int) Math.min(Integer.MAX_VALUE, (n + 16383) / 16384);
+        par.forRange(chunks, 1, (s0, s1) -> {
+            long end = Math.min(n, (long) s1 * 16384);
+            long i = (long) s0 * 16384;
+            for (; i + V <= end; i += V) {
+                FloatVector g = load(gs, go + i);
+                FloatVector mv = load(ms, mo + i).mul(b1).add(g.mul(c1));
+                FloatVector vv = load(vs, vo + i).mul(b2).add(g.mul(g).mul(c2));
+                FloatVector pv = load(ps, po + i);
+                if (decay > 0) {
+                    pv = pv.mul(keep);
+                }
+                FloatVector denom = vv.mul(invBc2).sqrt().add(e);
+                pv = pv.add(mv.div(denom).mul(step));
+                mv.intoMemorySegment(ms, (mo + i) * 4, NATIVE);
+                vv.intoMemorySegment(vs, (vo + i) * 4, NATIVE);
+                pv.intoMemorySegment(ps, (po + i) * 4, NATIVE);
+            }
+            for (; i < end; i++) {
+                float g = gs.getAtIndex(F, go + i);
+                float mv = ms.getAtIndex(F, mo + i) * b1 + g * c1;
+                float vv = vs.getAtIndex(F, vo + i) * b2 + g * g * c2;
+                float pv = ps.getAtIndex(F, po + i);
+                if (decay > 0) {
+                    pv *= keep;
+                }
+                pv += mv / ((float) Math.sqrt(vv * invBc2) + e) * step;
+                ms.setAtIndex(F, mo + i, mv);
+                vs.setAtIndex(F, vo + i, vv);
+                ps.setAtIndex(F, po + i, pv);
+            }
+        });
+    }
+
     // ------------------------------------------------------------------------------------------ attention
 
     private static boolean fusable(Tensor q, Tensor k, Tensor v, Tensor bias) {
