@@ -36,15 +36,20 @@ public final class Attention {
 
     /** Above this many bytes of [B, h, Tq, Tk] scores, attention runs fused (system property t4j.attention). */
     static final long FUSE_ABOVE_BYTES = 64L << 20;
+    /** From this many keys on, attention runs fused: measured faster there on CPU, both directions. */
+    static final int FUSE_FROM_KEYS = 512;
+    /** ... and at least this many queries: the fused kernel's tiles are GEMMs, slow for a handful of rows. */
+    static final int FUSE_FROM_QUERIES = 64;
 
     /**
-     * softmax(q k^T * scale + bias) v; bias broadcasts to [B, h, Tq, Tk] and may be null. Long sequences run as
-     * the fused {@link Tensor#attention}, which never holds the [B, h, Tq, Tk] scores (nor their gradient): when
-     * those would take more than 64 MiB, and nothing needs them in memory (dropout on the probabilities, or a bias
-     * that needs a gradient, as T5's learned position bias while training). Shorter ones take the materialising
-     * path, which is as fast or faster there (measured on CPU: GPT training at 128 tokens 5-11 % faster
-     * materialised; at 2,048 tokens the fused path holds 6 MB instead of 812 MB and runs at least as fast; see
-     * BENCHMARKS.md). {@code -Dt4j.attention=fused|materialised} forces either.
+     * softmax(q k^T * scale + bias) v; bias broadcasts to [B, h, Tq, Tk] and may be null. Runs as the fused
+     * {@link Tensor#attention}, which never holds the [B, h, Tq, Tk] scores (nor their gradient), when nothing needs
+     * the probabilities in memory (dropout on them, or a bias that needs a gradient, as T5's learned position bias
+     * while training) and either there are at least 512 keys and 64 queries or the scores would take more than
+     * 64 MiB. Measured on
+     * CPU (BENCHMARKS.md): at 512 and 2,048 tokens the fused path is faster both ways and holds 32-127x less; at 128
+     * tokens (GPT training bench) the materialising path is 7-15 % faster, its batched products amortising better
+     * over small heads. {@code -Dt4j.attention=fused|materialised} forces either.
      */
     public static Tensor scaledDotProduct(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Dropout dropout) {
         boolean biasGrad = bias != null && bias.requiresGrad() && GradMode.isEnabled();
@@ -54,7 +59,9 @@ public final class Attention {
         boolean fused = switch (mode) {
             case "fused" -> possible;
             case "materialised" -> false;
-            default -> possible && scores > FUSE_ABOVE_BYTES;
+            // one query row at a time (a decoding step) is a matrix-vector product: the materialising path has those
+            default -> possible && ((k.size(2) >= FUSE_FROM_KEYS && q.size(2) >= FUSE_FROM_QUERIES)
+                    || scores > FUSE_ABOVE_BYTES);
         };
         return fused ? Tensor.attention(q, k, v, bias, scale) : materialised(q, k, v, bias, scale, dropout);
     }

@@ -154,16 +154,7 @@ final class FusedAttention {
                     Gemm.sgemm(rows, tk, d, dO, v.transposed(b, h), dsSeg, 0, tk, SERIAL);
                     for (int r = 0; r < rows; r++) {
                         float di = dot(gradOut, (gOff + (row + r) * d), out, (outOff + (row + r) * d), d);
-                        FloatVector vd = FloatVector.broadcast(S, di);
-                        int o = r * tk;
-                        int j = 0;
-                        for (; j + V <= tk; j += V) {
-                            FloatVector.fromArray(S, p, o + j).mul(FloatVector.fromArray(S, ds, o + j).sub(vd)).mul(scale)
-                                    .intoArray(ds, o + j);
-                        }
-                        for (; j < tk; j++) {
-                            ds[o + j] = p[o + j] * (ds[o + j] - di) * scale;
-                        }
+                        scoreGradient(p, ds, r * tk, tk, di, scale);
                     }
                     // dQ = dS K; dK += dS^T Q; dV += P^T dO
                     Gemm.sgemm(rows, d, tk, new Gemm.Operand(dsSeg, 0, tk, 1), k.rows(b, h, 0), gq, gqOff + row * d, d,
@@ -178,6 +169,22 @@ final class FusedAttention {
                 MemorySegment.copy(dv, 0, gv, F, (gvOff + head) * 4, tk * d);
             }
         });
+    }
+
+    /**
+     * ds[o, o + n) = p * (ds - di) * scale: the scores' gradient from dP (in ds) and rowsum(dO * O) = di. Kept out of
+     * the loop that calls it: C2 stops intrinsifying vector code in methods that grow large.
+     */
+    private static void scoreGradient(float[] p, float[] ds, int o, int n, float di, float scale) {
+        FloatVector vd = FloatVector.broadcast(S, di);
+        int j = 0;
+        for (; j + V <= n; j += V) {
+            FloatVector.fromArray(S, p, o + j).mul(FloatVector.fromArray(S, ds, o + j).sub(vd)).mul(scale)
+                    .intoArray(ds, o + j);
+        }
+        for (; j < n; j++) {
+            ds[o + j] = p[o + j] * (ds[o + j] - di) * scale;
+        }
     }
 
     private static float dot(MemorySegment a, long ao, MemorySegment b, long bo, int d) {
