@@ -66,6 +66,9 @@ final class T5Commands {
         Path corpus = Path.of(a.get("corpus", Home.path("data/corpora/wikitext-2-raw/wiki.test.raw").toString()));
         Path outDir = Path.of(a.get("out", "runs/t5"));
         String text = PretrainCommand.readCorpus(corpus);
+        if (text.isBlank()) {
+            throw new IllegalArgumentException(corpus + " holds no text to pretrain on");
+        }
         Path tokPath = Path.of(a.get("tokenizer", Home.path("data/tokenizers/t5-small").toString()));
         if (a.get("vocab", null) != null) {
             if (a.get("tokenizer", null) != null) {

@@ -44,6 +44,9 @@ final class TrainTokenizerCommand {
         Path file = Path.of(a.get("out", "runs/tokenizer")).resolve("tokenizer.json");
         int vocab = a.getInt("vocab", 8000);
         String text = PretrainCommand.readCorpus(corpus);
+        if (text.isBlank()) {
+            throw new IllegalArgumentException(corpus + " holds no text to train a tokenizer on");
+        }
         long t0 = System.nanoTime();
         Tokenizer tok;
         switch (type) {

@@ -168,6 +168,10 @@ class MainTest {
                 "--out", dir.resolve("bpe").toString());
         assertThat(bpe.code()).as(bpe.err()).isZero();
         assertThat(dev.t4j.tokenizer.Tokenizer.load(dir.resolve("bpe/tokenizer.json")).vocabSize()).isEqualTo(600);
+        Files.writeString(dir.resolve("empty.txt"), "\n \n");
+        Result empty = run("train-tokenizer", "--type", "wordpiece", "--corpus", dir.resolve("empty.txt").toString());
+        assertThat(empty.code()).isEqualTo(1);
+        assertThat(empty.err()).contains("empty.txt holds no text");
         Result unigram = run("train-tokenizer", "--type", "unigram", "--corpus", corpus.toString(), "--vocab", "1000",
                 "--extra-ids", "20", "--out", dir.resolve("unigram").toString());
         assertThat(unigram.code()).as(unigram.err()).isZero();
