@@ -94,6 +94,29 @@ public interface Backend {
             Tensor grad);
 
     /**
+     * A linear layer in one call: out [M, N] = act(x [M, K] @ w [K, N] + bias [N]), bias and act optional (act one
+     * of RELU, GELU, GELU_TANH), w of any strides and float32 or bfloat16. This default composes the ops; a runtime
+     * may add the bias and apply the activation as the product's values are written.
+     */
+    default void linear(Tensor x, Tensor w, Tensor bias, UnaryOp act, Tensor out) {
+        try (var g = dev.t4j.autograd.GradMode.noGrad()) {
+            Tensor y = x.matmul(w);
+            if (bias != null) {
+                y = y.add(bias);
+            }
+            if (act != null) {
+                y = switch (act) {
+                    case RELU -> y.relu();
+                    case GELU -> y.gelu();
+                    case GELU_TANH -> y.geluTanh();
+                    default -> throw new IllegalArgumentException("linear: " + act + " is not an activation");
+                };
+            }
+            out.copy_(y);
+        }
+    }
+
+    /**
      * Attention without the [Tq, Tk] probabilities in memory: out = softmax(q k^T * scale + bias) v for q
      * [B, H, Tq, D], k and v [B, H, Tk, D], bias null or a view broadcast to [B, H, Tq, Tk]; lse [B, H, Tq] receives
      * each row's log-sum-exp of the scores for {@link #attentionBackward}. out and lse are contiguous. This default

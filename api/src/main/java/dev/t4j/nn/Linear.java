@@ -1,5 +1,6 @@
 package dev.t4j.nn;
 
+import dev.t4j.backend.UnaryOp;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
 
@@ -38,7 +39,14 @@ public final class Linear extends Module {
     }
 
     public Tensor forward(Tensor x) {
-        Tensor y = x.matmul(layout == Layout.OUT_IN ? weight.mT() : weight);
-        return bias == null ? y : y.add(bias);
+        return forward(x, null);
+    }
+
+    /**
+     * act(x W + b) with the bias, and when no gradient is recorded the activation (RELU, GELU, GELU_TANH) too,
+     * applied as the product is written.
+     */
+    public Tensor forward(Tensor x, UnaryOp activation) {
+        return Tensor.linear(x, layout == Layout.OUT_IN ? weight.mT() : weight, bias, activation);
     }
 }

@@ -1,5 +1,9 @@
 package dev.t4j.tensor;
 
+import dev.t4j.autograd.GradMode;
+
+import dev.t4j.backend.UnaryOp;
+
 /**
  * The fused operations of neural networks (softmax, norms, cross-entropy) and dropout. Each forward is one
  * backend kernel; each backward is written here in tensor ops from what the forward saved, so no fused op can
@@ -44,6 +48,60 @@ final class NeuralOps {
             Tensor db = bias == null ? null : g.reshape(-1, c).sum(0, false);
             return new Tensor[] {dx, dw, db};
         }, in, weight, bias);
+    }
+
+    static Tensor linear(Tensor x, Tensor w, Tensor bias, UnaryOp act) {
+        if (act != null && act != UnaryOp.RELU && act != UnaryOp.GELU && act != UnaryOp.GELU_TANH) {
+            throw new IllegalArgumentException("linear: the activation must be RELU, GELU or GELU_TANH, not " + act);
+        }
+        boolean grad = GradMode.isEnabled() && (x.requiresGrad() || w.requiresGrad() || (bias != null && bias.requiresGrad()));
+        if (act != null && grad) {
+            return activation(act, linear(x, w, bias, null)); // its gradient needs the activation's input: bias only
+        }
+        if (w.dim() != 2 || x.dim() < 1 || x.size(-1) != w.size(0)) {
+            throw new IllegalArgumentException("linear: x " + Shapes.str(x.shapeRef()) + " does not chain with the weight "
+                    + Shapes.str(w.shapeRef()));
+        }
+        int n = w.size(1);
+        if (bias != null && (bias.dim() != 1 || bias.size(0) != n)) {
+            throw new IllegalArgumentException("linear: bias " + Shapes.str(bias.shapeRef()) + " for " + n + " outputs");
+        }
+        if (x.dim() != 2 || !x.isContiguous() || (bias != null && bias.dtype() != x.dtype())) {
+            if (x.dim() > 2 && x.isContiguous() && (bias == null || bias.dtype() == x.dtype())) {
+                int[] outShape = x.shapeRef().clone();
+                outShape[outShape.length - 1] = n;
+                return linear(x.reshape(-1, x.size(-1)), w, bias, act).reshape(outShape);
+            }
+            Tensor y = x.matmul(w); // views, vectors, mixed bias types: the composed ops
+            y = bias == null ? y : y.add(bias);
+            return act == null ? y : activation(act, y);
+        }
+        Tensor.checkSameDevice("linear", x, w);
+        Tensor.checkFloating("linear", x);
+        if (x.dtype() != w.dtype() && !(x.dtype() == DType.F32 && (w.dtype() == DType.BF16 || w.dtype() == DType.F16))) {
+            Tensor.checkSameType("linear", x, w);
+        }
+        if (x.dtype() != w.dtype() && w.requiresGrad() && GradMode.isEnabled()) {
+            throw new IllegalArgumentException("linear: the " + w.dtype() + " weight " + Shapes.str(w.shapeRef())
+                    + " requires grad, but 16-bit weights are for inference; train with float32 weights or run under "
+                    + "GradMode.noGrad()");
+        }
+        Tensor out = Tensor.empty(x.backend(), x.dtype(), x.size(0), n);
+        Tensor xd = x.detach();
+        Tensor wd = w.detach();
+        x.backend().linear(xd, wd, bias == null ? null : bias.detach(), act, out);
+        return Tensor.record(out, "linear", g -> new Tensor[] {
+            x.requiresGrad() ? g.matmul(wd.mT()) : null,
+            w.requiresGrad() ? xd.mT().matmul(g) : null,
+            bias != null && bias.requiresGrad() ? g.sum(0, false) : null}, x, w, bias);
+    }
+
+    private static Tensor activation(UnaryOp act, Tensor y) {
+        return switch (act) {
+            case RELU -> y.relu();
+            case GELU -> y.gelu();
+            default -> y.geluTanh();
+        };
     }
 
     static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale) {

@@ -866,6 +866,15 @@ public final class Tensor implements Owned {
 
     /** Rows of {@code weight} [V, D] for each id in {@code ids} [...]: shape [..., D]. */
     /**
+     * A linear layer: act(x @ w + bias) for x [..., K] and w [K, N] (pass W.mT() for an [out, in] weight), bias [N]
+     * or null, act RELU / GELU / GELU_TANH or null. The bias (and, without gradients, the activation) are applied
+     * as the product is written instead of in passes of their own.
+     */
+    public static Tensor linear(Tensor x, Tensor w, Tensor bias, UnaryOp act) {
+        return NeuralOps.linear(x, w, bias, act);
+    }
+
+    /**
      * softmax(q k^T * scale + bias) v for q [B, H, Tq, D] and k, v [B, H, Tk, D], with bias null or broadcastable
      * to [B, H, Tq, Tk] (masks): one fused op whose backward recomputes the probabilities, so the [Tq, Tk] matrices
      * are never kept (PyTorch's scaled_dot_product_attention). The bias gets no gradient.

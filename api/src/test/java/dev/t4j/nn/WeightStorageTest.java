@@ -35,7 +35,7 @@ class WeightStorageTest {
                 assertThat(rows.dtype()).isEqualTo(DType.F32);
                 assertThat(rows.add(table.weight().narrow(0, 0, 2)).dtype()).isEqualTo(DType.F32); // promoted
             }
-            assertThatThrownBy(() -> bf16.forward(x)).hasMessageContaining("BF16 matrix [6, 4]")
+            assertThatThrownBy(() -> bf16.forward(x)).hasMessageContaining("BF16 weight [6, 4]")
                     .hasMessageContaining("for inference");
             assertThatThrownBy(() -> WeightStorage.parse("int8")).hasMessageContaining("float32, bfloat16 or float16");
         }

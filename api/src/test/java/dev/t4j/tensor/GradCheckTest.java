@@ -107,6 +107,9 @@ class GradCheckTest {
         Tensor causal = dev.t4j.nn.Attention.causalBias(1, 3).to(DType.F64);
         check("attention (fused op, causal)", x -> Tensor.attention(x[0], x[1], x[2], causal, 0.7), r(21, 2, 2, 3, 5),
                 r(22, 2, 2, 4, 5), r(23, 2, 2, 4, 5));
+        check("linear (fused bias)", x -> Tensor.linear(x[0], x[1], x[2], null), r(24, 2, 3, 5), r(25, 5, 4), r(26, 4));
+        check("linear with GELU", x -> Tensor.linear(x[0], x[1].mT(), x[2], dev.t4j.backend.UnaryOp.GELU), r(24, 3, 5),
+                r(25, 4, 5), r(26, 4));
         check("layerNorm no affine", x -> x[0].layerNorm(null, null, 1e-5), r(9, 4, 6));
         check("rmsNorm", x -> x[0].rmsNorm(x[1], 1e-6), r(9, 3, 7), r(10, 7));
         Tensor targets = Tensor.of(new long[] {2, -100, 0, 4, 1, 3}, 2, 3);

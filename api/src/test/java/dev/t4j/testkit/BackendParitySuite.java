@@ -265,6 +265,30 @@ public abstract class BackendParitySuite {
     }
 
     @Test
+    void linearWithBiasAndActivationEpilogues() {
+        // one row (GEMV) and many, k across two KC blocks, ragged n, both weight layouts, bfloat16 weights
+        int[][] mnk = {{1, 45, 70}, {37, 45, 700}, {13, 300, 257}, {130, 33, 16}};
+        dev.t4j.backend.UnaryOp[] acts = {null, dev.t4j.backend.UnaryOp.RELU, dev.t4j.backend.UnaryOp.GELU,
+                dev.t4j.backend.UnaryOp.GELU_TANH};
+        for (int[] s : mnk) {
+            int m = s[0];
+            int n = s[1];
+            int k = s[2];
+            for (dev.t4j.backend.UnaryOp act : acts) {
+                String what = "linear " + m + "x" + n + "x" + k + " " + act;
+                same(what, x -> Tensor.linear(x[0], x[1], x[2], act), new int[] {m, k}, new int[] {k, n}, new int[] {n});
+                same(what + " W^T", x -> Tensor.linear(x[0], x[1].mT(), x[2], act), new int[] {m, k}, new int[] {n, k},
+                        new int[] {n});
+                same(what + " bf16 W^T", x -> Tensor.linear(x[0], x[1].to(DType.BF16).mT(), x[2], act), new int[] {m, k},
+                        new int[] {n, k}, new int[] {n});
+            }
+            same("linear no bias " + m, x -> Tensor.linear(x[0], x[1], null, null), new int[] {m, k}, new int[] {k, n});
+        }
+        same("linear over [B, T, K]", x -> Tensor.linear(x[0], x[1], x[2], dev.t4j.backend.UnaryOp.GELU),
+                new int[] {2, 5, 40}, new int[] {40, 33}, new int[] {33});
+    }
+
+    @Test
     void adamwUpdate() {
         for (double decay : new double[] {0, 0.1}) {
             Tensor[] ref = new Tensor[3];

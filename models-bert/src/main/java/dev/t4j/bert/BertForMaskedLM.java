@@ -1,5 +1,6 @@
 package dev.t4j.bert;
 
+import dev.t4j.nn.Activations;
 import dev.t4j.nn.LayerNorm;
 import dev.t4j.nn.Linear;
 import dev.t4j.nn.Module;
@@ -64,7 +65,7 @@ public final class BertForMaskedLM extends Module {
     /** Token logits [B, T, vocab]. */
     public Tensor forward(Tensor ids, Tensor tokenTypes, Tensor attentionMask, List<Tensor> hiddenStates) {
         Tensor h = bert.forward(ids, tokenTypes, attentionMask, hiddenStates);
-        h = transformNorm.forward(BertModel.activation(config.hiddenAct(), transformDense.forward(h)));
+        h = transformNorm.forward(transformDense.forward(h, Activations.byName(config.hiddenAct())));
         return h.matmul(bert.embeddings.wordEmbeddings.weight().mT()).add(decoderBias);
     }
 
@@ -112,7 +113,7 @@ public final class BertForMaskedLM extends Module {
             return new MaskedResult(h.sum().mul(0), 0, 0);
         }
         Tensor picked = h.reshape(-1, config.hiddenSize()).indexSelect(0, Tensor.of(at, n)); // (n, H)
-        picked = transformNorm.forward(BertModel.activation(config.hiddenAct(), transformDense.forward(picked)));
+        picked = transformNorm.forward(transformDense.forward(picked, Activations.byName(config.hiddenAct())));
         Tensor logits = picked.matmul(bert.embeddings.wordEmbeddings.weight().mT()).add(decoderBias); // (n, vocab)
         Tensor t = Tensor.of(targets, n);
         long[] predicted = logits.argmax(1, false).toLongArray();

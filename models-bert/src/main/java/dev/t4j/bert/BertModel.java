@@ -1,5 +1,6 @@
 package dev.t4j.bert;
 
+import dev.t4j.nn.Activations;
 import dev.t4j.nn.Attention;
 import dev.t4j.nn.Dropout;
 import dev.t4j.nn.Embedding;
@@ -41,14 +42,6 @@ public final class BertModel extends Module {
         return encoder.forward(x, bias, hiddenStates);
     }
 
-    static Tensor activation(String name, Tensor x) {
-        return switch (name) {
-            case "gelu" -> x.gelu();
-            case "gelu_new", "gelu_pytorch_tanh" -> x.geluTanh();
-            case "relu" -> x.relu();
-            default -> throw new IllegalStateException("unsupported activation " + name);
-        };
-    }
 
     static Linear linear(int in, int out, Generator gen) {
         return new Linear(in, out, true, Linear.Layout.OUT_IN, gen, 0.02);
@@ -131,7 +124,7 @@ public final class BertModel extends Module {
 
         Tensor forward(Tensor x, Tensor bias) {
             Tensor a = attention.forward(x, bias);
-            Tensor h = activation(act, intermediateDense.forward(a));
+            Tensor h = intermediateDense.forward(a, Activations.byName(act));
             return outputNorm.forward(a.add(outputDropout.forward(outputDense.forward(h))));
         }
     }

@@ -1,5 +1,6 @@
 package dev.t4j.gpt;
 
+import dev.t4j.nn.Activations;
 import dev.t4j.nn.Attention;
 import dev.t4j.nn.Dropout;
 import dev.t4j.nn.Embedding;
@@ -244,14 +245,7 @@ public final class GPT2LMHeadModel extends Module {
         }
 
         Tensor forward(Tensor x) {
-            Tensor h = cFc.forward(x);
-            h = switch (activation) {
-                case "gelu_new", "gelu_pytorch_tanh" -> h.geluTanh();
-                case "gelu" -> h.gelu();
-                case "relu" -> h.relu();
-                default -> throw new IllegalStateException("unsupported activation " + activation);
-            };
-            return dropout.forward(cProj.forward(h));
+            return dropout.forward(cProj.forward(cFc.forward(x, Activations.byName(activation))));
         }
     }
 

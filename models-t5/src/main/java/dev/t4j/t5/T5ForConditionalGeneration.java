@@ -1,5 +1,6 @@
 package dev.t4j.t5;
 
+import dev.t4j.backend.UnaryOp;
 import dev.t4j.nn.Attention;
 import dev.t4j.nn.Dropout;
 import dev.t4j.nn.Embedding;
@@ -342,10 +343,10 @@ public final class T5ForConditionalGeneration extends Module {
         Tensor forward(Tensor x) {
             Tensor h = layerNorm.forward(x);
             Tensor inner = switch (config.feedForwardProj()) {
-                case "relu" -> wi.forward(h).relu();
-                case "gelu" -> wi.forward(h).geluTanh();
-                case "gated-gelu" -> wi0.forward(h).geluTanh().mul(wi1.forward(h)); // HF: gated-gelu is gelu_new
-                case "gated-relu" -> wi0.forward(h).relu().mul(wi1.forward(h));
+                case "relu" -> wi.forward(h, UnaryOp.RELU);
+                case "gelu" -> wi.forward(h, UnaryOp.GELU_TANH);
+                case "gated-gelu" -> wi0.forward(h, UnaryOp.GELU_TANH).mul(wi1.forward(h)); // HF: gated-gelu is gelu_new
+                case "gated-relu" -> wi0.forward(h, UnaryOp.RELU).mul(wi1.forward(h));
                 default -> throw new IllegalStateException(config.feedForwardProj());
             };
             return x.add(dropout.forward(wo.forward(innerDropout.forward(inner))));

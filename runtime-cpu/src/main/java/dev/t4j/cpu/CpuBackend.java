@@ -393,6 +393,34 @@ public final class CpuBackend extends ReferenceBackend {
         }
     }
 
+    @Override
+    public void linear(Tensor x, Tensor w, Tensor bias, UnaryOp act, Tensor out) {
+        boolean bf16 = w.dtype() == DType.BF16;
+        if (!f32(x, out, bias) || !(bf16 || f32(w)) || !out.isContiguous() || x.dim() != 2
+                || (bias != null && bias.strides()[0] != 1)) {
+            super.linear(x, w, bias, act, out);
+            return;
+        }
+        int m = x.size(0);
+        int k = x.size(1);
+        int n = w.size(1);
+        int[] xs = x.strides();
+        int[] ws = w.strides();
+        Gemm.Epilogue epilogue = bias == null && act == null ? null
+                : new Gemm.Epilogue(bias == null ? null : segment(bias), bias == null ? 0 : bias.offset(), act);
+        MemorySegment os = segment(out);
+        if (m == 1 && Gemv.supports(ws[0], ws[1])) {
+            Gemv.run(n, k, segment(x), x.offset(), xs[1], segment(w), w.offset(), ws[0], ws[1], bf16, os, out.offset(),
+                    par);
+            if (epilogue != null) {
+                epilogue.apply(os, out.offset(), n, 1, n, 0, true, true);
+            }
+            return;
+        }
+        Gemm.sgemm(m, n, k, new Gemm.Operand(segment(x), x.offset(), xs[0], xs[1]),
+                new Gemm.Operand(segment(w), w.offset(), ws[0], ws[1], bf16), os, out.offset(), n, par, epilogue);
+    }
+
     // ------------------------------------------------------------------------------------------ optimizer
 
     @Override

@@ -1,5 +1,7 @@
 package dev.t4j.cpu;
 
+import dev.t4j.backend.BinaryOp;
+import dev.t4j.backend.UnaryOp;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -54,6 +56,31 @@ final class Gemm {
      * the pool by columns of C when there are enough, else by rows.
      */
     static void sgemm(int m, int n, int k, Operand a, Operand b, MemorySegment c, long cOff, long ldc, Parallel par) {
+        sgemm(m, n, k, a, b, c, cOff, ldc, par, null);
+    }
+
+    /**
+     * What happens to C's values as they are written, while they are still in L1: a bias row added (columns
+     * offset into {@code bias}) with the first block of k, an activation applied after the last. A linear layer's
+     * bias and activation then cost no pass over the output of their own.
+     */
+    record Epilogue(MemorySegment bias, long biasOffset, UnaryOp activation) {
+        void apply(MemorySegment c, long cIdx, long ldc, int rows, int cols, int col0, boolean first, boolean last) {
+            for (int i = 0; i < rows; i++) {
+                long row = cIdx + i * ldc;
+                if (first && bias != null) {
+                    ElementwiseRuns.binary(BinaryOp.ADD, c, row, 1, bias, biasOffset + col0, 1, c, row, cols);
+                }
+                if (last && activation != null) {
+                    ElementwiseRuns.unary(activation, 0, c, row, c, row, cols);
+                }
+            }
+        }
+    }
+
+    /** C = A B, then {@code epilogue} (null: none) on C's values as they are written. */
+    static void sgemm(int m, int n, int k, Operand a, Operand b, MemorySegment c, long cOff, long ldc, Parallel par,
+            Epilogue epilogue) {
         if (m == 0 || n == 0) {
             return;
         }
@@ -61,25 +88,28 @@ final class Gemm {
             for (int i = 0; i < m; i++) {
                 c.asSlice((cOff + i * ldc) * 4, (long) n * 4).fill((byte) 0);
             }
+            if (epilogue != null) {
+                epilogue.apply(c, cOff, ldc, m, n, 0, true, true);
+            }
             return;
         }
         int threads = par.threads();
         long flops = 2L * m * n * k;
         if (threads == 1 || flops < 2_000_000) {
-            block(0, m, 0, n, k, a, b, c, cOff, ldc);
+            block(0, m, 0, n, k, a, b, c, cOff, ldc, epilogue);
         } else if (n >= threads * NR * 4 || m < threads * MR * 4) {
             // By columns: each thread packs only its own part of B; packing A again per thread is a row copy.
             int slivers = (n + NR - 1) / NR;
-            par.forRange(slivers, 1, (s, e) -> block(0, m, s * NR, Math.min(e * NR, n), k, a, b, c, cOff, ldc));
+            par.forRange(slivers, 1, (s, e) -> block(0, m, s * NR, Math.min(e * NR, n), k, a, b, c, cOff, ldc, epilogue));
         } else {
             int slivers = (m + MR - 1) / MR;
-            par.forRange(slivers, 1, (s, e) -> block(s * MR, Math.min(e * MR, m), 0, n, k, a, b, c, cOff, ldc));
+            par.forRange(slivers, 1, (s, e) -> block(s * MR, Math.min(e * MR, m), 0, n, k, a, b, c, cOff, ldc, epilogue));
         }
     }
 
     /** The rectangle [m0, m1) x [n0, n1) of C, on the calling thread. */
     static void block(int m0, int m1, int n0, int n1, int k, Operand a, Operand b, MemorySegment c, long cOff,
-            long ldc) {
+            long ldc, Epilogue epilogue) {
         float[] ap = PACKED_A.get();
         float[] bp = PACKED_B.get();
         float[] tile = TILE.get();
@@ -104,6 +134,9 @@ final class Gemm {
                             }
                             mergeTile(tile, mr, nr, c, cIdx, ldc, accumulate);
                         }
+                    }
+                    if (epilogue != null) { // the block's rows of C are still in cache
+                        epilogue.apply(c, cOff + (long) ic * ldc + jc, ldc, mc, nb, jc, pc == 0, pc + kc >= k);
                     }
                 }
             }
