@@ -410,8 +410,7 @@ public final class CpuBackend extends ReferenceBackend {
                 : new Gemm.Epilogue(bias == null ? null : segment(bias), bias == null ? 0 : bias.offset(), act);
         MemorySegment os = segment(out);
         if (m == 1 && Gemv.supports(ws[0], ws[1])) {
-            Gemv.run(n, k, segment(x), x.offset(), xs[1], segment(w), w.offset(), ws[0], ws[1], bf16, os, out.offset(),
-                    par);
+            matmul(x, w, out);
             if (epilogue != null) {
                 epilogue.apply(os, out.offset(), n, 1, n, 0, true, true);
             }
