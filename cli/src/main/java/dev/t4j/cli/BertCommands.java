@@ -24,7 +24,6 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -126,7 +125,7 @@ final class BertCommands {
             }
             Path modelDir = outDir.resolve("model");
             BertCheckpoint.save(model, config, a.flag("nsp") ? "BertForPreTraining" : "BertForMaskedLM", modelDir);
-            copy(tokDir, modelDir);
+            TokenizerFiles.copy(tokDir, modelDir);
             out.printf("held-out %s loss %.4f, masked-token accuracy %.1f %% after %d steps (ln(vocab) = %.2f)%n",
                     a.flag("nsp") ? "masked-LM + next-sentence" : "masked-LM", ev[0], 100 * ev[1], r.steps(),
                     Math.log(config.vocabSize()));
@@ -244,7 +243,7 @@ final class BertCommands {
             }
             Path saved = outDir.resolve("model");
             BertCheckpoint.save(model, config, "BertForSequenceClassification", saved);
-            copy(modelDir, saved);
+            TokenizerFiles.copy(modelDir, saved);
             out.printf("dev accuracy %.2f %% (loss %.4f) after %d steps; bag-of-words baseline %.2f %%%n", 100 * ev[1], ev[0],
                     steps, 100 * baseline);
             out.println("wrote " + saved + " (Hugging Face BertForSequenceClassification)");
@@ -282,15 +281,4 @@ final class BertCommands {
         }
     }
 
-    private static void copy(Path fromDir, Path toDir) {
-        try {
-            for (String name : new String[] {"tokenizer.json", "vocab.txt"}) {
-                if (Files.isRegularFile(fromDir.resolve(name))) {
-                    Files.copy(fromDir.resolve(name), toDir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot copy the tokenizer into " + toDir + ": " + e.getMessage(), e);
-        }
-    }
 }

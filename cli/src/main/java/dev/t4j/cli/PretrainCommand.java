@@ -22,7 +22,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -82,7 +81,7 @@ final class PretrainCommand {
         Tokenizer tok;
         if (a.get("tokenizer", null) != null) {
             tok = Tokenizer.load(Path.of(a.get("tokenizer", null)));
-            copyTokenizer(Path.of(a.get("tokenizer", null)), outDir);
+            TokenizerFiles.copy(Path.of(a.get("tokenizer", null)), outDir);
         } else {
             int vocab = a.getInt("vocab", 2048);
             long t0 = System.nanoTime();
@@ -134,7 +133,7 @@ final class PretrainCommand {
             Trainer.Result result = trainer.run();
             Path modelDir = outDir.resolve("model");
             GPT2Checkpoint.save(model, modelDir);
-            copyTokenizer(outDir.resolve("tokenizer.json"), modelDir);
+            TokenizerFiles.copy(outDir.resolve("tokenizer.json"), modelDir);
             out.printf("validation loss %.4f nats/token after %d steps (unigram baseline %.4f, perplexity %.1f vs %.1f): %s%n",
                     result.lastEvalLoss(), result.steps(), unigram, Math.exp(result.lastEvalLoss()), Math.exp(unigram),
                     result.lastEvalLoss() < unigram ? "below the baseline" : "NOT below the baseline");
@@ -190,20 +189,4 @@ final class PretrainCommand {
         }
     }
 
-    private static void copyTokenizer(Path from, Path toDir) {
-        try {
-            Files.createDirectories(toDir);
-            if (Files.isDirectory(from)) {
-                for (String name : new String[] {"tokenizer.json", "vocab.json", "merges.txt"}) {
-                    if (Files.exists(from.resolve(name))) {
-                        Files.copy(from.resolve(name), toDir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-                    }
-                }
-            } else if (!from.toAbsolutePath().normalize().equals(toDir.resolve(from.getFileName()).toAbsolutePath().normalize())) {
-                Files.copy(from, toDir.resolve(from.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot copy the tokenizer to " + toDir + ": " + e.getMessage(), e);
-        }
-    }
 }

@@ -122,7 +122,7 @@ final class T5Commands {
             }
             Path modelDir = outDir.resolve("model");
             T5Checkpoint.save(model, modelDir);
-            copyTokenizer(tokPath, modelDir);
+            TokenizerFiles.copy(tokPath, modelDir);
             out.printf("held-out span reconstruction after %d steps: loss %.4f nats/token (unigram baseline %.4f), "
                     + "token accuracy %.1f %% over %,d target tokens (%.1f %% of the hidden tokens alone): %s%n",
                     r.steps(), ev.loss(), unigram, 100 * ev.accuracy(), ev.targetTokens(), 100 * ev.hiddenAccuracy(), ev.loss() < unigram ? "below the baseline"
@@ -159,20 +159,6 @@ final class T5Commands {
         return sb.toString().strip().replaceAll(" +", " ");
     }
 
-    private static void copyTokenizer(Path from, Path toDir) {
-        Path dir = Files.isDirectory(from) ? from : from.getParent();
-        try {
-            for (String name : new String[] {"tokenizer.json", "spiece.model", "tokenizer_config.json",
-                    "special_tokens_map.json"}) {
-                if (Files.isRegularFile(dir.resolve(name)) && (Files.isDirectory(from) || from.getFileName().toString()
-                        .equals(name))) {
-                    Files.copy(dir.resolve(name), toDir.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot copy the tokenizer to " + toDir + ": " + e.getMessage(), e);
-        }
-    }
 
     static final String HELP = """
             usage: t4j finetune t5 (--task summarize | --train FILE --dev FILE [--input-column C] [--target-column C]
