@@ -104,15 +104,7 @@ public interface Backend {
             if (bias != null) {
                 y = y.add(bias);
             }
-            if (act != null) {
-                y = switch (act) {
-                    case RELU -> y.relu();
-                    case GELU -> y.gelu();
-                    case GELU_TANH -> y.geluTanh();
-                    default -> throw new IllegalArgumentException("linear: " + act + " is not an activation");
-                };
-            }
-            out.copy_(y);
+            out.copy_(act == null ? y : y.activation(act));
         }
     }
 

@@ -6,22 +6,30 @@ import dev.t4j.autograd.GradMode;
 final class MatMul {
     private MatMul() {}
 
+    /**
+     * a and b floating point and of one type, or a float32 times a 16-bit weight b: activations and accumulation in
+     * float32, the backend widening b as it reads it, so the weight is never copied to float32 whole. Such a b
+     * must not need a gradient: that would need float32 storage.
+     */
+    static void checkOperandTypes(String op, Tensor a, Tensor b) {
+        Tensor.checkFloating(op, a);
+        Tensor.checkFloating(op, b);
+        if (a.dtype() == b.dtype()) {
+            return;
+        }
+        if (!(a.dtype() == DType.F32 && (b.dtype() == DType.BF16 || b.dtype() == DType.F16))) {
+            Tensor.checkSameType(op, a, b);
+        }
+        if (b.requiresGrad() && GradMode.isEnabled()) {
+            throw new IllegalArgumentException(op + ": the " + b.dtype() + " weight " + Shapes.str(b.shapeRef())
+                    + " requires grad, but 16-bit weights are for inference; train with float32 weights or run "
+                    + "under GradMode.noGrad()");
+        }
+    }
+
     static Tensor matmul(Tensor a, Tensor b) {
         Tensor.checkSameDevice("matmul", a, b);
-        Tensor.checkFloating("matmul", a);
-        Tensor.checkFloating("matmul", b);
-        if (a.dtype() != b.dtype()) {
-            if (!(a.dtype() == DType.F32 && (b.dtype() == DType.BF16 || b.dtype() == DType.F16))) {
-                Tensor.checkSameType("matmul", a, b);
-            }
-            // Weights stored in 16 bits, activations and accumulation in float32: the backend widens B as it reads
-            // it, so the weight is never copied to float32 whole. Its gradient would need float32 storage.
-            if (b.requiresGrad() && GradMode.isEnabled()) {
-                throw new IllegalArgumentException("matmul: the " + b.dtype() + " matrix " + Shapes.str(b.shapeRef())
-                        + " requires grad, but 16-bit weights are for inference; train with float32 weights or run "
-                        + "under GradMode.noGrad()");
-            }
-        }
+        checkOperandTypes("matmul", a, b);
         if (a.dim() == 0 || b.dim() == 0) {
             throw new IllegalArgumentException("matmul of a scalar: shapes " + Shapes.str(a.shapeRef()) + " and "
                     + Shapes.str(b.shapeRef()) + "; use mul");

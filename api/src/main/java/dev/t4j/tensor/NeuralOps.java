@@ -56,7 +56,7 @@ final class NeuralOps {
         }
         boolean grad = GradMode.isEnabled() && (x.requiresGrad() || w.requiresGrad() || (bias != null && bias.requiresGrad()));
         if (act != null && grad) {
-            return activation(act, linear(x, w, bias, null)); // its gradient needs the activation's input: bias only
+            return linear(x, w, bias, null).activation(act); // its gradient needs the activation's input: bias only
         }
         if (w.dim() != 2 || x.dim() < 1 || x.size(-1) != w.size(0)) {
             throw new IllegalArgumentException("linear: x " + Shapes.str(x.shapeRef()) + " does not chain with the weight "
@@ -74,18 +74,10 @@ final class NeuralOps {
             }
             Tensor y = x.matmul(w); // views, vectors, mixed bias types: the composed ops
             y = bias == null ? y : y.add(bias);
-            return act == null ? y : activation(act, y);
+            return act == null ? y : y.activation(act);
         }
         Tensor.checkSameDevice("linear", x, w);
-        Tensor.checkFloating("linear", x);
-        if (x.dtype() != w.dtype() && !(x.dtype() == DType.F32 && (w.dtype() == DType.BF16 || w.dtype() == DType.F16))) {
-            Tensor.checkSameType("linear", x, w);
-        }
-        if (x.dtype() != w.dtype() && w.requiresGrad() && GradMode.isEnabled()) {
-            throw new IllegalArgumentException("linear: the " + w.dtype() + " weight " + Shapes.str(w.shapeRef())
-                    + " requires grad, but 16-bit weights are for inference; train with float32 weights or run under "
-                    + "GradMode.noGrad()");
-        }
+        MatMul.checkOperandTypes("linear", x, w);
         Tensor out = Tensor.empty(x.backend(), x.dtype(), x.size(0), n);
         Tensor xd = x.detach();
         Tensor wd = w.detach();
@@ -94,14 +86,6 @@ final class NeuralOps {
             x.requiresGrad() ? g.matmul(wd.mT()) : null,
             w.requiresGrad() ? xd.mT().matmul(g) : null,
             bias != null && bias.requiresGrad() ? g.sum(0, false) : null}, x, w, bias);
-    }
-
-    private static Tensor activation(UnaryOp act, Tensor y) {
-        return switch (act) {
-            case RELU -> y.relu();
-            case GELU -> y.gelu();
-            default -> y.geluTanh();
-        };
     }
 
     static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale) {

@@ -865,6 +865,16 @@ public final class Tensor implements Owned {
     // ------------------------------------------------------------------------------------------ indexing
 
     /** Rows of {@code weight} [V, D] for each id in {@code ids} [...]: shape [..., D]. */
+    /** The activation {@code act} (RELU, GELU, GELU_TANH) of this tensor, as relu(), gelu(), geluTanh(). */
+    public Tensor activation(UnaryOp act) {
+        return switch (act) {
+            case RELU -> relu();
+            case GELU -> gelu();
+            case GELU_TANH -> geluTanh();
+            default -> throw new IllegalArgumentException(act + " is not an activation (RELU, GELU, GELU_TANH)");
+        };
+    }
+
     /**
      * A linear layer: act(x @ w + bias) for x [..., K] and w [K, N] (pass W.mT() for an [out, in] weight), bias [N]
      * or null, act RELU / GELU / GELU_TANH or null. The bias (and, without gradients, the activation) are applied
