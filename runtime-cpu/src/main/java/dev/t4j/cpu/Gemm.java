@@ -203,72 +203,28 @@ final class Gemm {
         MemorySegment seg = b.seg();
         long rs = b.rowStride();
         long cs = b.colStride();
-        if (b.bf16()) {
-            packBf16(b, pc, kc, jc, nb, bp);
-            return;
-        }
-        for (int jr = 0; jr < nb; jr += NR) {
-            int base = jr * kc;
-            int cols = Math.min(NR, nb - jr);
-            if (cs == 1 && cols == NR) {
-                for (int p = 0; p < kc; p++) {
-                    long at = (b.offset() + (pc + p) * rs + jc + jr) * 4;
-                    MemorySegment.copy(seg, F, at, bp, base + p * NR, NR);
-                }
-            } else if (rs == 1) {
-                packTransposed(seg, b.offset() + pc + (long) (jc + jr) * cs, cs, kc, cols, bp, base);
-            } else {
-                for (int j = 0; j < NR; j++) {
-                    if (j >= cols) {
-                        for (int p = 0; p < kc; p++) {
-                            bp[base + p * NR + j] = 0f;
-                        }
-                        continue;
-                    }
-                    long at = b.offset() + pc * rs + (jc + jr + j) * cs;
-                    for (int p = 0; p < kc; p++) {
-                        bp[base + p * NR + j] = seg.getAtIndex(F, at + p * rs);
-                    }
-                }
-            }
-        }
-    }
-
-    /** {@link #packB} for a bfloat16 B, widened to float32 as it is packed. */
-    private static void packBf16(Operand b, int pc, int kc, int jc, int nb, float[] bp) {
-        MemorySegment seg = b.seg();
-        long rs = b.rowStride();
-        long cs = b.colStride();
-        float[] block = TRANSPOSE.get();
+        boolean bf16 = b.bf16(); // a bfloat16 B is widened to float32 as it is packed
         for (int jr = 0; jr < nb; jr += NR) {
             int base = jr * kc;
             int cols = Math.min(NR, nb - jr);
             if (cs == 1 && cols == NR) {
                 for (int p = 0; p < kc; p++) {
                     long at = b.offset() + (pc + p) * rs + jc + jr;
-                    Bf16.load(seg, at).intoArray(bp, base + p * NR);
-                    Bf16.load(seg, at + V).intoArray(bp, base + p * NR + V);
+                    if (bf16) {
+                        Bf16.load(seg, at).intoArray(bp, base + p * NR);
+                        Bf16.load(seg, at + V).intoArray(bp, base + p * NR + V);
+                    } else {
+                        MemorySegment.copy(seg, F, at * 4, bp, base + p * NR, NR);
+                    }
                 }
             } else if (rs == 1) {
-                long first = b.offset() + pc + (long) (jc + jr) * cs;
-                for (int j0 = 0; j0 < NR; j0 += V) {
-                    for (int q = 0; q < V; q++) {
-                        int j = j0 + q;
-                        if (j < cols) {
-                            Bf16.copy(seg, first + j * cs, block, q * KC, kc);
-                        } else {
-                            java.util.Arrays.fill(block, q * KC, q * KC + kc, 0f);
-                        }
-                    }
-                    for (int p = 0; p < kc; p++) {
-                        FloatVector.fromArray(S, block, p, GATHER, 0).intoArray(bp, base + p * NR + j0);
-                    }
-                }
+                packTransposed(seg, b.offset() + pc + (long) (jc + jr) * cs, cs, kc, cols, bp, base, bf16);
             } else {
                 for (int j = 0; j < NR; j++) {
                     long at = b.offset() + pc * rs + (jc + jr + j) * cs;
                     for (int p = 0; p < kc; p++) {
-                        bp[base + p * NR + j] = j < cols ? Bf16.get(seg, at + p * rs) : 0f;
+                        bp[base + p * NR + j] = j >= cols ? 0f : bf16 ? Bf16.get(seg, at + p * rs)
+                                : seg.getAtIndex(F, at + p * rs);
                     }
                 }
             }
@@ -281,12 +237,15 @@ final class Gemm {
      * values of row p of the sliver are gathered from the block (one vector gather) and stored as one vector, so every store fills a
      * contiguous run of the packed panel instead of scattering one float per cache line.
      */
-    private static void packTransposed(MemorySegment seg, long first, long cs, int kc, int cols, float[] bp, int base) {
+    private static void packTransposed(MemorySegment seg, long first, long cs, int kc, int cols, float[] bp, int base,
+            boolean bf16) {
         float[] block = TRANSPOSE.get();
         for (int j0 = 0; j0 < NR; j0 += V) {
             for (int q = 0; q < V; q++) {
                 int j = j0 + q;
-                if (j < cols) {
+                if (j < cols && bf16) {
+                    Bf16.copy(seg, first + j * cs, block, q * KC, kc);
+                } else if (j < cols) {
                     MemorySegment.copy(seg, F, (first + j * cs) * 4, block, q * KC, kc);
                 } else {
                     java.util.Arrays.fill(block, q * KC, q * KC + kc, 0f);
