@@ -2,7 +2,6 @@ package dev.t4j.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.t4j.data.Csv;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -38,18 +37,8 @@ class TokenizerExactnessT5Test {
     }
 
     static Stream<Arguments> corpora() throws IOException {
-        List<String> sst2 = new ArrayList<>();
-        for (String f : List.of("train.tsv", "dev.tsv", "test.tsv")) {
-            var rows = Csv.readTsv(ROOT.resolve("data/classification/sst2/" + f));
-            int col = rows.getFirst().indexOf("sentence");
-            rows.subList(1, rows.size()).forEach(r -> sst2.add(r.get(col)));
-        }
-        List<String> cnn = new ArrayList<>();
-        for (List<String> r : Csv.readCsv(ROOT.resolve("data/summarization/cnn_dailymail/validation_1000.csv"))
-                .subList(1, 1001)) {
-            cnn.add(r.get(0).replace('\n', ' '));
-            cnn.add(r.get(1).replace('\n', ' '));
-        }
+        List<String> sst2 = TokenizerExactnessTest.sst2Sentences();
+        List<String> cnn = TokenizerExactnessTest.cnnTexts().stream().map(t -> t.replace('\n', ' ')).toList(); // spm_encode reads lines
         return Stream.of(
                 Arguments.of("tinyshakespeare", textLines("data/corpora/tinyshakespeare/input.txt")),
                 Arguments.of("timemachine", textLines("data/corpora/timemachine/timemachine.txt")),

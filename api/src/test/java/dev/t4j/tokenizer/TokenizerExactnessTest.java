@@ -27,19 +27,31 @@ class TokenizerExactnessTest {
         return Files.readAllLines(ROOT.resolve(rel));
     }
 
-    static Stream<Arguments> corpora() throws IOException {
+    /** Every sentence of the bundled SST-2 splits. */
+    static List<String> sst2Sentences() {
         List<String> sst2 = new ArrayList<>();
         for (String f : List.of("train.tsv", "dev.tsv", "test.tsv")) {
             var rows = Csv.readTsv(ROOT.resolve("data/classification/sst2/" + f));
             int col = rows.getFirst().indexOf("sentence");
             rows.subList(1, rows.size()).forEach(r -> sst2.add(r.get(col)));
         }
-        List<String> articles = new ArrayList<>();
+        return sst2;
+    }
+
+    /** The 1,000 CNN/DailyMail articles and their highlights, in turn. */
+    static List<String> cnnTexts() {
+        List<String> texts = new ArrayList<>();
         for (List<String> r : Csv.readCsv(ROOT.resolve("data/summarization/cnn_dailymail/validation_1000.csv"))
                 .subList(1, 1001)) {
-            articles.add(r.get(0));
-            articles.add(r.get(1));
+            texts.add(r.get(0));
+            texts.add(r.get(1));
         }
+        return texts;
+    }
+
+    static Stream<Arguments> corpora() throws IOException {
+        List<String> sst2 = sst2Sentences();
+        List<String> articles = cnnTexts();
         List<Arguments> out = new ArrayList<>();
         for (String tok : List.of("gpt2", "bert-base-uncased")) {
             out.add(Arguments.of(tok, "tinyshakespeare", lines("data/corpora/tinyshakespeare/input.txt")));
