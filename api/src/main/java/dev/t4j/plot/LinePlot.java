@@ -1,16 +1,14 @@
 package dev.t4j.plot;
 
+import dev.t4j.io.AtomicFile;
+
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -122,13 +120,6 @@ public final class LinePlot {
             legendY += 16;
         }
         g.dispose();
-        try {
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            ImageIO.write(img, "png", tmp.toFile());
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write plot " + file + ": " + e.getMessage(), e);
-        }
+        AtomicFile.write(file, tmp -> ImageIO.write(img, "png", tmp.toFile()));
     }
 }

@@ -2,6 +2,7 @@ package dev.t4j.safetensors;
 
 import dev.t4j.backend.Backend;
 import dev.t4j.backend.Backends;
+import dev.t4j.io.AtomicFile;
 import dev.t4j.json.Json;
 import dev.t4j.json.JsonException;
 import dev.t4j.memory.HostStorage;
@@ -15,9 +16,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -255,12 +254,10 @@ public final class SafeTensors implements AutoCloseable {
         }
         byte[] json = Json.write(header).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8;
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
+        long total = 8 + padded + offset;
+        AtomicFile.write(file, tmp -> {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                     StandardOpenOption.WRITE, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
-                long total = 8 + padded + offset;
                 MemorySegment out = ch.map(FileChannel.MapMode.READ_WRITE, 0, total, arena);
                 out.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, padded);
                 MemorySegment.copy(MemorySegment.ofArray(json), 0, out, 8, json.length);
@@ -275,14 +272,6 @@ public final class SafeTensors implements AutoCloseable {
                 }
                 out.force();
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // the original error matters more
-            }
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        });
     }
 }
