@@ -381,47 +381,44 @@ public final class SentencePiece implements Tokenizer {
         int[] cps = text.codePoints().toArray();
         int n = cps.length;
         int[] charStart = new int[n + 1];
+        int[] cpAt = new int[text.length() + 1]; // code-point index of each char boundary
         for (int i = 0, at = 0; i < n; i++) {
             charStart[i] = at;
+            cpAt[at] = i;
             at += Character.charCount(cps[i]);
             charStart[i + 1] = at;
         }
+        cpAt[text.length()] = n;
         float[] best = new float[n + 1];
         int[] bestId = new int[n + 1];
         int[] bestStart = new int[n + 1];
         java.util.Arrays.fill(bestStart, -1);
         float unkScore = minScore - UNK_PENALTY;
+        boolean[] single = new boolean[1];
         for (int i = 0; i < n; i++) {
             if (i > 0 && bestStart[i] == -1) {
                 continue;
             }
+            int from = i;
             float here = best[i];
-            boolean single = false;
-            int node = PieceTrie.root();
-            for (int j = i + 1; j <= n; j++) {
-                for (int c = charStart[j - 1]; c < charStart[j] && node >= 0; c++) {
-                    node = trie.child(node, text.charAt(c));
+            single[0] = false;
+            trie.matches(text, charStart[i], (end, id) -> {
+                if (end < text.length() && Character.isLowSurrogate(text.charAt(end)) || types[id] == 2) {
+                    return; // ends inside a surrogate pair, or the unknown piece itself
                 }
-                if (node < 0) {
-                    break;
-                }
-                int id = trie.piece(node);
-                if (id < 0 || types[id] == 2) {
-                    continue;
-                }
+                int j = cpAt[end];
                 // As the C++ code: the score expression is a double (the user-defined branch's -0.1 makes it one), so
                 // the candidate sum is a double compared against the stored float; equal-looking paths differ by it.
-                double candidate = types[id] == 4 ? ((j - i) * (double) maxScore - 0.1) + here : (double) scores[id] + here;
+                double candidate = types[id] == 4 ? ((j - from) * (double) maxScore - 0.1) + here
+                        : (double) scores[id] + here;
                 if (bestStart[j] == -1 || candidate > best[j]) {
                     best[j] = (float) candidate;
                     bestId[j] = id;
-                    bestStart[j] = i;
+                    bestStart[j] = from;
                 }
-                if (j == i + 1) {
-                    single = true;
-                }
-            }
-            if (!single) {
+                single[0] |= j == from + 1;
+            });
+            if (!single[0]) {
                 float candidate = unkScore + here;
                 if (bestStart[i + 1] == -1 || candidate > best[i + 1]) {
                     best[i + 1] = candidate;
