@@ -354,29 +354,59 @@ public final class TokenizerJson implements Tokenizer {
     /** BERT's original vocab.txt (uncased unless the folder says otherwise: lowercase and strip accents). */
     public static TokenizerJson bertVocab(Path vocabTxt) {
         try {
-            Map<String, Object> vocab = new LinkedHashMap<>();
-            List<String> lines = Files.readAllLines(vocabTxt, StandardCharsets.UTF_8);
-            for (int i = 0; i < lines.size(); i++) {
-                vocab.putIfAbsent(lines.get(i), (long) i);
-            }
-            List<Object> added = new ArrayList<>();
-            for (String s : new String[] {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}) {
-                if (vocab.containsKey(s)) {
-                    added.add(Map.of("content", s, "id", vocab.get(s), "special", true));
-                }
-            }
-            Map<String, Object> json = new LinkedHashMap<>();
-            json.put("model", Map.of("type", "WordPiece", "vocab", vocab, "unk_token", "[UNK]"));
-            json.put("normalizer", Map.of("type", "BertNormalizer", "lowercase", true));
-            json.put("pre_tokenizer", Map.of("type", "BertPreTokenizer"));
-            json.put("post_processor", Map.of("type", "BertProcessing", "cls", List.of("[CLS]", vocab.get("[CLS]")),
-                    "sep", List.of("[SEP]", vocab.get("[SEP]"))));
-            json.put("decoder", Map.of("type", "WordPiece", "prefix", "##"));
-            json.put("added_tokens", added);
-            return fromJson(json, vocabTxt.toString());
+            return fromJson(wordPieceJson(Files.readAllLines(vocabTxt, StandardCharsets.UTF_8), true, vocabTxt.toString()),
+                    vocabTxt.toString());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + vocabTxt + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A BERT WordPiece tokenizer.json (bert-base-uncased's layout) for a vocabulary in id order: BERT's normaliser
+     * (lowercasing and accent stripping when {@code lowercase}) and words, "##" continuations, [CLS] A [SEP] (B
+     * [SEP]); whichever of [PAD] [UNK] [CLS] [SEP] [MASK] the vocabulary has are special.
+     */
+    static Map<String, Object> wordPieceJson(List<String> tokens, boolean lowercase, String source) {
+        Map<String, Object> ids = new LinkedHashMap<>();
+        for (int i = 0; i < tokens.size(); i++) {
+            ids.putIfAbsent(tokens.get(i), (long) i);
+        }
+        if (!ids.containsKey("[CLS]") || !ids.containsKey("[SEP]")) {
+            throw new IllegalArgumentException(source + ": a BERT vocabulary needs [CLS] and [SEP]");
+        }
+        List<Object> added = new ArrayList<>();
+        for (String s : new String[] {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}) {
+            if (ids.containsKey(s)) {
+                added.add(addedToken(s, ((Long) ids.get(s)).intValue(), false));
+            }
+        }
+        Map<String, Object> normalizer = new LinkedHashMap<>();
+        normalizer.put("type", "BertNormalizer");
+        normalizer.put("clean_text", true);
+        normalizer.put("handle_chinese_chars", true);
+        normalizer.put("strip_accents", null); // follows lowercase, as BERT's
+        normalizer.put("lowercase", lowercase);
+        Map<String, Object> model = new LinkedHashMap<>();
+        model.put("type", "WordPiece");
+        model.put("unk_token", "[UNK]");
+        model.put("continuing_subword_prefix", "##");
+        model.put("max_input_chars_per_word", 100L);
+        model.put("vocab", ids);
+        Map<String, Object> decoder = new LinkedHashMap<>();
+        decoder.put("type", "WordPiece");
+        decoder.put("prefix", "##");
+        decoder.put("cleanup", true);
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("version", "1.0");
+        json.put("truncation", null);
+        json.put("padding", null);
+        json.put("added_tokens", added);
+        json.put("normalizer", normalizer);
+        json.put("pre_tokenizer", Map.of("type", "BertPreTokenizer"));
+        json.put("post_processor", clsSepTemplate(((Long) ids.get("[CLS]")).intValue(), ((Long) ids.get("[SEP]")).intValue()));
+        json.put("decoder", decoder);
+        json.put("model", model);
+        return json;
     }
 
     // ------------------------------------------------------------------------------------------ encoding

@@ -18,7 +18,7 @@ import java.util.Map;
  */
 public final class WordPieceTrainer {
     static final List<String> SPECIAL = List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]");
-    private static final String PREFIX = "##";
+    private static final String PREFIX = "##"; // the continuation mark, as TokenizerJson.wordPieceJson writes it
 
     private WordPieceTrainer() {}
 
@@ -31,41 +31,7 @@ public final class WordPieceTrainer {
 
         /** tokenizer.json content in Hugging Face's format (bert-base-uncased's layout). */
         public Map<String, Object> json() {
-            Map<String, Object> ids = new LinkedHashMap<>();
-            for (int i = 0; i < vocab.size(); i++) {
-                ids.put(vocab.get(i), (long) i);
-            }
-            List<Object> added = new ArrayList<>();
-            for (String s : SPECIAL) {
-                added.add(TokenizerJson.addedToken(s, vocab.indexOf(s), false));
-            }
-            Map<String, Object> normalizer = new LinkedHashMap<>();
-            normalizer.put("type", "BertNormalizer");
-            normalizer.put("clean_text", true);
-            normalizer.put("handle_chinese_chars", true);
-            normalizer.put("strip_accents", null); // follows lowercase, as BERT's
-            normalizer.put("lowercase", lowercase);
-            Map<String, Object> model = new LinkedHashMap<>();
-            model.put("type", "WordPiece");
-            model.put("unk_token", "[UNK]");
-            model.put("continuing_subword_prefix", PREFIX);
-            model.put("max_input_chars_per_word", 100L);
-            model.put("vocab", ids);
-            Map<String, Object> decoder = new LinkedHashMap<>();
-            decoder.put("type", "WordPiece");
-            decoder.put("prefix", PREFIX);
-            decoder.put("cleanup", true);
-            Map<String, Object> json = new LinkedHashMap<>();
-            json.put("version", "1.0");
-            json.put("truncation", null);
-            json.put("padding", null);
-            json.put("added_tokens", added);
-            json.put("normalizer", normalizer);
-            json.put("pre_tokenizer", Map.of("type", "BertPreTokenizer"));
-            json.put("post_processor", TokenizerJson.clsSepTemplate(vocab.indexOf("[CLS]"), vocab.indexOf("[SEP]")));
-            json.put("decoder", decoder);
-            json.put("model", model);
-            return json;
+            return TokenizerJson.wordPieceJson(vocab, lowercase, "trained WordPiece");
         }
 
         /** Writes tokenizer.json and, beside it, vocab.txt (one token per line, in id order), each atomically. */
