@@ -70,10 +70,10 @@ final class GenerateCommand {
     }
 
     /** Encoder-decoder generation: the input text in, the decoder's text out, streamed. */
-    private static int t5(Args a, Path dir, String input, PrintStream out) {
+    private static int t5(Args a, Path dir, String input, DType weights, PrintStream out) {
         Tokenizer tok = Tokenizer.load(Path.of(a.get("tokenizer", dir.toString())));
         T5ForConditionalGeneration model;
-        try (var w = WeightStorage.set(weights(a))) {
+        try (var w = WeightStorage.set(weights)) {
             model = T5Checkpoint.load(dir);
         }
         checkVocabulary(tok, model.config.vocabSize(), dir);
@@ -107,11 +107,11 @@ final class GenerateCommand {
         if (model == null || prompt == null) {
             throw new Args.UsageException("generate needs --model DIR and --prompt TEXT (or --input TEXT for T5)");
         }
-        weights(a); // a bad --dtype is reported before anything is loaded
+        DType weights = weights(a); // a bad --dtype is reported before anything is loaded
         Path dir = ModelLocation.resolve(model);
         String family = ModelFamilies.forCheckpoint(dir).name();
         if (family.equals("t5")) {
-            return t5(a, dir, prompt, out);
+            return t5(a, dir, prompt, weights, out);
         }
         if (!family.equals("gpt")) {
             throw new IllegalArgumentException(dir + " holds a " + family + " checkpoint: an encoder-only model does not "
@@ -119,7 +119,7 @@ final class GenerateCommand {
         }
         Tokenizer tok = Tokenizer.load(a.get("tokenizer", null) != null ? Path.of(a.get("tokenizer", null)) : dir);
         GPT2LMHeadModel gpt;
-        try (var w = WeightStorage.set(weights(a))) {
+        try (var w = WeightStorage.set(weights)) {
             gpt = GPT2Checkpoint.load(dir);
         }
         checkVocabulary(tok, gpt.config.vocabSize(), dir);
