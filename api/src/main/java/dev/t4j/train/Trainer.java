@@ -12,7 +12,6 @@ import dev.t4j.progress.ProgressBar;
 import dev.t4j.safetensors.SafeTensors;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
-import java.awt.Color;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -221,6 +220,10 @@ public final class Trainer {
         if (train.isEmpty()) {
             return;
         }
+        if (!LinePlot.available()) {
+            System.err.println("no loss plot: this Java runtime has no java.desktop module (metrics are in the JSONL)");
+            return;
+        }
         double[] s = new double[train.size()];
         double[] l = new double[train.size()];
         double[] lr = new double[train.size()];
@@ -244,9 +247,9 @@ public final class Trainer {
         for (int i = 0; i < lr.length; i++) {
             lrScaled[i] = maxLr > 0 ? lr[i] / maxLr * maxLoss : 0;
         }
-        new LinePlot("training", "step", "loss").add("train loss", s, l, new Color(31, 119, 180))
-                .add("eval loss", es, el, new Color(214, 39, 40))
-                .add(String.format(Locale.ROOT, "lr (peak %.1e, scaled)", maxLr), s, lrScaled, new Color(150, 150, 150))
+        new LinePlot("training", "step", "loss").add("train loss", s, l, 0x1f77b4)
+                .add("eval loss", es, el, 0xd62728)
+                .add(String.format(Locale.ROOT, "lr (peak %.1e, scaled)", maxLr), s, lrScaled, 0x969696)
                 .write(file, 900, 500);
     }
 }

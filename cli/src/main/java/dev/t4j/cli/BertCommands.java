@@ -1,5 +1,6 @@
 package dev.t4j.cli;
 
+import dev.t4j.plot.LinePlot;
 import dev.t4j.autograd.GradMode;
 import dev.t4j.backend.Backend;
 import dev.t4j.bert.BertCheckpoint;
@@ -130,7 +131,7 @@ final class BertCommands {
                     a.flag("nsp") ? "masked-LM + next-sentence" : "masked-LM", ev[0], 100 * ev[1], r.steps(),
                     Math.log(config.vocabSize()));
             out.println("wrote " + modelDir + " (Hugging Face " + (a.flag("nsp") ? "BertForPreTraining" : "BertForMaskedLM")
-                    + " + tokenizer), " + outDir.resolve("metrics.jsonl") + ", " + outDir.resolve("loss.png"));
+                    + " + tokenizer), " + outDir.resolve("metrics.jsonl") + (LinePlot.available() ? ", " + outDir.resolve("loss.png") : ""));
             return 0;
         }
     }

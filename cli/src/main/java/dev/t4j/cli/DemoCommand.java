@@ -11,7 +11,6 @@ import dev.t4j.plot.LinePlot;
 import dev.t4j.progress.ProgressBar;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
-import java.awt.Color;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -209,6 +208,10 @@ final class DemoCommand {
     }
 
     private static void plot(Path file, List<double[]> train, List<double[]> eval, double unigram) {
+        if (!LinePlot.available()) {
+            System.err.println("no loss plot: this Java runtime has no java.desktop module");
+            return;
+        }
         double[] ts = new double[train.size()];
         double[] tl = new double[train.size()];
         for (int i = 0; i < ts.length; i++) {
@@ -222,10 +225,10 @@ final class DemoCommand {
             el[i] = eval.get(i)[1];
         }
         new LinePlot("t4j demo: character-level Transformer on Tiny Shakespeare", "step", "loss (nats/char)")
-                .add("train", ts, tl, new Color(31, 119, 180))
-                .add("validation", es, el, new Color(214, 39, 40))
+                .add("train", ts, tl, 0x1f77b4)
+                .add("validation", es, el, 0xd62728)
                 .add("unigram baseline", new double[] {ts[0], ts[ts.length - 1]}, new double[] {unigram, unigram},
-                        Color.GRAY)
+                        0x808080)
                 .write(file, 900, 500);
     }
 }

@@ -78,7 +78,9 @@ public final class Main {
             err.print(USAGE);
             return 2;
         } catch (RuntimeException e) {
-            err.println("t4j " + argv[0] + ": " + e.getMessage());
+            // Guice wraps what a provider threw (an unavailable backend) in pages of its own; the cause says it all
+            Throwable shown = e instanceof com.google.inject.ProvisionException && e.getCause() != null ? e.getCause() : e;
+            err.println("t4j " + argv[0] + ": " + shown.getMessage());
             if (System.getenv("T4J_DEBUG") != null) {
                 e.printStackTrace(err);
             }

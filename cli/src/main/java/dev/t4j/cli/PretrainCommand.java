@@ -1,5 +1,6 @@
 package dev.t4j.cli;
 
+import dev.t4j.plot.LinePlot;
 import dev.t4j.autograd.GradMode;
 import dev.t4j.backend.Backend;
 import dev.t4j.gpt.GPT2Checkpoint;
@@ -138,7 +139,7 @@ final class PretrainCommand {
                     result.lastEvalLoss(), result.steps(), unigram, Math.exp(result.lastEvalLoss()), Math.exp(unigram),
                     result.lastEvalLoss() < unigram ? "below the baseline" : "NOT below the baseline");
             out.println("wrote " + modelDir + " (Hugging Face GPT2LMHeadModel + tokenizer.json), "
-                    + outDir.resolve("metrics.jsonl") + ", " + outDir.resolve("loss.png") + ", " + result.lastCheckpoint());
+                    + outDir.resolve("metrics.jsonl") + (LinePlot.available() ? ", " + outDir.resolve("loss.png") : "") + ", " + result.lastCheckpoint());
             long[] prompt = new long[Math.min(8, eval.length)];
             for (int i = 0; i < prompt.length; i++) {
                 prompt[i] = eval[i];

@@ -1,5 +1,6 @@
 package dev.t4j.cli;
 
+import dev.t4j.plot.LinePlot;
 import dev.t4j.autograd.GradMode;
 import dev.t4j.backend.Backend;
 import dev.t4j.data.Rows;
@@ -136,7 +137,7 @@ final class T5Commands {
             out.println("predicted: " + decode(tok, predicted));
             out.println("--------------------------");
             out.println("wrote " + modelDir + " (Hugging Face T5ForConditionalGeneration + tokenizer), "
-                    + outDir.resolve("metrics.jsonl") + ", " + outDir.resolve("loss.png"));
+                    + outDir.resolve("metrics.jsonl") + (LinePlot.available() ? ", " + outDir.resolve("loss.png") : ""));
             return ev.loss() < unigram ? 0 : 1;
         }
     }
@@ -267,7 +268,7 @@ final class T5Commands {
             }
             out.println("first prediction: " + predictions.getFirst());
             out.println("wrote " + outDir.resolve("model") + ", " + outDir.resolve("predictions.jsonl") + ", "
-                    + outDir.resolve("metrics.jsonl") + ", " + outDir.resolve("loss.png"));
+                    + outDir.resolve("metrics.jsonl") + (LinePlot.available() ? ", " + outDir.resolve("loss.png") : ""));
             return 0;
         }
     }

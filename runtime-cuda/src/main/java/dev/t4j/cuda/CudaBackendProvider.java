@@ -3,22 +3,28 @@ package dev.t4j.cuda;
 import dev.t4j.backend.Availability;
 import dev.t4j.backend.Backend;
 import dev.t4j.backend.BackendProvider;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
 import java.util.Optional;
 
 /**
  * The CUDA backend's registration. Its availability check probes, through FFM and without linking anything at
- * build time, for the driver ({@code libcuda.so.1}, {@code cuInit}, a device) and for cuBLAS, and reports the
- * first thing missing. The kernels themselves are not written yet, so even on a GPU machine this backend says
- * it is unavailable and why: the CPU backend is chosen and nothing pretends to run on the GPU.
+ * build time, in this order: t4j's kernels in the jar (built by nvcc), the NVIDIA driver, a device, its compute
+ * capability (7.5 or newer, the PTX target), and cuBLAS; it reports the first thing missing. Only then is the
+ * backend created, so the same jars start on machines without CUDA and pick the CPU backend.
+ *
+ * <p>Options: {@code -Dt4j.cuda.device=N} (default 0), {@code -Dt4j.cuda.tf32=true} or {@code T4J_CUDA_TF32=1} for
+ * TF32 tensor-core float32 products (off by default, as in PyTorch), {@code -Dt4j.cuda.sync=true} to synchronise after
+ * every op when hunting an error.
  */
 public final class CudaBackendProvider implements BackendProvider {
+    static final int MIN_CC_MAJOR = 7;
+    static final int MIN_CC_MINOR = 5;
+
+    private Driver driver;
+    private String ptx;
+    private Path cublas;
+    private String detail;
+
     @Override
     public String name() {
         return "cuda";
@@ -30,51 +36,68 @@ public final class CudaBackendProvider implements BackendProvider {
     }
 
     @Override
-    public Availability availability() {
+    public synchronized Availability availability() {
         Optional<String> missing = probe();
-        return Availability.no(missing.orElse("a CUDA device, driver and cuBLAS are present, but t4j's CUDA kernels "
-                + "are not built in this version; the cpu backend runs instead"));
+        return missing.map(Availability::no).orElseGet(() -> Availability.yes(detail));
     }
 
-    /** The first missing piece, or empty when driver, device and cuBLAS are all there. */
-    Optional<String> probe() {
-        CudaLibraries libs = new CudaLibraries(System.getenv());
-        SymbolLookup driver;
+    /** The first missing piece, or empty when kernels, driver, device and cuBLAS are all there. */
+    private Optional<String> probe() {
+        ptx = Kernels.shippedPtx();
+        if (ptx == null) {
+            return Optional.of("this t4j-runtime-cuda jar was built without nvcc, so it has no kernels ("
+                    + Kernels.RESOURCE + " missing); rebuild with the CUDA toolkit's nvcc on the PATH");
+        }
         try {
-            driver = SymbolLookup.libraryLookup("libcuda.so.1", Arena.global());
+            driver = new Driver();
         } catch (IllegalArgumentException e) {
             return Optional.of("no NVIDIA driver: libcuda.so.1 cannot be loaded (no GPU driver on this machine)");
+        } catch (UnsatisfiedLinkError e) {
+            return Optional.of("the NVIDIA driver is too old: " + e.getMessage());
         }
-        Linker linker = Linker.nativeLinker();
+        int ordinal = Integer.getInteger("t4j.cuda.device", 0);
         try {
-            MethodHandle cuInit = linker.downcallHandle(driver.find("cuInit").orElseThrow(),
-                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-            int rc = (int) cuInit.invokeExact(0);
-            if (rc != 0) {
-                return Optional.of("cuInit failed with CUDA error " + rc + " (100 = no device, 35 = driver older than "
-                        + "the runtime)");
+            int rc = driver.init();
+            if (rc != Driver.CUDA_SUCCESS) {
+                return Optional.of("cuInit failed: " + driver.errorName(rc) + " (" + rc + ")"
+                        + (rc == Driver.CUDA_ERROR_NO_DEVICE ? ": no CUDA device is visible" : ""));
             }
-            MethodHandle count = linker.downcallHandle(driver.find("cuDeviceGetCount").orElseThrow(),
-                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment n = arena.allocate(ValueLayout.JAVA_INT);
-                rc = (int) count.invokeExact(n);
-                if (rc != 0 || n.get(ValueLayout.JAVA_INT, 0) == 0) {
-                    return Optional.of("the NVIDIA driver reports no CUDA device (cuDeviceGetCount rc=" + rc + ")");
-                }
+            int count = driver.deviceCount();
+            if (count <= ordinal) {
+                return Optional.of(count == 0 ? "the NVIDIA driver reports no CUDA device"
+                        : "cuda:" + ordinal + " requested (-Dt4j.cuda.device) but the driver reports " + count
+                        + " device(s)");
             }
-        } catch (Throwable t) {
-            return Optional.of("the NVIDIA driver could not be queried: " + t);
+            int dev = driver.device(ordinal);
+            int major = driver.attribute(Driver.ATTRIBUTE_CC_MAJOR, dev);
+            int minor = driver.attribute(Driver.ATTRIBUTE_CC_MINOR, dev);
+            String name = driver.deviceName(dev);
+            if (major < MIN_CC_MAJOR || major == MIN_CC_MAJOR && minor < MIN_CC_MINOR) {
+                return Optional.of(name + " has compute capability " + major + "." + minor + "; t4j's kernels need "
+                        + MIN_CC_MAJOR + "." + MIN_CC_MINOR + " or newer");
+            }
+            CudaLibraries libs = new CudaLibraries(System.getenv());
+            Optional<Path> lib = libs.find("libcublas.so");
+            if (lib.isEmpty()) {
+                return Optional.of("cuBLAS (libcublas.so) not found; looked in " + libs.searchPath()
+                        + "; set CUDA_HOME or LD_LIBRARY_PATH");
+            }
+            cublas = lib.get();
+            detail = "cuda:" + ordinal + " " + name + ", compute capability " + major + "." + minor + ", driver "
+                    + driver.driverVersion() + ", " + cublas;
+            return Optional.empty();
+        } catch (CudaException e) {
+            return Optional.of("the NVIDIA driver could not be queried: " + e.getMessage());
         }
-        if (libs.find("libcublas.so").isEmpty()) {
-            return Optional.of("cuBLAS (libcublas.so) not found; looked in " + libs.searchPath()
-                    + "; set CUDA_HOME or LD_LIBRARY_PATH");
-        }
-        return Optional.empty();
     }
 
     @Override
-    public Backend create() {
-        throw new IllegalStateException("the cuda backend is not available: " + availability().reason());
+    public synchronized Backend create() {
+        Availability a = availability();
+        if (!a.available()) {
+            throw new IllegalStateException("the cuda backend is not available: " + a.reason());
+        }
+        boolean tf32 = Boolean.getBoolean("t4j.cuda.tf32") || "1".equals(System.getenv("T4J_CUDA_TF32"));
+        return new CudaBackend(driver, Integer.getInteger("t4j.cuda.device", 0), ptx, cublas, tf32);
     }
 }

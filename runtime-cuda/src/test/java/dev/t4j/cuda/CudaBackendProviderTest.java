@@ -9,12 +9,15 @@ import org.junit.jupiter.api.Test;
 
 class CudaBackendProviderTest {
     @Test
-    void reportsItselfUnavailableWithAReason() {
+    void saysWhyItIsUnavailableOrCreatesTheBackend() {
         var provider = new CudaBackendProvider();
         var availability = provider.availability();
-        assertThat(availability.available()).isFalse();
         assertThat(availability.reason()).isNotBlank();
-        assertThatThrownBy(provider::create).hasMessageContaining(availability.reason());
+        if (availability.available()) {
+            assertThat(provider.create().device().toString()).startsWith("cuda:");
+        } else {
+            assertThatThrownBy(provider::create).hasMessageContaining(availability.reason());
+        }
     }
 
     @Test
@@ -24,5 +27,13 @@ class CudaBackendProviderTest {
         assertThat(path).startsWith(Path.of("/opt/cuda-x/lib64"), Path.of("/opt/cuda-x/lib"), Path.of("/a"),
                 Path.of("/b"));
         assertThat(path.indexOf(Path.of("/a"))).isLessThan(path.indexOf(Path.of("/usr/lib/x86_64-linux-gnu")));
+    }
+
+    @Test
+    void ptxVersionIsLoweredToWhatAnOlderDriverReads() {
+        String ptx = "//\n.version 9.0\n.target sm_75\n";
+        assertThat(Kernels.lowerVersion(ptx, 12040)).contains(".version 8.4").contains(".target sm_75");
+        assertThat(Kernels.lowerVersion(ptx, 12090)).contains(".version 8.8");
+        assertThat(Kernels.lowerVersion(ptx, 13000)).contains(".version 9.0");
     }
 }

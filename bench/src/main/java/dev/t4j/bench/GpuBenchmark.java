@@ -1,0 +1,126 @@
+package dev.t4j.bench;
+
+import dev.t4j.backend.Backend;
+import dev.t4j.backend.Backends;
+import dev.t4j.gpt.GPT2Config;
+import dev.t4j.gpt.GPT2LMHeadModel;
+import dev.t4j.memory.Scope;
+import dev.t4j.optim.AdamW;
+import dev.t4j.tensor.DType;
+import dev.t4j.tensor.Generator;
+import dev.t4j.tensor.Tensor;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The GPU benchmarks of the CUDA issue, one JSON line per figure, on whatever backend is chosen (run it with
+ * -Dt4j.backend=cuda; it refuses to time a CPU by mistake unless the backend is named in the second argument):
+ * <ul>
+ *   <li>{@code gemm}: square products of 2048, 4096 and 8192 in float32 and bfloat16 (float32 accumulation), TFLOP/s
+ *       as the mean of 10 after 3 warm-ups;</li>
+ *   <li>{@code train}: GPT-2 small (124 M) training steps, batch 8 x 512 tokens, AdamW, dropout off: tokens/s over 10
+ *       steps after 3;</li>
+ *   <li>{@code decode}: GPT-2 small greedy generation with the key/value cache, 32-token prompt, 64 new tokens:
+ *       tokens/s after the first, best of 3.</li>
+ * </ul>
+ * The peer is bench/peers/torch_gpu.py, the same three in PyTorch eager; scripts/gpu-check.sh runs both.
+ */
+public final class GpuBenchmark {
+    private GpuBenchmark() {}
+
+    public static void main(String[] args) {
+        String which = args.length > 0 ? args[0] : "all";
+        String expect = args.length > 1 ? args[1] : "cuda";
+        Backend backend = Backends.defaultBackend();
+        if (!backend.name().equals(expect)) {
+            throw new IllegalStateException("the chosen backend is " + backend.name() + ", not " + expect
+                    + "; run with -Dt4j.backend=" + expect + " to see why it is unavailable");
+        }
+        if (which.equals("all") || which.equals("gemm")) {
+            for (int n : new int[] {2048, 4096, 8192}) {
+                gemm(backend, n, DType.F32);
+                gemm(backend, n, DType.BF16);
+            }
+        }
+        if (which.equals("all") || which.equals("train")) {
+            train(backend);
+        }
+        if (which.equals("all") || which.equals("decode")) {
+            decode();
+        }
+    }
+
+    private static void gemm(Backend backend, int n, DType dtype) {
+        try (Scope s = Scope.open("gemm")) {
+            Tensor a = Tensor.randn(new Generator(1), n, n).to(dtype);
+            Tensor b = Tensor.randn(new Generator(2), n, n).to(dtype);
+            int warm = 3;
+            int reps = 10;
+            long start = 0;
+            for (int i = 0; i < warm + reps; i++) {
+                if (i == warm) {
+                    backend.synchronize();
+                    start = System.nanoTime();
+                }
+                try (Scope step = Scope.open("product")) {
+                    a.matmul(b);
+                }
+            }
+            backend.synchronize();
+            double seconds = (System.nanoTime() - start) / 1e9 / reps;
+            System.out.printf(Locale.ROOT, "{\"bench\": \"gemm\", \"backend\": \"%s\", \"dtype\": \"%s\", \"n\": %d, "
+                    + "\"tflops\": %.1f}%n", backend.name(), dtype, n, 2.0 * n * n * n / seconds / 1e12);
+        }
+    }
+
+    static GPT2Config gpt2Small() {
+        return new GPT2Config(50257, 1024, 768, 12, 12, 3072, "gelu_new", 1e-5, 0, 0, 0, Map.of());
+    }
+
+    private static void train(Backend backend) {
+        int b = 8;
+        int t = 512;
+        GPT2Config c = gpt2Small();
+        try (Scope s = Scope.open("model")) {
+            GPT2LMHeadModel model = new GPT2LMHeadModel(c, new Generator(0));
+            AdamW opt = new AdamW(model.parameters(), 1e-4);
+            Tensor ids = Tensor.randint(new Generator(1), c.vocabSize(), b, t + 1);
+            Tensor input = ids.narrow(1, 0, t).contiguous();
+            Tensor target = ids.narrow(1, 1, t).contiguous();
+            int warm = 3;
+            int reps = 10;
+            long start = 0;
+            double loss = 0;
+            for (int i = 0; i < warm + reps; i++) {
+                if (i == warm) {
+                    backend.synchronize();
+                    start = System.nanoTime();
+                }
+                try (Scope step = Scope.open("step")) {
+                    Tensor l = model.forward(input, null, false).logits().crossEntropy(target, -100);
+                    l.backward();
+                    opt.step();
+                    opt.zeroGrad();
+                    if (i == warm + reps - 1) {
+                        loss = l.item(); // also waits for the step
+                    }
+                }
+            }
+            backend.synchronize();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            System.out.printf(Locale.ROOT, "{\"bench\": \"train\", \"backend\": \"%s\", \"model\": \"gpt2-small\", "
+                    + "\"batch\": %d, \"seq\": %d, \"tokens_per_s\": %.0f, \"step_ms\": %.1f, \"last_loss\": %.3f}%n",
+                    backend.name(), b, t, reps * b * t / seconds, seconds / reps * 1e3, loss);
+        }
+    }
+
+    private static void decode() {
+        GPT2Config c = gpt2Small();
+        try (Scope s = Scope.open("model")) {
+            GPT2LMHeadModel model = new GPT2LMHeadModel(c, new Generator(0));
+            double best = GptDecodeThroughput.bestDecodeRate(model, c.vocabSize());
+            System.out.printf(Locale.ROOT, "{\"bench\": \"decode\", \"backend\": \"%s\", \"model\": \"gpt2-small\", "
+                    + "\"tokens_per_s\": %.1f}%n", Backends.defaultBackend().name(), best);
+        }
+    }
+}

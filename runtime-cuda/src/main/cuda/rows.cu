@@ -1,0 +1,132 @@
+// Kernels over the rows of a contiguous [rows, c] tensor, one block per row: softmax, layer and RMS norm,
+// cross-entropy and its gradient. Pointers arrive already advanced to the tensors' first element.
+#include "common.cuh"
+
+template <typename T>
+__device__ void softmax_row(const T* x, T* out, long long rows, int c, int log_softmax) {
+    for (long long r = blockIdx.x; r < rows; r += gridDim.x) {
+        const T* xr = x + r * c;
+        T* orow = out + r * c;
+        T m = (T) -INFINITY;
+        for (int i = threadIdx.x; i < c; i += blockDim.x) m = fmax(m, xr[i]);
+        m = block_max<T>(m);
+        T s = 0;
+        for (int i = threadIdx.x; i < c; i += blockDim.x) s += exp(xr[i] - m);
+        s = block_sum<T>(s);
+        T log_s = log(s);
+        for (int i = threadIdx.x; i < c; i += blockDim.x) {
+            T z = xr[i] - m;
+            orow[i] = log_softmax ? z - log_s : exp(z) / s;
+        }
+    }
+}
+
+template <typename T>
+__device__ void layer_norm_row(const T* x, const void* w, int w_dt, long long w_stride, const void* b, int b_dt,
+                               long long b_stride, double eps, T* out, T* mean, T* rstd, long long rows, int c) {
+    for (long long r = blockIdx.x; r < rows; r += gridDim.x) {
+        const T* xr = x + r * c;
+        T s = 0;
+        for (int i = threadIdx.x; i < c; i += blockDim.x) s += xr[i];
+        T mu = block_sum<T>(s) / c;
+        T v = 0;
+        for (int i = threadIdx.x; i < c; i += blockDim.x) { T d = xr[i] - mu; v += d * d; }
+        T rs = (T) 1 / sqrt(block_sum<T>(v) / c + (T) eps);
+        for (int i = threadIdx.x; i < c; i += blockDim.x) {
+            T y = (xr[i] - mu) * rs;
+            if (w) y *= load<T>(w, w_dt, i * w_stride);
+            if (b) y += load<T>(b, b_dt, i * b_stride);
+            out[r * c + i] = y;
+        }
+        if (threadIdx.x == 0) { mean[r] = mu; rstd[r] = rs; }
+    }
+}
+
+template <typename T>
+__device__ void rms_norm_row(const T* x, const void* w, int w_dt, long long w_stride, double eps, T* out, T* rstd,
+                             long long rows, int c) {
+    for (long long r = blockIdx.x; r < rows; r += gridDim.x) {
+        const T* xr = x + r * c;
+        T s = 0;
+        for (int i = threadIdx.x; i < c; i += blockDim.x) s += xr[i] * xr[i];
+        T rs = (T) 1 / sqrt(block_sum<T>(s) / c + (T) eps);
+        for (int i = threadIdx.x; i < c; i += blockDim.x) {
+            T y = xr[i] * rs;
+            if (w) y *= load<T>(w, w_dt, i * w_stride);
+            out[r * c + i] = y;
+        }
+        if (threadIdx.x == 0) rstd[r] = rs;
+    }
+}
+
+template <typename T>
+__device__ void cross_entropy_row(const T* logits, const void* targets, int t_dt, long long ignore, T* loss, T* lse_out,
+                                  long long rows, int c) {
+    for (long long r = blockIdx.x; r < rows; r += gridDim.x) {
+        const T* xr = logits + r * c;
+        T m = (T) -INFINITY;
+        for (int i = threadIdx.x; i < c; i += blockDim.x) m = fmax(m, xr[i]);
+        m = block_max<T>(m);
+        T s = 0;
+        for (int i = threadIdx.x; i < c; i += blockDim.x) s += exp(xr[i] - m);
+        T lse = m + log(block_sum<T>(s));
+        if (threadIdx.x == 0) {
+            long long t = load_index(targets, t_dt, r);
+            loss[r] = t == ignore ? (T) 0 : lse - xr[t];
+            lse_out[r] = lse;
+        }
+    }
+}
+
+template <typename T>
+__device__ void cross_entropy_backward_row(const T* logits, const void* targets, int t_dt, const T* lse,
+                                           long long ignore, double scale, T* grad, long long rows, int c) {
+    for (long long r = blockIdx.x; r < rows; r += gridDim.x) {
+        long long t = load_index(targets, t_dt, r);
+        const T* xr = logits + r * c;
+        T* gr = grad + r * c;
+        T l = lse[r];
+        for (int i = threadIdx.x; i < c; i += blockDim.x) {
+            gr[i] = t == ignore ? (T) 0 : (exp(xr[i] - l) - (i == t ? (T) 1 : (T) 0)) * (T) scale;
+        }
+    }
+}
+
+#define ROW_KERNELS(SUFFIX, T)                                                                                     \
+    extern "C" __global__ void softmax_##SUFFIX(const T* x, T* out, long long rows, int c, int log_softmax) {      \
+        softmax_row<T>(x, out, rows, c, log_softmax);                                                              \
+    }                                                                                                              \
+    extern "C" __global__ void layer_norm_##SUFFIX(const T* x, const void* w, int w_dt, long long w_stride,        \
+            const void* b, int b_dt, long long b_stride, double eps, T* out, T* mean, T* rstd, long long rows,     \
+            int c) {                                                                                               \
+        layer_norm_row<T>(x, w, w_dt, w_stride, b, b_dt, b_stride, eps, out, mean, rstd, rows, c);                 \
+    }                                                                                                              \
+    extern "C" __global__ void rms_norm_##SUFFIX(const T* x, const void* w, int w_dt, long long w_stride,          \
+            double eps, T* out, T* rstd, long long rows, int c) {                                                  \
+        rms_norm_row<T>(x, w, w_dt, w_stride, eps, out, rstd, rows, c);                                            \
+    }                                                                                                              \
+    extern "C" __global__ void cross_entropy_##SUFFIX(const T* logits, const void* targets, int t_dt,              \
+            long long ignore, T* loss, T* lse, long long rows, int c) {                                            \
+        cross_entropy_row<T>(logits, targets, t_dt, ignore, loss, lse, rows, c);                                   \
+    }                                                                                                              \
+    extern "C" __global__ void cross_entropy_backward_##SUFFIX(const T* logits, const void* targets, int t_dt,     \
+            const T* lse, long long ignore, double scale, T* grad, long long rows, int c) {                        \
+        cross_entropy_backward_row<T>(logits, targets, t_dt, lse, ignore, scale, grad, rows, c);                   \
+    }
+ROW_KERNELS(f32, float)
+ROW_KERNELS(f64, double)
+
+// torch.optim.AdamW on one contiguous float32 parameter, in one pass.
+extern "C" __global__ void adamw_f32(long long n, float* p, const float* g, float* m, float* v, float lr, float beta1,
+                                     float beta2, float eps, float decay, float bc1, float bc2) {
+    FOR_EACH(i, n) {
+        float gi = g[i];
+        float mi = beta1 * m[i] + (1 - beta1) * gi;
+        float vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        float pi = p[i];
+        if (decay > 0) pi *= 1 - lr * decay;
+        p[i] = pi - lr / bc1 * mi / (sqrt(vi / bc2) + eps);
+    }
+}

@@ -1,0 +1,560 @@
+package dev.t4j.cuda;
+
+import dev.t4j.backend.Backend;
+import dev.t4j.backend.BinaryOp;
+import dev.t4j.backend.ReduceOp;
+import dev.t4j.backend.UnaryOp;
+import dev.t4j.memory.Storage;
+import dev.t4j.tensor.DType;
+import dev.t4j.tensor.Device;
+import dev.t4j.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The CUDA backend: t4j's kernels (PTX from {@code src/main/cuda}) for everything but products, cuBLAS for products,
+ * all queued on one stream of the device's primary context; memory from a caching allocator released by scopes.
+ * Kernels take tensors as they are (any strides, broadcast views) through {@link Layout}, as the CPU backend does.
+ *
+ * <p>Errors: a failed launch throws at once naming the op; an error inside a kernel surfaces at the next
+ * synchronising call (a download, {@link #synchronize}); with {@code -Dt4j.cuda.sync=true} every op synchronises,
+ * so the exception names the op that failed.
+ */
+final class CudaBackend implements Backend {
+    private static final long STAGING_BYTES = 32L << 20;
+    private static final boolean SYNC_EACH_OP = Boolean.getBoolean("t4j.cuda.sync");
+
+    private final Driver driver;
+    private final Device device;
+    private final String deviceName;
+    private final MemorySegment context;
+    private final MemorySegment stream;
+    private final DeviceAllocator allocator;
+    private final Kernels kernels;
+    private final Cublas cublas;
+    private final MemorySegment staging;
+    private final ThreadLocal<Boolean> bound = ThreadLocal.withInitial(() -> false);
+
+    CudaBackend(Driver driver, int ordinal, String ptx, java.nio.file.Path cublasLibrary, boolean tf32) {
+        this.driver = driver;
+        this.device = new Device("cuda", ordinal);
+        int dev = driver.device(ordinal);
+        this.deviceName = driver.deviceName(dev);
+        this.context = driver.primaryContext(dev);
+        bind();
+        this.stream = driver.createStream();
+        long cacheLimit = Long.getLong("t4j.cuda.cacheBytes", Long.MAX_VALUE);
+        this.allocator = new DeviceAllocator(new DeviceAllocator.Memory() {
+            @Override
+            public long alloc(long bytes) {
+                return driver.memAlloc(bytes);
+            }
+
+            @Override
+            public void free(long ptr) {
+                driver.memFree(ptr);
+            }
+
+            @Override
+            public long[] info() {
+                return driver.memInfo();
+            }
+
+            @Override
+            public void synchronize() {
+                driver.streamSynchronize(stream, "free");
+            }
+        }, device + " (" + deviceName + ")", cacheLimit);
+        this.kernels = new Kernels(driver, ptx);
+        this.cublas = new Cublas(cublasLibrary, stream);
+        cublas.allowTf32(tf32);
+        this.staging = driver.pinnedHost(STAGING_BYTES);
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    String deviceName() {
+        return deviceName;
+    }
+
+    /** Bytes held by live tensors and bytes cached for reuse (torch.cuda.memory_allocated / memory_reserved - that). */
+    long allocatedBytes() {
+        return allocator.inUseBytes();
+    }
+
+    long cachedBytes() {
+        return allocator.cachedBytes();
+    }
+
+    void emptyCache() {
+        bind();
+        allocator.emptyCache();
+    }
+
+    /** The driver keeps the current context per thread; any thread may call the backend. */
+    private void bind() {
+        if (!bound.get()) {
+            driver.setCurrent(context);
+            bound.set(true);
+        }
+    }
+
+    private void done(String op) {
+        if (SYNC_EACH_OP) {
+            driver.streamSynchronize(stream, op);
+        }
+    }
+
+    @Override
+    public Storage allocate(long bytes) {
+        bind();
+        return new CudaStorage(allocator, bytes);
+    }
+
+    private static long base(Tensor t) {
+        if (!(t.storage() instanceof CudaStorage s)) {
+            throw new IllegalArgumentException("the cuda backend was given a tensor on " + t.device()
+                    + "; move it with to(backend) first");
+        }
+        return s.address();
+    }
+
+    /** The device address of a tensor's first element. */
+    private static long first(Tensor t) {
+        return base(t) + t.offset() * t.dtype().byteSize();
+    }
+
+    private static int code(DType t) {
+        return t.ordinal();
+    }
+
+    // ------------------------------------------------------------------------------------------ transfers
+
+    @Override
+    public void upload(MemorySegment host, Tensor dst) {
+        bind();
+        long bytes = dst.numel() * dst.dtype().byteSize();
+        long address = first(dst);
+        synchronized (staging) {
+            for (long done = 0; done < bytes; done += STAGING_BYTES) {
+                long n = Math.min(STAGING_BYTES, bytes - done);
+                MemorySegment.copy(host, done, staging, 0, n);
+                driver.copyHostToDevice(address + done, staging, n, stream);
+                driver.streamSynchronize(stream, "upload");
+            }
+        }
+    }
+
+    @Override
+    public void download(Tensor src, MemorySegment host) {
+        bind();
+        long bytes = src.numel() * src.dtype().byteSize();
+        long address = first(src);
+        synchronized (staging) {
+            for (long done = 0; done < bytes; done += STAGING_BYTES) {
+                long n = Math.min(STAGING_BYTES, bytes - done);
+                driver.copyDeviceToHost(staging, address + done, n, stream);
+                driver.streamSynchronize(stream, "download (or an earlier kernel)");
+                MemorySegment.copy(staging, 0, host, done, n);
+            }
+        }
+    }
+
+    @Override
+    public void synchronize() {
+        bind();
+        driver.streamSynchronize(stream, "synchronize (an earlier kernel)");
+    }
+
+    // ------------------------------------------------------------------------------------------ elementwise
+
+    private void run(Kernel k, long n, Kernels.Args args, String op) {
+        kernels.launch(k, Kernels.gridFor(n), 256, stream, args, op);
+        done(op);
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        if (dst.numel() == 0) {
+            return;
+        }
+        bind();
+        if (src.dtype() == dst.dtype() && src.isContiguous() && dst.isContiguous()) {
+            driver.copyDeviceToDevice(first(dst), first(src), dst.numel() * dst.dtype().byteSize(), stream);
+            done("copy");
+            return;
+        }
+        Layout l = Layout.coalesced(dst.shape(), new int[][] {dst.strides(), src.strides()},
+                new long[] {dst.offset(), src.offset()});
+        try (Arena arena = Arena.ofConfined()) {
+            Kernels.Args a = new Kernels.Args(arena).layout(l);
+            if (src.dtype() == dst.dtype()) {
+                Kernel k = switch (dst.dtype().byteSize()) {
+                    case 1 -> Kernel.COPY_BYTES1;
+                    case 2 -> Kernel.COPY_BYTES2;
+                    case 4 -> Kernel.COPY_BYTES4;
+                    default -> Kernel.COPY_BYTES8;
+                };
+                run(k, l.numel(), a.ptr(base(src)).ptr(base(dst)), "copy");
+            } else {
+                run(Kernel.COPY_CONVERT, l.numel(), a.ptr(base(src)).i32(code(src.dtype())).ptr(base(dst))
+                        .i32(code(dst.dtype())), "copy " + src.dtype() + " to " + dst.dtype());
+            }
+        }
+    }
+
+    @Override
+    public void fill(Tensor dst, double value) {
+        if (dst.numel() == 0) {
+            return;
+        }
+        bind();
+        if (value == 0 && Double.doubleToRawLongBits(value) == 0 && dst.isContiguous()) {
+            driver.memsetZero(first(dst), dst.numel() * dst.dtype().byteSize(), stream);
+            done("fill");
+            return;
+        }
+        Layout l = Layout.coalesced(dst.shape(), new int[][] {dst.strides()}, new long[] {dst.offset()});
+        try (Arena arena = Arena.ofConfined()) {
+            run(Kernel.FILL, l.numel(), new Kernels.Args(arena).layout(l).ptr(base(dst)).i32(code(dst.dtype()))
+                    .f64(value), "fill");
+        }
+    }
+
+    /** Whether a kernel over these types computes in double: float64 values, or int64 ones (exact up to 2^53). */
+    private static boolean wide(Tensor... ts) {
+        for (Tensor t : ts) {
+            if (t.dtype() == DType.F64 || t.dtype() == DType.I64) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void unary(UnaryOp op, double alpha, Tensor x, Tensor out) {
+        if (out.numel() == 0) {
+            return;
+        }
+        bind();
+        String name = op.name().toLowerCase(java.util.Locale.ROOT);
+        try (Arena arena = Arena.ofConfined()) {
+            Kernels.Args a = new Kernels.Args(arena);
+            if (x.dtype() == DType.F32 && out.dtype() == DType.F32 && x.isContiguous() && out.isContiguous()) {
+                run(Kernel.UNARY_CONTIGUOUS_F32, out.numel(), a.i64(out.numel()).i32(op.ordinal()).f32((float) alpha)
+                        .ptr(first(x)).ptr(first(out)), name);
+                return;
+            }
+            Layout l = Layout.coalesced(out.shape(), new int[][] {out.strides(), x.strides()},
+                    new long[] {out.offset(), x.offset()});
+            run(wide(x, out) ? Kernel.UNARY_F64 : Kernel.UNARY_F32, l.numel(), a.layout(l).i32(op.ordinal()).f64(alpha)
+                    .ptr(base(x)).i32(code(x.dtype())).ptr(base(out)).i32(code(out.dtype())), name);
+        }
+    }
+
+    @Override
+    public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        if (out.numel() == 0) {
+            return;
+        }
+        bind();
+        Layout l = Layout.coalesced(out.shape(), new int[][] {out.strides(), a.strides(), b.strides()},
+                new long[] {out.offset(), a.offset(), b.offset()});
+        try (Arena arena = Arena.ofConfined()) {
+            run(wide(a, b, out) ? Kernel.BINARY_F64 : Kernel.BINARY_F32, l.numel(), new Kernels.Args(arena).layout(l)
+                    .i32(op.ordinal()).ptr(base(a)).i32(code(a.dtype())).ptr(base(b)).i32(code(b.dtype()))
+                    .ptr(base(out)).i32(code(out.dtype())), op.name().toLowerCase(java.util.Locale.ROOT));
+        }
+    }
+
+    @Override
+    public void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
+        if (out.numel() == 0) {
+            return;
+        }
+        bind();
+        Layout l = Layout.coalesced(out.shape(), new int[][] {out.strides(), cond.strides(), a.strides(), b.strides()},
+                new long[] {out.offset(), cond.offset(), a.offset(), b.offset()});
+        try (Arena arena = Arena.ofConfined()) {
+            run(Kernel.WHERE_SELECT, l.numel(), new Kernels.Args(arena).layout(l).ptr(base(cond))
+                    .i32(code(cond.dtype())).ptr(base(a)).i32(code(a.dtype())).ptr(base(b)).i32(code(b.dtype()))
+                    .ptr(base(out)).i32(code(out.dtype())), "where");
+        }
+    }
+
+    @Override
+    public void reduce(ReduceOp op, Tensor x, int axis, Tensor out) {
+        if (out.numel() == 0) {
+            return;
+        }
+        bind();
+        int n = x.shape()[axis];
+        int stride = x.strides()[axis];
+        Layout l = Layout.coalesced(out.shape(), new int[][] {out.strides(), x.strides()},
+                new long[] {out.offset(), x.offset()});
+        boolean wide = wide(x);
+        // a contiguous axis is read by a whole block together; a strided one by one thread per output, so that
+        // neighbouring threads read neighbouring elements
+        boolean perBlock = stride == 1 && n >= 128;
+        Kernel k = perBlock ? (wide ? Kernel.REDUCE_BLOCK_F64 : Kernel.REDUCE_BLOCK_F32)
+                : (wide ? Kernel.REDUCE_THREAD_F64 : Kernel.REDUCE_THREAD_F32);
+        String name = "reduce " + op.name().toLowerCase(java.util.Locale.ROOT);
+        try (Arena arena = Arena.ofConfined()) {
+            Kernels.Args a = new Kernels.Args(arena).layout(l).i32(op.ordinal()).ptr(base(x)).i32(code(x.dtype()))
+                    .i64(n).i64(stride).ptr(base(out)).i32(code(out.dtype()));
+            int grid = perBlock ? (int) Math.min(l.numel(), 1 << 20) : Kernels.gridFor(l.numel());
+            kernels.launch(k, grid, 256, stream, a, name);
+            done(name);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ products
+
+    @Override
+    public void matmul(Tensor a, Tensor b, Tensor out) {
+        if (out.numel() == 0) {
+            return;
+        }
+        bind();
+        int r = out.dim();
+        int k = a.shape()[r - 1];
+        if (k == 0) {
+            fill(out, 0);
+            return;
+        }
+        DType ct = out.dtype();
+        boolean bf16 = a.dtype() == DType.BF16 && b.dtype() == DType.BF16 && (ct == DType.F32 || ct == DType.BF16);
+        if (!bf16 && ct != DType.F32 && ct != DType.F64) {
+            throw new IllegalArgumentException("cuda matmul computes float32, float64 or (from bfloat16 operands) "
+                    + "bfloat16 outputs, not " + ct);
+        }
+        if (!bf16) {
+            a = a.dtype() == ct ? a : converted(a, ct);
+            b = b.dtype() == ct ? b : converted(b, ct);
+        }
+        GemmPlan plan = GemmPlan.plan(a.shape(), a.strides(), b.shape(), b.strides());
+        if (plan == null) {
+            a = GemmPlan.left(a.shape(), a.strides()) == null ? contiguousCopy(a) : a;
+            b = GemmPlan.right(b.shape(), b.strides()) == null ? contiguousCopy(b) : b;
+            plan = GemmPlan.plan(a.shape(), a.strides(), b.shape(), b.strides());
+        }
+        if (bf16) {
+            cublas.gemmBf16(plan, first(b), first(a), first(out), ct == DType.BF16);
+        } else if (ct == DType.F32) {
+            cublas.sgemm(plan, first(b), first(a), first(out));
+        } else {
+            cublas.dgemm(plan, first(b), first(a), first(out));
+        }
+        done("matmul");
+    }
+
+    /** A contiguous copy in {@code dtype} (bfloat16 weights met by float32 activations are widened once per call). */
+    private Tensor converted(Tensor t, DType dtype) {
+        Tensor c = Tensor.empty(this, dtype, t.shape());
+        copy(t, c);
+        return c;
+    }
+
+    private Tensor contiguousCopy(Tensor t) {
+        return converted(t, t.dtype());
+    }
+
+    // ------------------------------------------------------------------------------------------ indexing
+
+    private static int[] zeroAt(int[] strides, int dim) {
+        int[] s = strides.clone();
+        s[dim] = 0;
+        return s;
+    }
+
+    @Override
+    public void indexSelect(Tensor src, int dim, Tensor index, Tensor out) {
+        if (out.numel() == 0) {
+            return;
+        }
+        bind();
+        Layout l = Layout.of(out.shape(), new int[][] {out.strides(), zeroAt(src.strides(), dim)},
+                new long[] {out.offset(), src.offset()});
+        try (Arena arena = Arena.ofConfined()) {
+            run(Kernel.INDEX_SELECT, l.numel(), new Kernels.Args(arena).layout(l).i32(dim).ptr(base(src))
+                    .i32(code(src.dtype())).i64(src.strides()[dim]).ptr(base(index)).i32(code(index.dtype()))
+                    .i64(index.offset()).i64(index.strides()[0]).ptr(base(out)).i32(code(out.dtype())),
+                    "index_select");
+        }
+    }
+
+    private static void checkAtomic(Tensor dst, String op) {
+        if (dst.dtype() != DType.F32 && dst.dtype() != DType.F64) {
+            throw new IllegalArgumentException("cuda " + op + " accumulates into float32 or float64, not "
+                    + dst.dtype());
+        }
+    }
+
+    @Override
+    public void indexAdd(Tensor dst, int dim, Tensor index, Tensor src) {
+        if (src.numel() == 0) {
+            return;
+        }
+        checkAtomic(dst, "index_add");
+        bind();
+        Layout l = Layout.of(src.shape(), new int[][] {zeroAt(dst.strides(), dim), src.strides()},
+                new long[] {dst.offset(), src.offset()});
+        try (Arena arena = Arena.ofConfined()) {
+            run(Kernel.INDEX_ADD, l.numel(), new Kernels.Args(arena).layout(l).i32(dim).ptr(base(dst))
+                    .i32(code(dst.dtype())).i64(dst.strides()[dim]).ptr(base(index)).i32(code(index.dtype()))
+                    .i64(index.offset()).i64(index.strides()[0]).ptr(base(src)).i32(code(src.dtype())), "index_add");
+        }
+    }
+
+    @Override
+    public void gather(Tensor src, int dim, Tensor index, Tensor out) {
+        if (out.numel() == 0) {
+            return;
+        }
+        bind();
+        Layout l = Layout.of(out.shape(), new int[][] {out.strides(), index.strides(), zeroAt(src.strides(), dim)},
+                new long[] {out.offset(), index.offset(), src.offset()});
+        try (Arena arena = Arena.ofConfined()) {
+            run(Kernel.GATHER, l.numel(), new Kernels.Args(arena).layout(l).ptr(base(src)).i32(code(src.dtype()))
+                    .i64(src.strides()[dim]).ptr(base(index)).i32(code(index.dtype())).ptr(base(out))
+                    .i32(code(out.dtype())), "gather");
+        }
+    }
+
+    @Override
+    public void scatterAdd(Tensor dst, int dim, Tensor index, Tensor src) {
+        if (src.numel() == 0) {
+            return;
+        }
+        checkAtomic(dst, "scatter_add");
+        bind();
+        Layout l = Layout.of(src.shape(), new int[][] {zeroAt(dst.strides(), dim), index.strides(), src.strides()},
+                new long[] {dst.offset(), index.offset(), src.offset()});
+        try (Arena arena = Arena.ofConfined()) {
+            run(Kernel.SCATTER_ADD, l.numel(), new Kernels.Args(arena).layout(l).ptr(base(dst))
+                    .i32(code(dst.dtype())).i64(dst.strides()[dim]).ptr(base(index)).i32(code(index.dtype()))
+                    .ptr(base(src)).i32(code(src.dtype())), "scatter_add");
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ rows
+
+    /** float64 kernels for float64 tensors, float32 ones for float32; the row kernels take nothing else. */
+    private static boolean rowsWide(String op, Tensor... ts) {
+        DType t = ts[0].dtype();
+        for (Tensor x : ts) {
+            if (x.dtype() != t || (t != DType.F32 && t != DType.F64)) {
+                throw new IllegalArgumentException("cuda " + op + " takes float32 or float64 tensors of one type; got "
+                        + java.util.Arrays.stream(ts).map(y -> y.dtype().toString()).toList());
+            }
+        }
+        return t == DType.F64;
+    }
+
+    private static long rows(Tensor x) {
+        int c = x.shape()[x.dim() - 1];
+        return c == 0 ? 0 : x.numel() / c;
+    }
+
+    private void runRows(Kernel k, long rows, Kernels.Args a, String op) {
+        if (rows == 0) {
+            return;
+        }
+        kernels.launch(k, (int) Math.min(rows, 1 << 20), 256, stream, a, op);
+        done(op);
+    }
+
+    @Override
+    public void softmax(Tensor x, Tensor out, boolean log) {
+        bind();
+        boolean w = rowsWide("softmax", x, out);
+        try (Arena arena = Arena.ofConfined()) {
+            runRows(w ? Kernel.SOFTMAX_F64 : Kernel.SOFTMAX_F32, rows(x), new Kernels.Args(arena).ptr(first(x))
+                    .ptr(first(out)).i64(rows(x)).i32(x.shape()[x.dim() - 1]).i32(log ? 1 : 0),
+                    log ? "log_softmax" : "softmax");
+        }
+    }
+
+    private static long addressOrNull(Tensor t) {
+        return t == null ? 0 : first(t);
+    }
+
+    @Override
+    public void layerNorm(Tensor x, Tensor weight, Tensor bias, double eps, Tensor out, Tensor mean, Tensor rstd) {
+        bind();
+        boolean w = rowsWide("layer_norm", x, out, mean, rstd);
+        try (Arena arena = Arena.ofConfined()) {
+            runRows(w ? Kernel.LAYER_NORM_F64 : Kernel.LAYER_NORM_F32, rows(x), new Kernels.Args(arena).ptr(first(x))
+                    .ptr(addressOrNull(weight)).i32(weight == null ? 0 : code(weight.dtype()))
+                    .i64(weight == null ? 0 : weight.strides()[0]).ptr(addressOrNull(bias))
+                    .i32(bias == null ? 0 : code(bias.dtype())).i64(bias == null ? 0 : bias.strides()[0]).f64(eps)
+                    .ptr(first(out)).ptr(first(mean)).ptr(first(rstd)).i64(rows(x)).i32(x.shape()[x.dim() - 1]),
+                    "layer_norm");
+        }
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Tensor weight, double eps, Tensor out, Tensor rstd) {
+        bind();
+        boolean w = rowsWide("rms_norm", x, out, rstd);
+        try (Arena arena = Arena.ofConfined()) {
+            runRows(w ? Kernel.RMS_NORM_F64 : Kernel.RMS_NORM_F32, rows(x), new Kernels.Args(arena).ptr(first(x))
+                    .ptr(addressOrNull(weight)).i32(weight == null ? 0 : code(weight.dtype()))
+                    .i64(weight == null ? 0 : weight.strides()[0]).f64(eps).ptr(first(out)).ptr(first(rstd))
+                    .i64(rows(x)).i32(x.shape()[x.dim() - 1]), "rms_norm");
+        }
+    }
+
+    @Override
+    public void crossEntropy(Tensor logits, Tensor targets, long ignoreIndex, Tensor loss, Tensor logSumExp) {
+        bind();
+        boolean w = rowsWide("cross_entropy", logits, loss, logSumExp);
+        long n = logits.shape()[0];
+        try (Arena arena = Arena.ofConfined()) {
+            runRows(w ? Kernel.CROSS_ENTROPY_F64 : Kernel.CROSS_ENTROPY_F32, n, new Kernels.Args(arena)
+                    .ptr(first(logits)).ptr(first(targets)).i32(code(targets.dtype())).i64(ignoreIndex)
+                    .ptr(first(loss)).ptr(first(logSumExp)).i64(n).i32(logits.shape()[1]), "cross_entropy");
+        }
+    }
+
+    @Override
+    public void crossEntropyBackward(Tensor logits, Tensor targets, Tensor logSumExp, long ignoreIndex, double scale,
+            Tensor grad) {
+        bind();
+        boolean w = rowsWide("cross_entropy_backward", logits, logSumExp, grad);
+        long n = logits.shape()[0];
+        try (Arena arena = Arena.ofConfined()) {
+            runRows(w ? Kernel.CROSS_ENTROPY_BACKWARD_F64 : Kernel.CROSS_ENTROPY_BACKWARD_F32, n,
+                    new Kernels.Args(arena).ptr(first(logits)).ptr(first(targets)).i32(code(targets.dtype()))
+                            .ptr(first(logSumExp)).i64(ignoreIndex).f64(scale).ptr(first(grad)).i64(n)
+                            .i32(logits.shape()[1]), "cross_entropy_backward");
+        }
+    }
+
+    @Override
+    public void adamw(Tensor p, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
+            double decay, double bc1, double bc2) {
+        boolean fused = true;
+        for (Tensor t : new Tensor[] {p, grad, m, v}) {
+            fused &= t.dtype() == DType.F32 && t.isContiguous() && t.numel() == p.numel();
+        }
+        if (!fused) {
+            Backend.super.adamw(p, grad, m, v, lr, beta1, beta2, eps, decay, bc1, bc2);
+            return;
+        }
+        bind();
+        try (Arena arena = Arena.ofConfined()) {
+            run(Kernel.ADAMW_F32, p.numel(), new Kernels.Args(arena).i64(p.numel()).ptr(first(p)).ptr(first(grad))
+                    .ptr(first(m)).ptr(first(v)).f32((float) lr).f32((float) beta1).f32((float) beta2)
+                    .f32((float) eps).f32((float) decay).f32((float) bc1).f32((float) bc2), "adamw");
+        }
+    }
+}

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The CUDA runtime's check on a real GPU, in two halves.
+#
+#   scripts/gpu-check.sh bundle   here (JDK 25 + Maven): builds the jars and packs target/gpu-bundle.tar.xz, a
+#                                 jlinked Java 25 runtime (java.base, java.logging, jdk.incubator.vector, jdk.zipfs,
+#                                 jdk.unsupported; no java.desktop, so no plots) with t4j's jars and the CUDA tests.
+#   scripts/gpu-check.sh run      on the GPU machine (CUDA driver, no JDK or Maven), from the repository root with
+#                                 the bundle beside it: unpacks it and runs, each step timed and bounded,
+#                                   1. the backends found and why any is unavailable,
+#                                   2. the runtime-cuda tests (op parity suite CUDA vs reference, kernels, planner),
+#                                   3. t4j parity on the bundled hf-reference folders (GPT-2, BERT, T5) on CUDA,
+#                                   4. a short GPT pretraining run on CUDA,
+#                                   5. the GPU benchmarks (bench GpuBenchmark) and their PyTorch peer
+#                                      (bench/peers/torch_gpu.py) on the same GPU,
+#                                 and prints a summary. Output also goes to $OUT/gpu-check.log when OUT is set.
+#                                 T4J_CHECK_BACKEND=cpu runs the same steps on the CPU (to try the script out).
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+BUNDLE_TAR=target/gpu-bundle.tar.xz
+
+bundle() {
+  set -e
+  . .mvn/find-jdk.sh
+  ./mvnw -q -B -DskipTests install
+  local b=target/gpu-bundle
+  rm -rf "$b" && mkdir -p "$b/lib" "$b/test"
+  "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,jdk.incubator.vector,jdk.unsupported,jdk.zipfs \
+    --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$b/jre" 2>/dev/null
+  cp cli/target/t4j-cli.jar cli/target/lib/*.jar bench/target/t4j-bench-*.jar "$b/lib/"
+  (cd runtime-cuda/target/test-classes && "$JAVA_HOME/bin/jar" cf "$ROOT/$b/test/t4j-runtime-cuda-tests.jar" .)
+  # of api's tests only the testkit (the op parity suite), not their tokenizer resources
+  (cd api/target/test-classes && "$JAVA_HOME/bin/jar" cf "$ROOT/$b/test/t4j-api-testkit.jar" dev/t4j/testkit)
+  local junit assertj
+  junit=$(sed -n 's:.*<junit.version>\(.*\)</junit.version>.*:\1:p' pom.xml)
+  assertj=$(sed -n 's:.*<assertj.version>\(.*\)</assertj.version>.*:\1:p' pom.xml)
+  ./mvnw -q -B dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit" \
+    -DoutputDirectory="$b/test"
+  ./mvnw -q -B dependency:copy -Dartifact="org.assertj:assertj-core:$assertj" -DoutputDirectory="$b/test"
+  tar -C target -cJf "$BUNDLE_TAR" gpu-bundle
+  echo "bundle: $BUNDLE_TAR ($(du -h "$BUNDLE_TAR" | cut -f1)); on the GPU machine: scripts/gpu-check.sh run"
+}
+
+# step NAME SECONDS COMMAND...: runs one step with a time limit, records PASS/FAIL and its duration.
+SUMMARY=()
+step() {
+  local name=$1 limit=$2; shift 2
+  echo
+  echo "=== $name (limit ${limit}s)"
+  local t0=$SECONDS
+  timeout "$limit" "$@"
+  local rc=$?
+  local verdict=PASS
+  [ $rc -eq 124 ] && verdict="TIMEOUT" || { [ $rc -ne 0 ] && verdict="FAIL (exit $rc)"; }
+  SUMMARY+=("$(printf '%-44s %-16s %4ds' "$name" "$verdict" $((SECONDS - t0)))")
+}
+
+run_checks() {
+  local b=/tmp/t4j-gpu-bundle
+  if [ ! -d "$b/gpu-bundle" ]; then
+    mkdir -p "$b" && tar -C "$b" -xJf "$BUNDLE_TAR" || { echo "cannot unpack $BUNDLE_TAR"; exit 1; }
+  fi
+  b="$b/gpu-bundle"
+  local backend=${T4J_CHECK_BACKEND:-cuda}
+  echo "=== machine"
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1 | head -4
+  # cuBLAS where PyTorch users have it: the nvidia-* wheels beside the python3 that holds torch
+  local wheels
+  wheels=$(python3 - <<'PY' 2>/dev/null
+import glob, os, site, sys
+dirs = set()
+for sp in site.getsitepackages() + [site.getusersitepackages()]:
+    for f in glob.glob(os.path.join(sp, "nvidia", "**", "libcublas.so*"), recursive=True):
+        dirs.add(os.path.dirname(f))
+print(":".join(sorted(dirs)))
+PY
+)
+  [ -n "$wheels" ] && export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$wheels"
+  echo "cuBLAS folders from python3's wheels: ${wheels:-none}"
+  local java=("$b/jre/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
+    -XX:+UseParallelGC -Xss8m -Xmx24g -Dt4j.home="$ROOT" -Dt4j.backend="$backend")
+  local cp="$b/lib/*"
+  step "backends" 60 "${java[@]}" -cp "$cp" dev.t4j.cli.Main backends
+  step "runtime-cuda tests (op parity vs reference)" 240 "${java[@]}" -jar "$b"/test/junit-platform-console-standalone-*.jar \
+    execute --disable-banner --details=summary --details-theme=ascii --fail-if-no-tests \
+    --class-path "$b/test/t4j-runtime-cuda-tests.jar:$b/test/t4j-api-testkit.jar:$(ls "$b"/test/assertj-core-*.jar):$(ls "$b"/lib/*.jar | tr '\n' ':')" \
+    --select-package dev.t4j.cuda
+  step "hf-reference parity on $backend" 180 "${java[@]}" -cp "$cp" dev.t4j.cli.Main parity fixtures/hf-reference/gpt2 \
+    fixtures/hf-reference/bert-mlm fixtures/hf-reference/bert-cls fixtures/hf-reference/t5
+  step "pretrain gpt, 200 steps on $backend" 240 "${java[@]}" -cp "$cp" dev.t4j.cli.Main pretrain gpt --steps 200 \
+    --out /tmp/t4j-gpu-run
+  if [ "$backend" = cuda ]; then
+    step "GPU benchmarks: t4j" 300 "${java[@]}" -cp "$cp" dev.t4j.bench.GpuBenchmark all cuda
+    step "GPU benchmarks: t4j gemm with TF32" 60 "${java[@]}" -Dt4j.cuda.tf32=true -cp "$cp" \
+      dev.t4j.bench.GpuBenchmark gemm cuda
+    step "GPU benchmarks: PyTorch peer" 240 env PYTHONUNBUFFERED=1 python3 bench/peers/torch_gpu.py all
+  else # trying the script out: the decode benchmark alone (the others take minutes on a CPU)
+    step "benchmark: t4j decode" 120 "${java[@]}" -cp "$cp" dev.t4j.bench.GpuBenchmark decode "$backend"
+  fi
+  echo
+  echo "=== summary ($backend)"
+  printf '%s\n' "${SUMMARY[@]}"
+}
+
+case "${1:-}" in
+  bundle) bundle ;;
+  run)
+    if [ -n "${OUT:-}" ]; then
+      run_checks 2>&1 | tee "$OUT/gpu-check.log"
+    else
+      run_checks
+    fi
+    ;;
+  *) echo "usage: scripts/gpu-check.sh bundle|run (see the comment at the top)" >&2; exit 2 ;;
+esac
