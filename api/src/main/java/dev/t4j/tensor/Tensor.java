@@ -924,9 +924,17 @@ public final class Tensor implements Owned {
 
     // ------------------------------------------------------------------------------------------ in place
 
-    /** Copies {@code src} (broadcast to this shape, converted to this type) into this tensor. */
+    /**
+     * Copies {@code src} (broadcast to this shape, converted to this type) into this tensor; from another device
+     * (a host checkpoint into GPU parameters) through the host.
+     */
     public Tensor copy_(Tensor src) {
         checkInPlace("copy_");
+        if (!src.device().equals(device())) {
+            try (var g = GradMode.noGrad()) {
+                src = src.to(backend);
+            }
+        }
         backend.copy(src.expand(shape), this);
         return this;
     }

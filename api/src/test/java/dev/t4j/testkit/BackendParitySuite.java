@@ -3,6 +3,7 @@ package dev.t4j.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.t4j.backend.Backend;
+import dev.t4j.backend.Backends;
 import dev.t4j.backend.reference.ReferenceBackend;
 import dev.t4j.memory.Scope;
 import dev.t4j.tensor.DType;
@@ -63,6 +64,21 @@ public abstract class BackendParitySuite {
         return n;
     }
 
+    /**
+     * Runs {@code body} with {@code b} as the default backend, as a program using only that backend would: ops that
+     * make small helper tensors (masks, scalars) make them on the default backend, and a device backend cannot read
+     * a host tensor (nor the reference backend a device one).
+     */
+    private static <T> T withDefault(Backend b, java.util.function.Supplier<T> body) {
+        Backend previous = Backends.defaultBackend();
+        Backends.setDefault(b);
+        try {
+            return body.get();
+        } finally {
+            Backends.setDefault(previous);
+        }
+    }
+
     /** Runs {@code op} on both backends over the given random inputs and compares. */
     private void same(String what, Function<Tensor[], Tensor> op, int[]... shapes) {
         Tensor[] ref = new Tensor[shapes.length];
@@ -72,7 +88,7 @@ public abstract class BackendParitySuite {
             ref[i] = on(reference, data, shapes[i]);
             test[i] = on(backend(), data, shapes[i]);
         }
-        assertClose(what, op.apply(ref), op.apply(test), 2e-5);
+        assertClose(what, withDefault(reference, () -> op.apply(ref)), withDefault(backend(), () -> op.apply(test)), 2e-5);
     }
 
     private static void assertClose(String what, Tensor expected, Tensor actual, double rtol) {
@@ -255,8 +271,10 @@ public abstract class BackendParitySuite {
         // head dims and key counts that are not multiples of a vector, self- and cross-attention, masks
         int[][] cases = {{2, 3, 7, 7, 20, 0, 1}, {1, 2, 5, 19, 16, 1, 0}, {2, 2, 33, 33, 64, 1, 1}, {1, 1, 1, 9, 8, 0, 1}};
         for (int[] t : cases) {
-            Tensor[] ref = attentionAndGrads(reference, t[0], t[1], t[2], t[3], t[4], t[5] == 1, t[6] == 1);
-            Tensor[] got = attentionAndGrads(backend(), t[0], t[1], t[2], t[3], t[4], t[5] == 1, t[6] == 1);
+            Tensor[] ref = withDefault(reference,
+                    () -> attentionAndGrads(reference, t[0], t[1], t[2], t[3], t[4], t[5] == 1, t[6] == 1));
+            Tensor[] got = withDefault(backend(),
+                    () -> attentionAndGrads(backend(), t[0], t[1], t[2], t[3], t[4], t[5] == 1, t[6] == 1));
             String what = "attention " + java.util.Arrays.toString(t);
             assertClose(what + " out", ref[0], got[0], 1e-4);
             assertClose(what + " dq", ref[1], got[1], 1e-4);
@@ -319,8 +337,8 @@ public abstract class BackendParitySuite {
         float[] b1d = random(3, 33, 0.1);
         float[] w2d = random(4, 33 * 11, 0.3);
         long[] tgt = {1, 4, 10, -100, 0, 7};
-        Tensor[] refGrads = compositeGrads(reference, xd, w1d, b1d, w2d, tgt);
-        Tensor[] testGrads = compositeGrads(backend(), xd, w1d, b1d, w2d, tgt);
+        Tensor[] refGrads = withDefault(reference, () -> compositeGrads(reference, xd, w1d, b1d, w2d, tgt));
+        Tensor[] testGrads = withDefault(backend(), () -> compositeGrads(backend(), xd, w1d, b1d, w2d, tgt));
         String[] names = {"loss", "dW1", "db1", "dW2"};
         for (int i = 0; i < names.length; i++) {
             assertClose("composite " + names[i], refGrads[i], testGrads[i], 1e-4);

@@ -15,7 +15,7 @@ import java.nio.file.Path;
  * cuBLAS through FFM: one handle on t4j's stream, and the strided-batched GEMMs. cuBLAS is column-major; the
  * row-major mapping is {@link GemmPlan}'s job, not this class's.
  */
-final class Cublas {
+final class Cublas implements CudaDevice.Blas {
     static final int OP_N = 0;
     static final int OP_T = 1;
     private static final int DEFAULT_MATH = 0;
@@ -90,7 +90,8 @@ final class Cublas {
         }
     }
 
-    void sgemm(GemmPlan p, long x, long y, long c) {
+    @Override
+    public void sgemm(GemmPlan p, long x, long y, long c) {
         try {
             check((int) sgemm.invokeExact(handle, p.opX(), p.opY(), p.m(), p.n(), p.k(), oneF, MemorySegment.ofAddress(x),
                     p.ldx(), p.strideX(), MemorySegment.ofAddress(y), p.ldy(), p.strideY(), zeroF,
@@ -100,7 +101,8 @@ final class Cublas {
         }
     }
 
-    void dgemm(GemmPlan p, long x, long y, long c) {
+    @Override
+    public void dgemm(GemmPlan p, long x, long y, long c) {
         try {
             check((int) dgemm.invokeExact(handle, p.opX(), p.opY(), p.m(), p.n(), p.k(), oneD, MemorySegment.ofAddress(x),
                     p.ldx(), p.strideX(), MemorySegment.ofAddress(y), p.ldy(), p.strideY(), zeroD,
@@ -111,7 +113,8 @@ final class Cublas {
     }
 
     /** bfloat16 operands on tensor cores, float32 accumulation, a float32 or bfloat16 output. */
-    void gemmBf16(GemmPlan p, long x, long y, long c, boolean bf16Out) {
+    @Override
+    public void gemmBf16(GemmPlan p, long x, long y, long c, boolean bf16Out) {
         try {
             check((int) gemmEx.invokeExact(handle, p.opX(), p.opY(), p.m(), p.n(), p.k(), oneF,
                     MemorySegment.ofAddress(x), CUDA_R_16BF, p.ldx(), p.strideX(), MemorySegment.ofAddress(y),

@@ -10,6 +10,8 @@ import dev.t4j.tensor.Device;
 import dev.t4j.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The CUDA backend: t4j's kernels (PTX from {@code src/main/cuda}) for everything but products, cuBLAS for products,
@@ -21,54 +23,23 @@ import java.lang.foreign.MemorySegment;
  * so the exception names the op that failed.
  */
 final class CudaBackend implements Backend {
-    private static final long STAGING_BYTES = 32L << 20;
-    private static final boolean SYNC_EACH_OP = Boolean.getBoolean("t4j.cuda.sync");
-
-    private final Driver driver;
+    private final CudaDevice gpu;
     private final Device device;
-    private final String deviceName;
-    private final MemorySegment context;
-    private final MemorySegment stream;
     private final DeviceAllocator allocator;
-    private final Kernels kernels;
-    private final Cublas cublas;
-    private final MemorySegment staging;
-    private final ThreadLocal<Boolean> bound = ThreadLocal.withInitial(() -> false);
+    private final Map<String, List<String>> signatures;
+    private final boolean syncEachOp;
 
-    CudaBackend(Driver driver, int ordinal, String ptx, java.nio.file.Path cublasLibrary, boolean tf32) {
-        this.driver = driver;
+    /**
+     * @param gpu the device (a {@link DriverDevice}, or a recording one in tests)
+     * @param ordinal its index, for {@link #device()}
+     * @param signatures the kernels' parameters, from {@link Kernels#signatures}
+     */
+    CudaBackend(CudaDevice gpu, int ordinal, Map<String, List<String>> signatures) {
+        this.gpu = gpu;
         this.device = new Device("cuda", ordinal);
-        int dev = driver.device(ordinal);
-        this.deviceName = driver.deviceName(dev);
-        this.context = driver.primaryContext(dev);
-        bind();
-        this.stream = driver.createStream();
-        long cacheLimit = Long.getLong("t4j.cuda.cacheBytes", Long.MAX_VALUE);
-        this.allocator = new DeviceAllocator(new DeviceAllocator.Memory() {
-            @Override
-            public long alloc(long bytes) {
-                return driver.memAlloc(bytes);
-            }
-
-            @Override
-            public void free(long ptr) {
-                driver.memFree(ptr);
-            }
-
-            @Override
-            public long[] info() {
-                return driver.memInfo();
-            }
-
-            @Override
-            public void synchronize() {
-                driver.streamSynchronize(stream, "free");
-            }
-        }, device + " (" + deviceName + ")", cacheLimit);
-        this.kernels = new Kernels(driver, ptx);
-        this.cublas = new Cublas(cublasLibrary, stream);
-        cublas.allowTf32(tf32);
-        this.staging = driver.pinnedHost(STAGING_BYTES);
+        this.signatures = signatures;
+        this.allocator = new DeviceAllocator(gpu, gpu.describe(), Long.getLong("t4j.cuda.cacheBytes", Long.MAX_VALUE));
+        this.syncEachOp = Boolean.getBoolean("t4j.cuda.sync");
     }
 
     @Override
@@ -81,8 +52,8 @@ final class CudaBackend implements Backend {
         return device;
     }
 
-    String deviceName() {
-        return deviceName;
+    String describe() {
+        return gpu.describe();
     }
 
     /** Bytes held by live tensors and bytes cached for reuse (torch.cuda.memory_allocated / memory_reserved - that). */
@@ -101,15 +72,12 @@ final class CudaBackend implements Backend {
 
     /** The driver keeps the current context per thread; any thread may call the backend. */
     private void bind() {
-        if (!bound.get()) {
-            driver.setCurrent(context);
-            bound.set(true);
-        }
+        gpu.bind();
     }
 
     private void done(String op) {
-        if (SYNC_EACH_OP) {
-            driver.streamSynchronize(stream, op);
+        if (syncEachOp) {
+            gpu.synchronize(op);
         }
     }
 
@@ -141,44 +109,33 @@ final class CudaBackend implements Backend {
     @Override
     public void upload(MemorySegment host, Tensor dst) {
         bind();
-        long bytes = dst.numel() * dst.dtype().byteSize();
-        long address = first(dst);
-        synchronized (staging) {
-            for (long done = 0; done < bytes; done += STAGING_BYTES) {
-                long n = Math.min(STAGING_BYTES, bytes - done);
-                MemorySegment.copy(host, done, staging, 0, n);
-                driver.copyHostToDevice(address + done, staging, n, stream);
-                driver.streamSynchronize(stream, "upload");
-            }
-        }
+        gpu.copyToDevice(first(dst), host, dst.numel() * dst.dtype().byteSize());
     }
 
     @Override
     public void download(Tensor src, MemorySegment host) {
         bind();
-        long bytes = src.numel() * src.dtype().byteSize();
-        long address = first(src);
-        synchronized (staging) {
-            for (long done = 0; done < bytes; done += STAGING_BYTES) {
-                long n = Math.min(STAGING_BYTES, bytes - done);
-                driver.copyDeviceToHost(staging, address + done, n, stream);
-                driver.streamSynchronize(stream, "download (or an earlier kernel)");
-                MemorySegment.copy(staging, 0, host, done, n);
-            }
-        }
+        gpu.copyToHost(host, first(src), src.numel() * src.dtype().byteSize());
     }
 
     @Override
     public void synchronize() {
         bind();
-        driver.streamSynchronize(stream, "synchronize (an earlier kernel)");
+        gpu.synchronize("synchronize (an earlier kernel)");
     }
 
     // ------------------------------------------------------------------------------------------ elementwise
 
-    private void run(Kernel k, long n, Kernels.Args args, String op) {
-        kernels.launch(k, Kernels.gridFor(n), 256, stream, args, op);
+    /** Checks the arguments against the kernel's PTX parameters, then queues it. */
+    private void launch(Kernel k, int grid, Kernels.Args args, String op) {
+        args.check(k, signatures);
+        gpu.launch(k, Math.max(1, grid), 256, args.pack(), op);
         done(op);
+    }
+
+    /** A grid-stride kernel over n elements. */
+    private void run(Kernel k, long n, Kernels.Args args, String op) {
+        launch(k, Kernels.gridFor(n), args, op);
     }
 
     @Override
@@ -188,7 +145,7 @@ final class CudaBackend implements Backend {
         }
         bind();
         if (src.dtype() == dst.dtype() && src.isContiguous() && dst.isContiguous()) {
-            driver.copyDeviceToDevice(first(dst), first(src), dst.numel() * dst.dtype().byteSize(), stream);
+            gpu.copyOnDevice(first(dst), first(src), dst.numel() * dst.dtype().byteSize());
             done("copy");
             return;
         }
@@ -218,7 +175,7 @@ final class CudaBackend implements Backend {
         }
         bind();
         if (value == 0 && Double.doubleToRawLongBits(value) == 0 && dst.isContiguous()) {
-            driver.memsetZero(first(dst), dst.numel() * dst.dtype().byteSize(), stream);
+            gpu.zero(first(dst), dst.numel() * dst.dtype().byteSize());
             done("fill");
             return;
         }
@@ -311,8 +268,7 @@ final class CudaBackend implements Backend {
             Kernels.Args a = new Kernels.Args(arena).layout(l).i32(op.ordinal()).ptr(base(x)).i32(code(x.dtype()))
                     .i64(n).i64(stride).ptr(base(out)).i32(code(out.dtype()));
             int grid = perBlock ? (int) Math.min(l.numel(), 1 << 20) : Kernels.gridFor(l.numel());
-            kernels.launch(k, grid, 256, stream, a, name);
-            done(name);
+            launch(k, grid, a, name);
         }
     }
 
@@ -347,11 +303,11 @@ final class CudaBackend implements Backend {
             plan = GemmPlan.plan(a.shape(), a.strides(), b.shape(), b.strides());
         }
         if (bf16) {
-            cublas.gemmBf16(plan, first(b), first(a), first(out), ct == DType.BF16);
+            gpu.blas().gemmBf16(plan, first(b), first(a), first(out), ct == DType.BF16);
         } else if (ct == DType.F32) {
-            cublas.sgemm(plan, first(b), first(a), first(out));
+            gpu.blas().sgemm(plan, first(b), first(a), first(out));
         } else {
-            cublas.dgemm(plan, first(b), first(a), first(out));
+            gpu.blas().dgemm(plan, first(b), first(a), first(out));
         }
         done("matmul");
     }
@@ -468,8 +424,7 @@ final class CudaBackend implements Backend {
         if (rows == 0) {
             return;
         }
-        kernels.launch(k, (int) Math.min(rows, 1 << 20), 256, stream, a, op);
-        done(op);
+        launch(k, (int) Math.min(rows, 1 << 20), a, op);
     }
 
     @Override

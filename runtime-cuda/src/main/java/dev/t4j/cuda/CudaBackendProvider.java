@@ -98,6 +98,7 @@ public final class CudaBackendProvider implements BackendProvider {
             throw new IllegalStateException("the cuda backend is not available: " + a.reason());
         }
         boolean tf32 = Boolean.getBoolean("t4j.cuda.tf32") || "1".equals(System.getenv("T4J_CUDA_TF32"));
-        return new CudaBackend(driver, Integer.getInteger("t4j.cuda.device", 0), ptx, cublas, tf32);
+        int ordinal = Integer.getInteger("t4j.cuda.device", 0);
+        return new CudaBackend(new DriverDevice(driver, ordinal, ptx, cublas, tf32), ordinal, Kernels.signatures(ptx));
     }
 }

@@ -52,7 +52,7 @@ final class Driver {
         cuMemcpyHtoDAsync = n.status("cuMemcpyHtoDAsync_v2", LONG, PTR, LONG, PTR);
         cuMemcpyDtoHAsync = n.status("cuMemcpyDtoHAsync_v2", PTR, LONG, LONG, PTR);
         cuMemcpyDtoDAsync = n.status("cuMemcpyDtoDAsync_v2", LONG, LONG, LONG, PTR);
-        cuMemsetD8Async = n.status("cuMemsetD8Async", LONG, INT, LONG, PTR);
+        cuMemsetD8Async = n.status("cuMemsetD8Async", LONG, java.lang.foreign.ValueLayout.JAVA_BYTE, LONG, PTR);
         cuModuleLoadDataEx = n.status("cuModuleLoadDataEx", PTR, PTR, INT, PTR, PTR);
         cuModuleGetFunction = n.status("cuModuleGetFunction", PTR, PTR, PTR);
         cuLaunchKernel = n.status("cuLaunchKernel", PTR, INT, INT, INT, INT, INT, INT, INT, PTR, PTR, PTR);
@@ -254,7 +254,7 @@ final class Driver {
 
     void memsetZero(long dst, long bytes, MemorySegment stream) {
         try {
-            check((int) cuMemsetD8Async.invokeExact(dst, 0, bytes, stream), "cuMemsetD8Async", "fill");
+            check((int) cuMemsetD8Async.invokeExact(dst, (byte) 0, bytes, stream), "cuMemsetD8Async", "fill");
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
