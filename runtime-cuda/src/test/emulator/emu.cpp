@@ -65,43 +65,53 @@ class Pool {
     std::function<void()> body_;
 };
 
+
+// Kernels that use no block-level cooperation (grid-stride loops over elements) run as one block of one thread on
+// the caller's thread: they are written for any grid, so that covers every element. Kernels that reduce within a
+// block (__syncthreads, shuffles, __shared__) run as one block of 64 threads on the pool, looping over their rows:
+// two warps still exercise the cross-warp reductions, and fewer, longer blocks spend less time switching threads.
 static std::mutex launches;
 
 template <typename... A>
-static void run(void (*f)(A...), int grid, int block, void** p) {
-    static std::map<int, Pool*> pools;
+static void serial(void (*f)(A...), void** p) {
     std::lock_guard<std::mutex> one_at_a_time(launches);
-    Pool*& pool = pools[block];
-    if (!pool) pool = new Pool(block);
-    gridDim = dim3{(unsigned) grid, 1, 1};
-    blockDim = dim3{(unsigned) block, 1, 1};
-    std::barrier<>* bar = pool->block();
+    gridDim = dim3{1, 1, 1};
+    blockDim = dim3{1, 1, 1};
+    threadIdx = dim3{0, 0, 0};
+    blockIdx = dim3{0, 0, 0};
+    invoke(f, p, std::index_sequence_for<A...>{});
+}
+
+template <typename... A>
+static void cooperative(void (*f)(A...), void** p) {
+    static Pool* pool = new Pool(64);
+    std::lock_guard<std::mutex> one_at_a_time(launches);
+    gridDim = dim3{1, 1, 1};
+    blockDim = dim3{64, 1, 1};
     pool->run([=] {
-        for (int b = 0; b < grid; b++) {
-            blockIdx = dim3{(unsigned) b, 0, 0};
-            invoke(f, p, std::index_sequence_for<A...>{});
-            bar->arrive_and_wait(); // the next block reuses the shared arrays
-        }
+        blockIdx = dim3{0, 0, 0};
+        invoke(f, p, std::index_sequence_for<A...>{});
     });
 }
 
-#define K(name) {#name, [](int g, int b, void** p) { run(::name, g, b, p); }}
+#define S(name) {#name, [](void** p) { serial(::name, p); }}
+#define B(name) {#name, [](void** p) { cooperative(::name, p); }}
 
-static const std::map<std::string, std::function<void(int, int, void**)>> kernels = {
-    K(copy_bytes1), K(copy_bytes2), K(copy_bytes4), K(copy_bytes8), K(copy_convert), K(fill),
-    K(unary_f32), K(unary_f64), K(unary_contiguous_f32), K(binary_f32), K(binary_f64), K(where_select),
-    K(reduce_thread_f32), K(reduce_thread_f64), K(reduce_block_f32), K(reduce_block_f64),
-    K(softmax_f32), K(softmax_f64), K(layer_norm_f32), K(layer_norm_f64), K(rms_norm_f32), K(rms_norm_f64),
-    K(cross_entropy_f32), K(cross_entropy_f64), K(cross_entropy_backward_f32), K(cross_entropy_backward_f64),
-    K(adamw_f32), K(index_select), K(index_add), K(gather), K(scatter_add),
+static const std::map<std::string, std::function<void(void**)>> kernels = {
+    S(copy_bytes1), S(copy_bytes2), S(copy_bytes4), S(copy_bytes8), S(copy_convert), S(fill),
+    S(unary_f32), S(unary_f64), S(unary_contiguous_f32), S(binary_f32), S(binary_f64), S(where_select),
+    S(reduce_thread_f32), S(reduce_thread_f64), B(reduce_block_f32), B(reduce_block_f64),
+    B(softmax_f32), B(softmax_f64), B(layer_norm_f32), B(layer_norm_f64), B(rms_norm_f32), B(rms_norm_f64),
+    B(cross_entropy_f32), B(cross_entropy_f64), S(cross_entropy_backward_f32), S(cross_entropy_backward_f64),
+    S(adamw_f32), S(index_select), S(index_add), S(gather), S(scatter_add),
 };
 
-// Blocks run with at most 64 threads: t4j's kernels are written for any block size that is a multiple of 32 (and a
-// power of two), two warps still exercise the cross-warp reductions, and 256 threads per block on a 2-core machine
-// spend their time switching.
+/** grid and block as the backend asked; the emulator picks its own (see above). */
 extern "C" int emu_launch(const char* name, int grid, int block, void** params) {
+    (void) grid;
+    (void) block;
     auto it = kernels.find(name);
     if (it == kernels.end()) return 1;
-    it->second(grid, block < 64 ? block : 64, params);
+    it->second(params);
     return 0;
 }

@@ -2,11 +2,8 @@ package dev.t4j.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.t4j.backend.Backends;
 import dev.t4j.parity.ParityCheck;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -15,17 +12,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * through the CUDA backend, its kernels emulated on the CPU ({@link EmulatedDevice}): what `t4j parity` checks on a
  * GPU, minus the GPU's own arithmetic.
  */
-class CudaEmulatedModelParityTest {
-    @BeforeAll
-    static void useTheEmulatedBackend() throws Exception {
-        Backends.setDefault(EmulatedDevice.backendOrSkip());
-    }
-
-    @AfterAll
-    static void restore() {
-        Backends.setDefault(null);
-    }
-
+class CudaEmulatedModelParityTest extends OnEmulatedCuda {
     @ParameterizedTest
     @ValueSource(strings = {"gpt2", "bert-mlm", "bert-cls", "t5"})
     void matchesTheHuggingFaceReference(String fixture) {
