@@ -91,6 +91,8 @@ PY
     --out /tmp/t4j-gpu-run
   if [ "$backend" = cuda ]; then
     step "GPU benchmarks: t4j" 300 "${java[@]}" -cp "$cp" dev.t4j.bench.GpuBenchmark all cuda
+    step "GPU benchmarks: t4j train, materialised attention" 120 "${java[@]}" -Dt4j.attention=materialised \
+      -cp "$cp" dev.t4j.bench.GpuBenchmark train cuda
     step "GPU benchmarks: t4j gemm with TF32" 60 "${java[@]}" -Dt4j.cuda.tf32=true -cp "$cp" \
       dev.t4j.bench.GpuBenchmark gemm cuda
     step "GPU benchmarks: PyTorch peer" 240 env PYTHONUNBUFFERED=1 python3 bench/peers/torch_gpu.py all

@@ -3,3 +3,4 @@
 #include "reduce.cu"
 #include "rows.cu"
 #include "indexing.cu"
+#include "attention.cu"

@@ -109,8 +109,8 @@ public final class GpuBenchmark {
             backend.synchronize();
             double seconds = (System.nanoTime() - start) / 1e9;
             System.out.printf(Locale.ROOT, "{\"bench\": \"train\", \"backend\": \"%s\", \"model\": \"gpt2-small\", "
-                    + "\"batch\": %d, \"seq\": %d, \"tokens_per_s\": %.0f, \"step_ms\": %.1f, \"last_loss\": %.3f}%n",
-                    backend.name(), b, t, reps * b * t / seconds, seconds / reps * 1e3, loss);
+                    + "\"attention\": \"%s\", \"batch\": %d, \"seq\": %d, \"tokens_per_s\": %.0f, \"step_ms\": %.1f, "
+                    + "\"last_loss\": %.3f}%n", backend.name(), System.getProperty("t4j.attention", "auto"), b, t, reps * b * t / seconds, seconds / reps * 1e3, loss);
         }
     }
 

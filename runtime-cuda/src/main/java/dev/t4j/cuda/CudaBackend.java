@@ -494,6 +494,82 @@ final class CudaBackend implements Backend {
         }
     }
 
+    // ------------------------------------------------------------------------------------------ attention
+
+    /** The head size the attention kernels take: a lane holds up to 8 of a row's dimensions. */
+    static final int MAX_ATTENTION_HEAD = 256;
+
+    private static boolean fusable(Tensor q, Tensor k, Tensor v) {
+        return q.dim() == 4 && q.dtype() == DType.F32 && k.dtype() == DType.F32 && v.dtype() == DType.F32
+                && q.shape()[3] <= MAX_ATTENTION_HEAD;
+    }
+
+    /** The AttnDims struct of attention.cu: sizes, then each view's offset and four strides. */
+    private static long[] attentionDims(Tensor q, Tensor k, Tensor bias, Tensor... views) {
+        long[] a = new long[6 + 5 * 5];
+        a[0] = q.shape()[0];
+        a[1] = q.shape()[1];
+        a[2] = q.shape()[2];
+        a[3] = k.shape()[2];
+        a[4] = q.shape()[3];
+        a[5] = bias == null ? 0 : 1;
+        for (int i = 0; i < views.length; i++) {
+            Tensor t = views[i];
+            if (t == null) {
+                continue;
+            }
+            a[6 + 5 * i] = t.offset();
+            for (int d = 0; d < 4; d++) {
+                a[7 + 5 * i + d] = t.strides()[d];
+            }
+        }
+        return a;
+    }
+
+    private static int warpsGrid(long rows) {
+        return (int) Math.min(Math.max(1, (rows + 7) / 8), 1 << 20); // 8 warps per 256-thread block
+    }
+
+    @Override
+    public void attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Tensor out, Tensor lse) {
+        if (!fusable(q, k, v)) {
+            Backend.super.attention(q, k, v, bias, scale, out, lse);
+            return;
+        }
+        bind();
+        long rows = (long) q.shape()[0] * q.shape()[1] * q.shape()[2];
+        try (Arena arena = Arena.ofConfined()) {
+            launch(Kernel.ATTENTION_FORWARD_F32, warpsGrid(rows), new Kernels.Args(arena)
+                    .longs(attentionDims(q, k, bias, q, k, v, bias, null)).f64(scale).ptr(base(q)).ptr(base(k))
+                    .ptr(base(v)).ptr(bias == null ? 0 : base(bias)).i32(bias == null ? 0 : code(bias.dtype()))
+                    .ptr(first(out)).ptr(first(lse)), "attention");
+        }
+    }
+
+    @Override
+    public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Tensor out, Tensor lse,
+            Tensor gradOut, Tensor gq, Tensor gk, Tensor gv) {
+        if (!fusable(q, k, v) || gradOut.dtype() != DType.F32) {
+            Backend.super.attentionBackward(q, k, v, bias, scale, out, lse, gradOut, gq, gk, gv);
+            return;
+        }
+        bind();
+        long queries = (long) q.shape()[0] * q.shape()[1] * q.shape()[2];
+        long keys = (long) k.shape()[0] * k.shape()[1] * k.shape()[2];
+        Tensor delta = Tensor.empty(this, DType.F32, q.shape()[0], q.shape()[1], q.shape()[2]);
+        long[] dims = attentionDims(q, k, bias, q, k, v, bias, gradOut);
+        long biasAddress = bias == null ? 0 : base(bias);
+        int biasType = bias == null ? 0 : code(bias.dtype());
+        try (Arena arena = Arena.ofConfined()) {
+            launch(Kernel.ATTENTION_BACKWARD_DQ_F32, warpsGrid(queries), new Kernels.Args(arena).longs(dims).f64(scale)
+                    .ptr(base(q)).ptr(base(k)).ptr(base(v)).ptr(biasAddress).i32(biasType).ptr(first(out))
+                    .ptr(first(lse)).ptr(base(gradOut)).ptr(first(gq)).ptr(first(delta)), "attention backward (dq)");
+            launch(Kernel.ATTENTION_BACKWARD_DKV_F32, warpsGrid(keys), new Kernels.Args(arena).longs(dims).f64(scale)
+                    .ptr(base(q)).ptr(base(k)).ptr(base(v)).ptr(biasAddress).i32(biasType).ptr(first(lse))
+                    .ptr(base(gradOut)).ptr(first(delta)).ptr(first(gk)).ptr(first(gv)), "attention backward (dk, dv)");
+        }
+    }
+
     @Override
     public void adamw(Tensor p, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
             double decay, double bc1, double bc2) {

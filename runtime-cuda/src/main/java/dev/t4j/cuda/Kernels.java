@@ -152,6 +152,11 @@ final class Kernels {
             return add("b8[" + Layout.BYTES + "]", l.pack(arena));
         }
 
+        /** A struct of 64-bit integers, passed by value. */
+        Args longs(long... v) {
+            return add("b8[" + 8 * v.length + "]", arena.allocateFrom(ValueLayout.JAVA_LONG, v));
+        }
+
         private Args add(String kind, MemorySegment value) {
             kinds.add(kind);
             values.add(value);

@@ -161,6 +161,20 @@ class CudaBackendLaunchTest {
         assertThatThrownBy(() -> cuda.indexAdd(empty(DType.I64, 10, 6), 0, picks, x))
                 .hasMessageContaining("float32 or float64");
 
+        // attention over heads split from [B, T, C] (strided views), with a broadcast mask
+        Tensor qkv = f32(2, 5, 3 * 8);
+        Tensor q = qkv.narrow(2, 0, 8).reshape(2, 5, 2, 4).transpose(1, 2);
+        Tensor k = qkv.narrow(2, 8, 8).reshape(2, 5, 2, 4).transpose(1, 2);
+        Tensor v = qkv.narrow(2, 16, 8).reshape(2, 5, 2, 4).transpose(1, 2);
+        Tensor bias = f32(5, 5).expand(2, 2, 5, 5);
+        Tensor out = empty(DType.F32, 2, 2, 5, 4);
+        Tensor rowLse = empty(DType.F32, 2, 2, 5);
+        assertThat(launched(() -> cuda.attention(q, k, v, bias, 0.5, out, rowLse)))
+                .containsExactly("attention_forward_f32");
+        assertThat(launched(() -> cuda.attentionBackward(q, k, v, null, 0.5, out, rowLse, f32(2, 2, 5, 4),
+                empty(DType.F32, 2, 2, 5, 4), empty(DType.F32, 2, 2, 5, 4), empty(DType.F32, 2, 2, 5, 4))))
+                .containsExactly("attention_backward_dq_f32", "attention_backward_dkv_f32");
+
         Tensor p = f32(100);
         assertThat(launched(() -> cuda.adamw(p, f32(100), f32(100), f32(100), 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.1, 0.001)))
                 .containsExactly("adamw_f32");
