@@ -110,7 +110,8 @@ public final class GpuBenchmark {
             double seconds = (System.nanoTime() - start) / 1e9;
             System.out.printf(Locale.ROOT, "{\"bench\": \"train\", \"backend\": \"%s\", \"model\": \"gpt2-small\", "
                     + "\"attention\": \"%s\", \"batch\": %d, \"seq\": %d, \"tokens_per_s\": %.0f, \"step_ms\": %.1f, "
-                    + "\"last_loss\": %.3f}%n", backend.name(), System.getProperty("t4j.attention", "auto"), b, t, reps * b * t / seconds, seconds / reps * 1e3, loss);
+                    + "\"last_loss\": %.3f}%n", backend.name(), System.getProperty("t4j.attention", "auto"), b, t,
+                    reps * b * t / seconds, seconds / reps * 1e3, loss);
         }
     }
 
