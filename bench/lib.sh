@@ -19,7 +19,7 @@ peer() {
 
 # versus_torch CLASS PEER_SCRIPT KEY:UNIT:DECIMALS...: a Markdown table of each KEY (from each side's last JSON
 # line) for t4j's CLASS and PyTorch's PEER_SCRIPT, on 1 and 2 threads, with their ratio; one run per side and thread
-# count, however many keys.
+# count, however many keys. BENCH_ARGS, if set, follows the thread count on both sides' command lines.
 versus_torch() {
   local class=$1 script=$2; shift 2
   local header="| threads |" rule="|---:|"
@@ -32,8 +32,8 @@ versus_torch() {
   echo "$rule"
   for t in 1 2; do
     local j p
-    j=$(t4j_java "dev.t4j.bench.$class" "$t" 2>/dev/null | tail -1)
-    p=$(peer "$t" /usr/bin/python3 "bench/peers/$script" "$t" | tail -1)
+    j=$(t4j_java "dev.t4j.bench.$class" "$t" ${BENCH_ARGS:-} 2>/dev/null | tail -1)
+    p=$(peer "$t" /usr/bin/python3 "bench/peers/$script" "$t" ${BENCH_ARGS:-} | tail -1)
     /usr/bin/python3 - "$j" "$p" "$@" <<'PY'
 import json, sys
 a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])

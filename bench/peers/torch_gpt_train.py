@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """GPT-style training throughput in PyTorch eager (Debian python3-torch), the peer of GptTrainThroughput.java:
 4 layers, width 256, 4 heads, vocab 8192, sequence 128, batch 16, AdamW, GPT-2 layout (pre-LN, learned positions,
-tanh GELU, tied head), dropout off. Prints {"threads": T, "tokens_per_s": X}. Threads from argv[1]."""
+tanh GELU, tied head), dropout off; argv[2] = pretrain for `t4j pretrain gpt`'s default model (width 128, vocabulary
+2048). Prints {"threads": T, "tokens_per_s": X}. Threads from argv[1]."""
 import json
 import math
 import sys
@@ -14,7 +15,8 @@ import torch.nn.functional as F
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 torch.set_num_threads(threads)
 torch.manual_seed(0)
-V, T, C, L, H, B = 8192, 128, 256, 4, 4, 16
+pretrain = len(sys.argv) > 2 and sys.argv[2] == "pretrain"
+V, T, C, L, H, B = (2048, 128, 128, 4, 4, 16) if pretrain else (8192, 128, 256, 4, 4, 16)
 
 
 class Block(nn.Module):

@@ -13,7 +13,8 @@ import java.util.Map;
 
 /**
  * Training throughput of the GPT-style model of the training-toolkit issue (4 layers, width 256, 4 heads, vocab
- * 8192, sequence 128, batch 16, AdamW), in tokens/s: 3 warm-up steps, then 12 timed. The same model in PyTorch is
+ * 8192, sequence 128, batch 16, AdamW), or with a second argument {@code pretrain} that of {@code t4j pretrain gpt}'s
+ * defaults (width 128, vocabulary 2048), in tokens/s: 3 warm-up steps, then 12 timed. The same model in PyTorch is
  * bench/peers/torch_gpt_train.py; bench/train.sh runs both. An end-to-end step, so a plain timer, not JMH.
  */
 public final class GptTrainThroughput {
@@ -22,15 +23,18 @@ public final class GptTrainThroughput {
     public static void main(String[] args) {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
         Backends.setDefault(new CpuBackend(threads));
-        int v = 8192;
+        // "pretrain": the model `t4j pretrain gpt` trains by default (width 128, its 2,048-token BPE vocabulary)
+        boolean pretrain = args.length > 1 && args[1].equals("pretrain");
+        int v = pretrain ? 2048 : 8192;
+        int width = pretrain ? 128 : 256;
         int t = 128;
         int b = 16;
-        GPT2Config c = new GPT2Config(v, t, 256, 4, 4, 1024, "gelu_new", 1e-5, 0, 0, 0, Map.of());
+        GPT2Config c = new GPT2Config(v, t, width, 4, 4, 4 * width, "gelu_new", 1e-5, 0, 0, 0, Map.of());
         try (Scope s = Scope.open("model")) {
             GPT2LMHeadModel model = new GPT2LMHeadModel(c, new Generator(0));
             AdamW opt = new AdamW(model.parameters(), 1e-3);
             Tensor ids = Tensor.randint(new Generator(1), v, b, t + 1);
-            int warm = 3;
+            int warm = Integer.getInteger("warm", 3);
             int n = 12;
             long start = 0;
             for (int i = 0; i < warm + n; i++) {
@@ -46,7 +50,8 @@ public final class GptTrainThroughput {
                 }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            System.out.printf(Locale.ROOT, "{\"threads\": %d, \"tokens_per_s\": %.1f}%n", threads, n * b * t / seconds);
+            System.out.printf(Locale.ROOT, "{\"threads\": %d, \"model\": \"%s\", \"tokens_per_s\": %.1f}%n", threads,
+                    pretrain ? "pretrain" : "toolkit", n * b * t / seconds);
         }
     }
 }
