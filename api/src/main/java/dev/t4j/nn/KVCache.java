@@ -13,11 +13,16 @@ public final class KVCache {
     private int length;
 
     public KVCache(int layers, int batch, int heads, int capacity, int headDim) {
+        this(layers, batch, heads, capacity, headDim, dev.t4j.tensor.DType.F32);
+    }
+
+    /** Buffers of {@code dtype}: the keys' and values' own type (float64 in gradient checks). */
+    public KVCache(int layers, int batch, int heads, int capacity, int headDim, dev.t4j.tensor.DType dtype) {
         keys = new Tensor[layers];
         values = new Tensor[layers];
         for (int l = 0; l < layers; l++) {
-            keys[l] = Tensor.zeros(batch, heads, capacity, headDim);
-            values[l] = Tensor.zeros(batch, heads, capacity, headDim);
+            keys[l] = Tensor.zeros(dtype, batch, heads, capacity, headDim);
+            values[l] = Tensor.zeros(dtype, batch, heads, capacity, headDim);
         }
     }
 

@@ -3,12 +3,9 @@ package dev.t4j.nn;
 import static dev.t4j.testkit.ModuleGradCheck.check;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.t4j.memory.Scope;
 import dev.t4j.tensor.DType;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,36 +13,7 @@ import org.junit.jupiter.api.Test;
  * orientations, Embedding, LayerNorm, RMSNorm, attention with padding and causal masks, and a pre-LN transformer
  * block wired from them.
  */
-class LayerGradCheckTest {
-    private Scope scope;
-    private WeightStorage.Restore f64;
-
-    @BeforeEach
-    void open() {
-        scope = Scope.open("test");
-        f64 = WeightStorage.set(DType.F64);
-    }
-
-    @AfterEach
-    void close() {
-        f64.close();
-        scope.close();
-    }
-
-    private static Tensor x(long seed, int... shape) {
-        return Tensor.randn(new Generator(seed), shape).to(DType.F64);
-    }
-
-    /** Parameters away from their initial zeros and ones, so that a gradient bug cannot hide behind them. */
-    private static <M extends Module> M perturbed(M m, long seed) {
-        try (var g = dev.t4j.autograd.GradMode.noGrad()) {
-            for (Tensor p : m.parameters()) {
-                p.copy_(p.add(Tensor.randn(new Generator(seed++), p.shape()).to(DType.F64).mul(0.3)));
-            }
-        }
-        return m;
-    }
-
+class LayerGradCheckTest extends Float64LayerTest {
     @Test
     void linearInBothOrientations() {
         Linear outIn = perturbed(new Linear(5, 3, true, Linear.Layout.OUT_IN, new Generator(1), 0.5), 10);
