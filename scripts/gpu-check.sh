@@ -64,6 +64,7 @@ run_checks() {
   local backend=${T4J_CHECK_BACKEND:-cuda}
   echo "=== machine"
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1 | head -4
+  echo "libcuda: $(ldconfig -p 2>/dev/null | grep -m1 'libcuda.so.1' || echo 'not in ldconfig'); LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
   # cuBLAS where PyTorch users have it: the nvidia-* wheels beside the python3 that holds torch
   local wheels
   wheels=$(python3 - <<'PY' 2>/dev/null

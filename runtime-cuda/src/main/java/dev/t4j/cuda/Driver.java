@@ -33,7 +33,7 @@ final class Driver {
 
     /** Loads the driver library; throws IllegalArgumentException (from FFM) when it is not installed. */
     Driver() {
-        Native n = new Native("libcuda.so.1", SymbolLookup.libraryLookup("libcuda.so.1", Arena.global()));
+        Native n = new Native("libcuda.so.1", driverLibrary());
         cuInit = n.status("cuInit", INT);
         cuDriverGetVersion = n.status("cuDriverGetVersion", PTR);
         cuDeviceGetCount = n.status("cuDeviceGetCount", PTR);
@@ -57,6 +57,25 @@ final class Driver {
         cuModuleGetFunction = n.status("cuModuleGetFunction", PTR, PTR, PTR);
         cuLaunchKernel = n.status("cuLaunchKernel", PTR, INT, INT, INT, INT, INT, INT, INT, PTR, PTR, PTR);
         cuGetErrorName = n.status("cuGetErrorName", INT, PTR);
+    }
+
+    /**
+     * libcuda.so.1 as the dynamic loader finds it, else from the folders drivers are installed in but that are not
+     * always on the loader's path (containers mount the driver under /usr/local/nvidia).
+     */
+    private static SymbolLookup driverLibrary() {
+        try {
+            return SymbolLookup.libraryLookup("libcuda.so.1", Arena.global());
+        } catch (IllegalArgumentException notOnThePath) {
+            for (String dir : new String[] {"/usr/local/nvidia/lib64", "/usr/lib/x86_64-linux-gnu", "/usr/lib64",
+                    "/usr/lib/wsl/lib"}) {
+                java.nio.file.Path lib = java.nio.file.Path.of(dir, "libcuda.so.1");
+                if (java.nio.file.Files.isRegularFile(lib)) {
+                    return SymbolLookup.libraryLookup(lib, Arena.global());
+                }
+            }
+            throw notOnThePath;
+        }
     }
 
     /** The driver's name for a CUresult, e.g. CUDA_ERROR_LAUNCH_FAILED. */
