@@ -46,7 +46,8 @@ final class CudaLibraries {
         dirs.add(Path.of("/usr/lib64"));
         dirs.add(Path.of("/usr/lib/wsl/lib"));
         for (Path sitePackages : pythonSitePackages()) {
-            dirs.add(sitePackages.resolve("nvidia/cublas/lib"));
+            dirs.add(sitePackages.resolve("nvidia/cublas/lib")); // CUDA 12 wheels (nvidia-cublas-cu12)
+            dirs.add(sitePackages.resolve("nvidia/cu13/lib")); // CUDA 13 wheels put every library here
             dirs.add(sitePackages.resolve("nvidia/cuda_runtime/lib"));
         }
         return new ArrayList<>(dirs);
