@@ -150,3 +150,15 @@ extern "C" __global__ void where_select(Layout L, const void* cond, int cond_dt,
         store<double>(out, out_dt, o[0], c ? load<double>(a, a_dt, o[2]) : load<double>(b, b_dt, o[3]));
     }
 }
+
+// A linear layer's epilogue in one pass over its contiguous [rows, cols] product: out = act(out + bias), bias a
+// vector of any type and stride (null for none), act a UnaryOp ordinal (-1 for none).
+extern "C" __global__ void bias_activation_f32(long long rows, long long cols, float* out, const void* bias,
+                                               int bias_dt, long long bias_stride, int act) {
+    FOR_EACH(i, rows * cols) {
+        float v = out[i];
+        if (bias) v += load<float>(bias, bias_dt, (i % cols) * bias_stride);
+        if (act >= 0) v = unary_fn<float>(act, 0.f, v);
+        out[i] = v;
+    }
+}

@@ -312,6 +312,29 @@ final class CudaBackend implements Backend {
         done("matmul");
     }
 
+    /**
+     * The product straight into {@code out} by cuBLAS, then the bias and activation in one pass over it (the default
+     * composition would allocate and pass over the product three more times).
+     */
+    @Override
+    public void linear(Tensor x, Tensor w, Tensor bias, UnaryOp act, Tensor out) {
+        if (out.dtype() != DType.F32 || !out.isContiguous() || x.dim() != 2) {
+            Backend.super.linear(x, w, bias, act, out);
+            return;
+        }
+        matmul(x, w, out);
+        if (bias == null && act == null) {
+            return;
+        }
+        long rows = out.shape()[0];
+        long cols = out.shape()[1];
+        try (Arena arena = Arena.ofConfined()) {
+            run(Kernel.BIAS_ACTIVATION_F32, rows * cols, new Kernels.Args(arena).i64(rows).i64(cols).ptr(first(out))
+                    .ptr(bias == null ? 0 : first(bias)).i32(bias == null ? 0 : code(bias.dtype()))
+                    .i64(bias == null ? 0 : bias.strides()[0]).i32(act == null ? -1 : act.ordinal()), "linear epilogue");
+        }
+    }
+
     /** A contiguous copy in {@code dtype} (bfloat16 weights met by float32 activations are widened once per call). */
     private Tensor converted(Tensor t, DType dtype) {
         Tensor c = Tensor.empty(this, dtype, t.shape());

@@ -175,6 +175,12 @@ class CudaBackendLaunchTest {
                 empty(DType.F32, 2, 2, 5, 4), empty(DType.F32, 2, 2, 5, 4), empty(DType.F32, 2, 2, 5, 4))))
                 .containsExactly("attention_backward_dq_f32", "attention_backward_dkv_f32");
 
+        Tensor in = f32(3, 4);
+        Tensor weight = f32(5, 4);
+        assertThat(launched(() -> cuda.linear(in, weight.mT(), f32(5), UnaryOp.GELU, empty(DType.F32, 3, 5))))
+                .containsExactly("bias_activation_f32");
+        assertThat(launched(() -> cuda.linear(in, weight.mT(), null, null, empty(DType.F32, 3, 5)))).isEmpty();
+
         Tensor p = f32(100);
         assertThat(launched(() -> cuda.adamw(p, f32(100), f32(100), f32(100), 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.1, 0.001)))
                 .containsExactly("adamw_f32");
