@@ -223,6 +223,29 @@ class CudaBackendLaunchTest {
     }
 
     @Test
+    void deviceMemoryIsReleasedByScopesAndReusedStepAfterStep() {
+        long before = cuda.allocatedBytes();
+        long cachedAfterFirst = -1;
+        for (int step = 0; step < 5; step++) {
+            try (Scope s = Scope.open("step")) {
+                Tensor x = f32(64, 32);
+                Tensor y = empty(DType.F32, 64, 32);
+                cuda.unary(UnaryOp.EXP, 0, x, y);
+                assertThat(cuda.allocatedBytes()).isGreaterThan(before);
+            }
+            assertThat(cuda.allocatedBytes()).as("after step %d", step).isEqualTo(before);
+            if (step == 0) {
+                cachedAfterFirst = cuda.cachedBytes();
+            } else {
+                assertThat(cuda.cachedBytes()).as("the cache after step %d", step).isEqualTo(cachedAfterFirst);
+            }
+        }
+        cuda.emptyCache();
+        assertThat(cuda.cachedBytes()).isZero();
+        assertThat(cuda.describe()).contains("cuda:0");
+    }
+
+    @Test
     void aMismatchedCallSiteFailsNamingTheKernel() {
         try (var arena = java.lang.foreign.Arena.ofConfined()) {
             Kernels.Args args = new Kernels.Args(arena).ptr(0).i32(1);
