@@ -82,7 +82,7 @@ PY
     -XX:+UseParallelGC -Xss8m -Xmx24g -Dt4j.home="$ROOT" -Dt4j.backend="$backend")
   local cp="$b/lib/*"
   step "backends" 60 "${java[@]}" -cp "$cp" dev.t4j.cli.Main backends
-  step "runtime-cuda tests (op parity vs reference)" 240 "${java[@]}" -jar "$b"/test/junit-platform-console-standalone-*.jar \
+  step "runtime-cuda tests (op parity vs reference)" 240 "${java[@]}" -Dt4j.cuda.sync=true -jar "$b"/test/junit-platform-console-standalone-*.jar \
     execute --disable-banner --details=summary --details-theme=ascii --fail-if-no-tests \
     --class-path "$b/test/t4j-runtime-cuda-tests.jar:$b/test/t4j-api-testkit.jar:$(ls "$b"/test/assertj-core-*.jar):$(ls "$b"/lib/*.jar | tr '\n' ':')" \
     --select-package dev.t4j.cuda --exclude-classname ".*Emulated.*"
@@ -94,6 +94,8 @@ PY
     step "GPU benchmarks: t4j" 300 "${java[@]}" -cp "$cp" dev.t4j.bench.GpuBenchmark all cuda
     step "GPU benchmarks: t4j train, materialised attention" 120 "${java[@]}" -Dt4j.attention=materialised \
       -cp "$cp" dev.t4j.bench.GpuBenchmark train cuda
+    step "t4j train, op profile (each op synchronised)" 180 "${java[@]}" -Dt4j.cuda.profile=true -cp "$cp" \
+      dev.t4j.bench.GpuBenchmark train cuda
     step "GPU benchmarks: t4j gemm with TF32" 60 "${java[@]}" -Dt4j.cuda.tf32=true -cp "$cp" \
       dev.t4j.bench.GpuBenchmark gemm cuda
     step "GPU benchmarks: PyTorch peer" 240 env PYTHONUNBUFFERED=1 python3 bench/peers/torch_gpu.py all

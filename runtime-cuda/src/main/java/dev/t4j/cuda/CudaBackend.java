@@ -28,6 +28,8 @@ final class CudaBackend implements Backend {
     private final DeviceAllocator allocator;
     private final Map<String, List<String>> signatures;
     private final boolean syncEachOp;
+    private final OpProfile profile;
+    private long opStart;
 
     /**
      * @param gpu the device (a {@link DriverDevice}, or a recording one in tests)
@@ -39,7 +41,8 @@ final class CudaBackend implements Backend {
         this.device = new Device("cuda", ordinal);
         this.signatures = signatures;
         this.allocator = new DeviceAllocator(gpu, gpu.describe(), Long.getLong("t4j.cuda.cacheBytes", Long.MAX_VALUE));
-        this.syncEachOp = Boolean.getBoolean("t4j.cuda.sync");
+        this.profile = Boolean.getBoolean("t4j.cuda.profile") ? new OpProfile() : null;
+        this.syncEachOp = profile != null || Boolean.getBoolean("t4j.cuda.sync");
     }
 
     @Override
@@ -65,19 +68,34 @@ final class CudaBackend implements Backend {
         return allocator.cachedBytes();
     }
 
+    /** The op profile so far (-Dt4j.cuda.profile=true), or an empty string. */
+    String profileTable() {
+        return profile == null ? "" : profile.table();
+    }
+
     void emptyCache() {
         bind();
         allocator.emptyCache();
     }
 
-    /** The driver keeps the current context per thread; any thread may call the backend. */
+    /**
+     * Called as each op starts: the driver keeps the current context per thread, and any thread may call the
+     * backend.
+     */
     private void bind() {
         gpu.bind();
+        if (profile != null) {
+            opStart = System.nanoTime();
+        }
     }
 
+    /** Called as each op ends: with -Dt4j.cuda.sync or the profile, waits for it (an error then names it). */
     private void done(String op) {
         if (syncEachOp) {
             gpu.synchronize(op);
+            if (profile != null) {
+                profile.add(op, System.nanoTime() - opStart);
+            }
         }
     }
 
@@ -128,6 +146,9 @@ final class CudaBackend implements Backend {
 
     /** Checks the arguments against the kernel's PTX parameters, then queues it. */
     private void launch(Kernel k, int grid, Kernels.Args args, String op) {
+        if (profile != null) {
+            opStart = System.nanoTime(); // an op of several launches counts each apart
+        }
         args.check(k, signatures);
         gpu.launch(k, Math.max(1, grid), 256, args.pack(), op);
         done(op);

@@ -14,7 +14,7 @@ import java.util.Optional;
  *
  * <p>Options: {@code -Dt4j.cuda.device=N} (default 0), {@code -Dt4j.cuda.tf32=true} or {@code T4J_CUDA_TF32=1} for
  * TF32 tensor-core float32 products (off by default, as in PyTorch), {@code -Dt4j.cuda.sync=true} to synchronise after
- * every op when hunting an error.
+ * every op when hunting an error, {@code -Dt4j.cuda.profile=true} for a table of time per op at exit.
  */
 public final class CudaBackendProvider implements BackendProvider {
     static final int MIN_CC_MAJOR = 7;
