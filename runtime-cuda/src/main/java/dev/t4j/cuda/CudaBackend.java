@@ -31,18 +31,26 @@ final class CudaBackend implements Backend {
     private final OpProfile profile;
     private long opStart;
 
+    /** A backend that queues ops without waiting for them and keeps no profile (tests). */
+    CudaBackend(CudaDevice gpu, int ordinal, Map<String, List<String>> signatures) {
+        this(gpu, ordinal, signatures, false, null);
+    }
+
     /**
-     * @param gpu the device (a {@link DriverDevice}, or a recording one in tests)
+     * @param gpu the device (a {@link DriverDevice}, or a stand-in in tests)
      * @param ordinal its index, for {@link #device()}
      * @param signatures the kernels' parameters, from {@link Kernels#signatures}
+     * @param syncEachOp whether every op waits for the device (so that an error names its op)
+     * @param profile where each op's time goes (every op then waits), or null
      */
-    CudaBackend(CudaDevice gpu, int ordinal, Map<String, List<String>> signatures) {
+    CudaBackend(CudaDevice gpu, int ordinal, Map<String, List<String>> signatures, boolean syncEachOp,
+            OpProfile profile) {
         this.gpu = gpu;
         this.device = new Device("cuda", ordinal);
         this.signatures = signatures;
         this.allocator = new DeviceAllocator(gpu, gpu.describe(), Long.getLong("t4j.cuda.cacheBytes", Long.MAX_VALUE));
-        this.profile = Boolean.getBoolean("t4j.cuda.profile") ? new OpProfile() : null;
-        this.syncEachOp = profile != null || Boolean.getBoolean("t4j.cuda.sync");
+        this.profile = profile;
+        this.syncEachOp = syncEachOp || profile != null;
     }
 
     @Override

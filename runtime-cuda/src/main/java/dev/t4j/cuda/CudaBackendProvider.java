@@ -99,6 +99,7 @@ public final class CudaBackendProvider implements BackendProvider {
         }
         boolean tf32 = Boolean.getBoolean("t4j.cuda.tf32") || "1".equals(System.getenv("T4J_CUDA_TF32"));
         int ordinal = Integer.getInteger("t4j.cuda.device", 0);
-        return new CudaBackend(new DriverDevice(driver, ordinal, ptx, cublas, tf32), ordinal, Kernels.signatures(ptx));
+        return new CudaBackend(new DriverDevice(driver, ordinal, ptx, cublas, tf32), ordinal, Kernels.signatures(ptx),
+                Boolean.getBoolean("t4j.cuda.sync"), Boolean.getBoolean("t4j.cuda.profile") ? new OpProfile(true) : null);
     }
 }

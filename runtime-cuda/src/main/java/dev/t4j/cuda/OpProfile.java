@@ -16,8 +16,11 @@ final class OpProfile {
 
     private final Map<String, long[]> totals = new HashMap<>();
 
-    OpProfile() {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.print(table())));
+    /** @param printAtExit whether the table goes to stderr when the JVM exits */
+    OpProfile(boolean printAtExit) {
+        if (printAtExit) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.print(table())));
+        }
     }
 
     synchronized void add(String op, long nanos) {

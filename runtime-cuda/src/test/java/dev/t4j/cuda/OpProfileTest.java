@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class OpProfileTest {
     @Test
     void ranksOpsByTotalTime() {
-        OpProfile p = new OpProfile();
+        OpProfile p = new OpProfile(false);
         p.add("matmul", 3_000_000);
         p.add("add", 500_000);
         p.add("matmul", 1_000_000);
@@ -27,13 +27,7 @@ class OpProfileTest {
     void theBackendTimesEachOpWhenAsked() {
         String ptx = Kernels.shippedPtx();
         Assumptions.assumeTrue(ptx != null, "kernels.ptx was not built (no nvcc when this module was built)");
-        System.setProperty("t4j.cuda.profile", "true");
-        CudaBackend cuda;
-        try {
-            cuda = new CudaBackend(new RecordingDevice(), 0, Kernels.signatures(ptx));
-        } finally {
-            System.clearProperty("t4j.cuda.profile");
-        }
+        CudaBackend cuda = new CudaBackend(new RecordingDevice(), 0, Kernels.signatures(ptx), false, new OpProfile(false));
         try (Scope s = Scope.open("profile")) {
             float[] v = {1, 2, 3};
             Tensor x = Tensor.upload(cuda, DType.F32, MemorySegment.ofArray(v), 3, 3);
