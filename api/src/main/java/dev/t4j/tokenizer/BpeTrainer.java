@@ -53,17 +53,7 @@ public final class BpeTrainer {
             byteLevel.put("add_prefix_space", false);
             byteLevel.put("trim_offsets", true);
             byteLevel.put("use_regex", true);
-            Map<String, Object> json = new LinkedHashMap<>();
-            json.put("version", "1.0");
-            json.put("truncation", null);
-            json.put("padding", null);
-            json.put("added_tokens", added);
-            json.put("normalizer", null);
-            json.put("pre_tokenizer", byteLevel);
-            json.put("post_processor", byteLevel);
-            json.put("decoder", byteLevel);
-            json.put("model", model);
-            return json;
+            return TokenizerJson.document(added, null, byteLevel, byteLevel, byteLevel, model);
         }
 
         /** Writes tokenizer.json atomically. */

@@ -109,4 +109,80 @@ sealed interface Normalizer {
             return t;
         }
     }
+
+    /**
+     * tokenizer.json's "Precompiled" (SentencePiece's character map, as Hugging Face tokenizers applies it): per
+     * grapheme cluster, a cluster of under 6 UTF-8 bytes with a mapped prefix becomes that prefix's replacement (the
+     * shortest mapped prefix, replacing the whole cluster: Hugging Face's rule, which is not SentencePiece's
+     * longest-match over bytes); otherwise each code point is replaced when mapped, else kept.
+     */
+    record Precompiled(Charsmap map) implements Normalizer {
+        @Override
+        public Text apply(Text t) {
+            String s = t.chars();
+            Text.Builder b = new Text.Builder();
+            java.text.BreakIterator clusters = java.text.BreakIterator.getCharacterInstance(Locale.ROOT);
+            clusters.setText(s);
+            int start = clusters.first();
+            for (int end = clusters.next(); end != java.text.BreakIterator.DONE; start = end, end = clusters.next()) {
+                byte[] bytes = s.substring(start, end).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                int[] whole = bytes.length < 6 ? map.prefixMatch(bytes, 0, false) : null;
+                if (whole != null) {
+                    b.append(new String(map.replacement(whole[1]), java.nio.charset.StandardCharsets.UTF_8),
+                            t.origin()[start]);
+                    continue;
+                }
+                for (int i = start; i < end; ) {
+                    int cp = s.codePointAt(i);
+                    String c = new String(Character.toChars(cp));
+                    int[] m = map.prefixMatch(c.getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, false);
+                    b.append(m == null ? c : new String(map.replacement(m[1]), java.nio.charset.StandardCharsets.UTF_8),
+                            t.origin()[i]);
+                    i += c.length();
+                }
+            }
+            return b.build(t.originalEnd());
+        }
+    }
+
+    /** tokenizer.json's "Replace": every match of a regex (or a literal) becomes {@code content}. */
+    record Replace(java.util.regex.Pattern pattern, String content) implements Normalizer {
+        @Override
+        public Text apply(Text t) {
+            String s = t.chars();
+            java.util.regex.Matcher m = pattern.matcher(s);
+            Text.Builder b = new Text.Builder();
+            int at = 0;
+            while (m.find()) {
+                for (int i = at; i < m.start(); i++) {
+                    b.append(String.valueOf(s.charAt(i)), t.origin()[i]);
+                }
+                if (m.end() > m.start()) {
+                    b.append(content, t.origin()[m.start()]);
+                }
+                at = m.end();
+            }
+            for (int i = at; i < s.length(); i++) {
+                b.append(String.valueOf(s.charAt(i)), t.origin()[i]);
+            }
+            return b.build(t.originalEnd());
+        }
+    }
+
+    /** tokenizer.json's "Strip": whitespace removed from the left and/or right end. */
+    record Strip(boolean left, boolean right) implements Normalizer {
+        @Override
+        public Text apply(Text t) {
+            String s = t.chars();
+            int from = 0;
+            int to = s.length();
+            while (left && from < to && Character.isWhitespace(s.charAt(from))) {
+                from++;
+            }
+            while (right && to > from && Character.isWhitespace(s.charAt(to - 1))) {
+                to--;
+            }
+            return new Text(s.substring(from, to), java.util.Arrays.copyOfRange(t.origin(), from, to), t.originalEnd());
+        }
+    }
 }

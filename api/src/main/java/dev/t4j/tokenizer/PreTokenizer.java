@@ -100,15 +100,47 @@ sealed interface PreTokenizer {
     }
 
     /**
+     * tokenizer.json's "Sequence": each pre-tokenizer splits every word the one before it made (T5's file:
+     * WhitespaceSplit, then Metaspace on each word).
+     */
+    record Sequence(List<PreTokenizer> steps) implements PreTokenizer {
+        @Override
+        public List<Word> split(Text t) {
+            List<Word> words = List.of(new Word(t.chars(), 0, t.chars().length()));
+            for (PreTokenizer step : steps) {
+                List<Word> next = new ArrayList<>();
+                for (Word w : words) {
+                    if (w.lead() > 0) {
+                        throw new IllegalStateException("a pre-tokenizer after Metaspace is not supported");
+                    }
+                    Text part = new Text(w.text(), java.util.Arrays.copyOfRange(t.origin(), w.start(), w.end()),
+                            w.end() < t.origin().length ? t.origin()[w.end()] : t.originalEnd());
+                    for (Word x : step.split(part)) {
+                        next.add(new Word(x.text(), w.start() + x.start(), w.start() + x.end(), x.lead()));
+                    }
+                }
+                words = next;
+            }
+            return words;
+        }
+    }
+
+    /**
      * SentencePiece's word marking (tokenizer.json "Metaspace"): every space becomes "▁", a "▁" is put in front
      * when the text does not start with one ({@code prepend}), and the text is split before each "▁" (when
      * {@code split}), so each word carries its own leading "▁".
      */
-    record Metaspace(char replacement, boolean prepend, boolean split) implements PreTokenizer {
+    record Metaspace(char replacement, boolean prepend, boolean split, boolean firstOnly) implements PreTokenizer {
+        Metaspace(char replacement, boolean prepend, boolean split) {
+            this(replacement, prepend, split, false);
+        }
+
         @Override
         public List<Word> split(Text t) {
             String s = t.chars().replace(' ', replacement);
-            int lead = prepend && !s.startsWith(String.valueOf(replacement)) ? 1 : 0;
+            // prepend_scheme "first": only where the text begins the input (Hugging Face checks the original offset)
+            boolean here = prepend && (!firstOnly || t.origin().length > 0 && t.origin()[0] == 0);
+            int lead = here && !s.startsWith(String.valueOf(replacement)) ? 1 : 0;
             String marked = lead == 1 ? replacement + s : s;
             List<Word> out = new ArrayList<>();
             if (!split) {

@@ -9,7 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A SentencePiece Unigram model read from its protobuf file (T5's spiece.model), parsed here without a protobuf
@@ -34,8 +36,8 @@ public final class SentencePiece implements Tokenizer {
     private final int unkId;
     private final int eosId;
     private final int padId;
-    private final byte[] charsmapTrie; // darts-clone units, little-endian uint32
-    private final byte[] charsmapPool;
+    private final Charsmap charsmap; // null: no normalisation map
+    private final byte[] charsmapBlob; // as stored, for tokenizer.json
     private final boolean addDummyPrefix;
     private final boolean removeExtraWhitespaces;
     private final boolean escapeWhitespaces;
@@ -73,17 +75,8 @@ public final class SentencePiece implements Tokenizer {
         this.unkId = unkId;
         this.eosId = eosId;
         this.padId = padId;
-        if (charsmap != null && charsmap.length >= 4) {
-            int trieSize = ByteBuffer.wrap(charsmap, 0, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
-            if (trieSize < 0 || trieSize + 4 > charsmap.length || trieSize % 4 != 0) {
-                throw new IllegalArgumentException(source + ": precompiled_charsmap has a bad trie size " + trieSize);
-            }
-            charsmapTrie = java.util.Arrays.copyOfRange(charsmap, 4, 4 + trieSize);
-            charsmapPool = java.util.Arrays.copyOfRange(charsmap, 4 + trieSize, charsmap.length);
-        } else {
-            charsmapTrie = null;
-            charsmapPool = null;
-        }
+        this.charsmap = charsmap != null && charsmap.length >= 4 ? new Charsmap(charsmap, source) : null;
+        this.charsmapBlob = charsmap;
         this.addDummyPrefix = addDummyPrefix;
         this.removeExtraWhitespaces = removeExtra;
         this.escapeWhitespaces = escape;
@@ -305,15 +298,10 @@ public final class SentencePiece implements Tokenizer {
 
     /** The replacement for the longest charsmap match at {@code pos} and the bytes it consumes: {out, {n}}. */
     private byte[][] normalizePrefix(byte[] in, int pos) {
-        if (charsmapTrie != null) {
-            int[] match = longestMatch(in, pos);
+        if (charsmap != null) {
+            int[] match = charsmap.prefixMatch(in, pos, true);
             if (match != null) {
-                int start = match[1];
-                int end = start;
-                while (end < charsmapPool.length && charsmapPool[end] != 0) {
-                    end++;
-                }
-                return new byte[][] {java.util.Arrays.copyOfRange(charsmapPool, start, end), {(byte) match[0]}};
+                return new byte[][] {charsmap.replacement(match[1]), {(byte) match[0]}};
             }
         }
         int n = validUtf8Length(in, pos);
@@ -335,43 +323,6 @@ public final class SentencePiece implements Tokenizer {
             }
         }
         return n;
-    }
-
-    private int unit(int i) {
-        int at = i * 4;
-        if (at < 0 || at + 4 > charsmapTrie.length) {
-            return 0;
-        }
-        return (charsmapTrie[at] & 0xff) | (charsmapTrie[at + 1] & 0xff) << 8 | (charsmapTrie[at + 2] & 0xff) << 16
-                | (charsmapTrie[at + 3] & 0xff) << 24;
-    }
-
-    /** darts-clone common-prefix search keeping the longest hit: {length, value} or null. */
-    private int[] longestMatch(byte[] key, int pos) {
-        int nodePos = 0;
-        int unit = unit(nodePos);
-        nodePos ^= offset(unit);
-        int[] best = null;
-        for (int i = pos; i < key.length; i++) {
-            int c = key[i] & 0xff;
-            if (c == 0) {
-                break;
-            }
-            nodePos ^= c;
-            unit = unit(nodePos);
-            if ((unit & ((1 << 31) | 0xff)) != c) {
-                break;
-            }
-            nodePos ^= offset(unit);
-            if (((unit >>> 8) & 1) == 1) {
-                best = new int[] {i - pos + 1, unit(nodePos) & 0x7fffffff};
-            }
-        }
-        return best;
-    }
-
-    private static int offset(int unit) {
-        return (unit >>> 10) << ((unit & (1 << 9)) >>> 6);
     }
 
     // ------------------------------------------------------------------------------------------ Viterbi
@@ -448,6 +399,42 @@ public final class SentencePiece implements Tokenizer {
             out[k] = merged.get(k);
         }
         return out;
+    }
+
+    // ------------------------------------------------------------------------------------------ tokenizer.json
+
+    /**
+     * This model as Hugging Face's converter (convert_slow_tokenizer.py, T5Converter) writes it to tokenizer.json: the
+     * "Precompiled" normalizer with this file's character map, WhitespaceSplit then Metaspace, the pieces and scores as
+     * a Unigram model, the sentinels as added tokens. Hugging Face tokenizers reading it gives the ids t4j gives
+     * reading it (tested); both can differ from SentencePiece's own on rare inputs, as Hugging Face's fast T5 does.
+     */
+    public Map<String, Object> tokenizerJson() {
+        List<String> all = new ArrayList<>(List.of(pieces));
+        double[] s = new double[pieces.length + extraIds];
+        for (int i = 0; i < pieces.length; i++) {
+            s[i] = scores[i];
+        }
+        for (int id = pieces.length; id < pieces.length + extraIds; id++) {
+            all.add(extraId(id));
+        }
+        Map<String, Object> normalizer = new LinkedHashMap<>();
+        normalizer.put("type", "Precompiled");
+        normalizer.put("precompiled_charsmap", charsmapBlob == null ? null
+                : java.util.Base64.getEncoder().encodeToString(charsmapBlob));
+        Map<String, Object> metaspace = new LinkedHashMap<>();
+        metaspace.put("type", "Metaspace");
+        metaspace.put("replacement", SPACE);
+        metaspace.put("add_prefix_space", addDummyPrefix);
+        Map<String, Object> pre = new LinkedHashMap<>();
+        pre.put("type", "Sequence");
+        pre.put("pretokenizers", List.of(Map.of("type", "WhitespaceSplit"), metaspace));
+        return TokenizerJson.t5Json(all, s, extraIds, normalizer, pre, metaspace);
+    }
+
+    /** Writes {@link #tokenizerJson} atomically. */
+    public void writeTokenizerJson(Path file) {
+        dev.t4j.io.AtomicFile.writeString(file, dev.t4j.json.Json.write(tokenizerJson()));
     }
 
     // ------------------------------------------------------------------------------------------ Tokenizer

@@ -196,6 +196,21 @@ public final class TokenizerJson implements Tokenizer {
                 }
                 yield new Normalizer.Sequence(steps);
             }
+            case "Precompiled" -> {
+                Object map = n.get("precompiled_charsmap");
+                yield map == null || String.valueOf(map).isEmpty() ? new Normalizer.Sequence(List.of())
+                        : new Normalizer.Precompiled(new Charsmap(java.util.Base64.getDecoder().decode(
+                                String.valueOf(map)), source + " normalizer.precompiled_charsmap"));
+            }
+            case "Replace" -> {
+                Map<String, Object> pattern = (Map<String, Object>) n.get("pattern");
+                java.util.regex.Pattern regex = pattern.containsKey("Regex")
+                        ? java.util.regex.Pattern.compile(String.valueOf(pattern.get("Regex")))
+                        : java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(String.valueOf(pattern.get("String"))));
+                yield new Normalizer.Replace(regex, String.valueOf(n.get("content")));
+            }
+            case "Strip" -> new Normalizer.Strip(!Boolean.FALSE.equals(n.get("strip_left")),
+                    !Boolean.FALSE.equals(n.get("strip_right")));
             default -> throw new IllegalArgumentException(source + ": unknown normalizer type '" + type + "'");
         };
     }
@@ -220,10 +235,15 @@ public final class TokenizerJson implements Tokenizer {
                 String r = String.valueOf(p.getOrDefault("replacement", "\u2581"));
                 Object scheme = p.get("prepend_scheme");
                 boolean prepend = scheme != null ? !"never".equals(scheme) : !Boolean.FALSE.equals(p.get("add_prefix_space"));
-                if ("first".equals(scheme)) {
-                    throw new IllegalArgumentException(source + ": Metaspace prepend_scheme 'first' is not supported");
+                yield new PreTokenizer.Metaspace(r.charAt(0), prepend, !Boolean.FALSE.equals(p.get("split")),
+                        "first".equals(scheme));
+            }
+            case "Sequence" -> {
+                List<PreTokenizer> steps = new ArrayList<>();
+                for (Object step : (List<Object>) p.get("pretokenizers")) {
+                    steps.add(preTokenizer(step, source));
                 }
-                yield new PreTokenizer.Metaspace(r.charAt(0), prepend, !Boolean.FALSE.equals(p.get("split")));
+                yield new PreTokenizer.Sequence(steps);
             }
             default -> throw new IllegalArgumentException(source + ": unknown pre_tokenizer type '" + type + "'");
         };
@@ -317,6 +337,22 @@ public final class TokenizerJson implements Tokenizer {
         }
     }
 
+    /** A whole tokenizer.json document in Hugging Face's key order, with no truncation or padding. */
+    static Map<String, Object> document(List<Object> added, Object normalizer, Object preTokenizer, Object postProcessor,
+            Object decoder, Map<String, Object> model) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("version", "1.0");
+        json.put("truncation", null);
+        json.put("padding", null);
+        json.put("added_tokens", added);
+        json.put("normalizer", normalizer);
+        json.put("pre_tokenizer", preTokenizer);
+        json.put("post_processor", postProcessor);
+        json.put("decoder", decoder);
+        json.put("model", model);
+        return json;
+    }
+
     /** One entry of tokenizer.json's added_tokens, with every field Hugging Face's loader expects. */
     static Map<String, Object> addedToken(String content, int id, boolean normalized) {
         Map<String, Object> a = new LinkedHashMap<>();
@@ -328,6 +364,37 @@ public final class TokenizerJson implements Tokenizer {
         a.put("normalized", normalized);
         a.put("special", true);
         return a;
+    }
+
+    /**
+     * tokenizer.json in T5's layout: specials {@code <pad> </s> <unk>} at 0-2 and the {@code extraIds} sentinels
+     * at the end of {@code pieces} as added tokens, a Unigram model (unk 2), "$A </s>" / "$A </s> $B </s>".
+     */
+    static Map<String, Object> t5Json(List<String> pieces, double[] scores, int extraIds, Map<String, Object> normalizer,
+            Map<String, Object> preTokenizer, Map<String, Object> decoder) {
+        List<Object> added = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            added.add(addedToken(pieces.get(i), i, false));
+        }
+        for (int i = pieces.size() - extraIds; i < pieces.size(); i++) {
+            added.add(addedToken(pieces.get(i), i, false));
+        }
+        List<Object> vocab = new ArrayList<>();
+        for (int i = 0; i < pieces.size(); i++) {
+            vocab.add(List.of(pieces.get(i), scores[i]));
+        }
+        Map<String, Object> model = new LinkedHashMap<>();
+        model.put("type", "Unigram");
+        model.put("unk_id", 2L);
+        model.put("vocab", vocab);
+        model.put("byte_fallback", false);
+        Map<String, Object> eos = Map.of("SpecialToken", Map.of("id", "</s>", "type_id", 0L));
+        Map<String, Object> post = new LinkedHashMap<>();
+        post.put("type", "TemplateProcessing");
+        post.put("single", List.of(sequence("A", 0), eos));
+        post.put("pair", List.of(sequence("A", 0), eos, sequence("B", 0), eos));
+        post.put("special_tokens", Map.of("</s>", Map.of("id", "</s>", "ids", List.of(1L), "tokens", List.of("</s>"))));
+        return document(added, normalizer, preTokenizer, post, decoder, model);
     }
 
     /** BERT's post-processor: [CLS] A [SEP] and [CLS] A [SEP] B [SEP], B with token type 1. */
@@ -396,17 +463,8 @@ public final class TokenizerJson implements Tokenizer {
         decoder.put("type", "WordPiece");
         decoder.put("prefix", "##");
         decoder.put("cleanup", true);
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("version", "1.0");
-        json.put("truncation", null);
-        json.put("padding", null);
-        json.put("added_tokens", added);
-        json.put("normalizer", normalizer);
-        json.put("pre_tokenizer", Map.of("type", "BertPreTokenizer"));
-        json.put("post_processor", clsSepTemplate(((Long) ids.get("[CLS]")).intValue(), ((Long) ids.get("[SEP]")).intValue()));
-        json.put("decoder", decoder);
-        json.put("model", model);
-        return json;
+        return document(added, normalizer, Map.of("type", "BertPreTokenizer"),
+                clsSepTemplate(((Long) ids.get("[CLS]")).intValue(), ((Long) ids.get("[SEP]")).intValue()), decoder, model);
     }
 
     // ------------------------------------------------------------------------------------------ encoding

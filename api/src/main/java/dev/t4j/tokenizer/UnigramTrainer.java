@@ -39,45 +39,16 @@ public final class UnigramTrainer {
 
         /** tokenizer.json content in Hugging Face's format (T5's layout: NFKC, Metaspace, "$A </s>"). */
         public Map<String, Object> json() {
-            List<Object> added = new ArrayList<>();
-            for (int i = 0; i < SPECIAL.size(); i++) {
-                added.add(TokenizerJson.addedToken(SPECIAL.get(i), i, false));
-            }
-            for (int i = pieces.size() - extraIds; i < pieces.size(); i++) {
-                added.add(TokenizerJson.addedToken(pieces.get(i), i, false));
-            }
-            List<Object> vocab = new ArrayList<>();
-            for (int i = 0; i < pieces.size(); i++) {
-                vocab.add(List.of(pieces.get(i), scores[i]));
-            }
-            Map<String, Object> model = new LinkedHashMap<>();
-            model.put("type", "Unigram");
-            model.put("unk_id", 2L);
-            model.put("vocab", vocab);
-            model.put("byte_fallback", false);
             Map<String, Object> metaspace = new LinkedHashMap<>();
             metaspace.put("type", "Metaspace");
             metaspace.put("replacement", SPACE);
             metaspace.put("prepend_scheme", "always");
             metaspace.put("split", true);
-            Map<String, Object> eos = Map.of("SpecialToken", Map.of("id", "</s>", "type_id", 0L));
-            Map<String, Object> post = new LinkedHashMap<>();
-            post.put("type", "TemplateProcessing");
-            post.put("single", List.of(Map.of("Sequence", Map.of("id", "A", "type_id", 0L)), eos));
-            post.put("pair", List.of(Map.of("Sequence", Map.of("id", "A", "type_id", 0L)), eos,
-                    Map.of("Sequence", Map.of("id", "B", "type_id", 0L)), eos));
-            post.put("special_tokens", Map.of("</s>", Map.of("id", "</s>", "ids", List.of(1L), "tokens", List.of("</s>"))));
-            Map<String, Object> json = new LinkedHashMap<>();
-            json.put("version", "1.0");
-            json.put("truncation", null);
-            json.put("padding", null);
-            json.put("added_tokens", added);
-            json.put("normalizer", Map.of("type", "NFKC"));
-            json.put("pre_tokenizer", metaspace);
-            json.put("post_processor", post);
-            json.put("decoder", metaspace);
-            json.put("model", model);
-            return json;
+            double[] s = new double[scores.length];
+            for (int i = 0; i < s.length; i++) {
+                s[i] = scores[i];
+            }
+            return TokenizerJson.t5Json(pieces, s, extraIds, Map.of("type", "NFKC"), metaspace, metaspace);
         }
 
         /** Writes tokenizer.json atomically. */
