@@ -14,8 +14,9 @@ import java.util.Map;
 /**
  * Training throughput of the GPT-style model of the training-toolkit issue (4 layers, width 256, 4 heads, vocab
  * 8192, sequence 128, batch 16, AdamW), or with a second argument {@code pretrain} that of {@code t4j pretrain gpt}'s
- * defaults (width 128, vocabulary 2048), in tokens/s: 3 warm-up steps, then 12 timed. The same model in PyTorch is
- * bench/peers/torch_gpt_train.py; bench/train.sh runs both. An end-to-end step, so a plain timer, not JMH.
+ * defaults (width 128, vocabulary 2048), in tokens/s: 12 steps timed after at least 3 steps and 5 s of warm-up. The
+ * same model in PyTorch is bench/peers/torch_gpt_train.py; bench/train.sh runs both. An end-to-end step, so a plain
+ * timer, not JMH.
  */
 public final class GptTrainThroughput {
     private GptTrainThroughput() {}
@@ -34,24 +35,30 @@ public final class GptTrainThroughput {
             GPT2LMHeadModel model = new GPT2LMHeadModel(c, new Generator(0));
             AdamW opt = new AdamW(model.parameters(), 1e-3);
             Tensor ids = Tensor.randint(new Generator(1), v, b, t + 1);
-            int warm = Integer.getInteger("warm", 3);
+            // warm-up: at least 3 steps and 5 seconds, so that the JIT has compiled the step's code before timing (a
+            // small model's step takes 60 ms: 3 steps left a fifth of the two-thread throughput to compilation)
             int n = 12;
-            long start = 0;
-            for (int i = 0; i < warm + n; i++) {
-                if (i == warm) {
-                    start = System.nanoTime();
-                }
-                try (Scope step = Scope.open("step")) {
-                    Tensor logits = model.forward(ids.narrow(1, 0, t).contiguous(), null, false).logits();
-                    Tensor loss = logits.crossEntropy(ids.narrow(1, 1, t).contiguous(), -100);
-                    loss.backward();
-                    opt.step();
-                    opt.zeroGrad();
-                }
+            long warmStart = System.nanoTime();
+            for (int i = 0; i < 3 || System.nanoTime() - warmStart < 5_000_000_000L; i++) {
+                step(model, opt, ids, t);
+            }
+            long start = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                step(model, opt, ids, t);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             System.out.printf(Locale.ROOT, "{\"threads\": %d, \"model\": \"%s\", \"tokens_per_s\": %.1f}%n", threads,
                     pretrain ? "pretrain" : "toolkit", n * b * t / seconds);
+        }
+    }
+
+    private static void step(GPT2LMHeadModel model, AdamW opt, Tensor ids, int t) {
+        try (Scope step = Scope.open("step")) {
+            Tensor logits = model.forward(ids.narrow(1, 0, t).contiguous(), null, false).logits();
+            Tensor loss = logits.crossEntropy(ids.narrow(1, 1, t).contiguous(), -100);
+            loss.backward();
+            opt.step();
+            opt.zeroGrad();
         }
     }
 }
