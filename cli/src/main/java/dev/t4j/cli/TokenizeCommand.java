@@ -1,6 +1,7 @@
 package dev.t4j.cli;
 
 import dev.t4j.json.Json;
+import dev.t4j.tokenizer.SentencePiece;
 import dev.t4j.tokenizer.Tokenizer;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -18,18 +19,29 @@ import java.util.Set;
 /**
  * {@code t4j tokenize --tokenizer PATH [--input FILE] [--decode] [--no-special-tokens]}: one JSON array of ids per
  * input line (standard input by default), with the model's special tokens as Hugging Face adds them; with
- * {@code --decode}, one JSON array of ids per line back to text.
+ * {@code --decode}, one JSON array of ids per line back to text. {@code --save-json FILE} instead writes a
+ * SentencePiece model as the tokenizer.json Hugging Face's converter makes of it.
  */
 final class TokenizeCommand {
     private TokenizeCommand() {}
 
     static int run(String[] argv, InputStream stdin, PrintStream out) {
-        Args a = new Args(argv, 1, Set.of("tokenizer", "input"), Set.of("decode", "no-special-tokens"));
+        Args a = new Args(argv, 1, Set.of("tokenizer", "input", "save-json"), Set.of("decode", "no-special-tokens"));
         String path = a.get("tokenizer", null);
         if (path == null) {
             throw new Args.UsageException("tokenize needs --tokenizer PATH (a tokenizer.json, a folder, or a spiece.model)");
         }
         Tokenizer tok = Tokenizer.load(Path.of(path));
+        String saveJson = a.get("save-json", null);
+        if (saveJson != null) {
+            if (!(tok instanceof SentencePiece sp)) {
+                throw new IllegalArgumentException("--save-json converts a SentencePiece model (spiece.model); "
+                        + path + " is read as a " + tok.getClass().getSimpleName());
+            }
+            sp.writeTokenizerJson(Path.of(saveJson));
+            out.println("wrote " + saveJson + " (Hugging Face's tokenizer.json layout for this SentencePiece model)");
+            return 0;
+        }
         boolean special = !a.flag("no-special-tokens");
         String input = a.get("input", null);
         try (BufferedReader in = input == null ? new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8))

@@ -72,6 +72,22 @@ class MainTest {
     }
 
     @Test
+    void tokenizeConvertsSpieceModelToATokenizerJsonThatTokenizesAlike(@TempDir Path dir) throws Exception {
+        Path spiece = Path.of(System.getProperty("t4j.root"), "data/tokenizers/t5-small/spiece.model");
+        Path json = dir.resolve("tokenizer.json");
+        Result r = run("tokenize", "--tokenizer", spiece.toString(), "--save-json", json.toString());
+        assertThat(r.code()).isZero();
+        Path in = dir.resolve("in.txt");
+        Files.writeString(in, "Translate English to German: the house is wonderful.\n");
+        Result fromJson = run("tokenize", "--tokenizer", json.toString(), "--input", in.toString());
+        Result fromSpiece = run("tokenize", "--tokenizer", spiece.toString(), "--input", in.toString());
+        assertThat(fromJson.out()).isEqualTo(fromSpiece.out()).contains(",1]");
+        Result refused = run("tokenize", "--tokenizer", json.toString(), "--save-json", dir.resolve("x.json").toString());
+        assertThat(refused.code()).isEqualTo(1);
+        assertThat(refused.err()).contains("converts a SentencePiece model");
+    }
+
+    @Test
     void tokenizePrintsOneJsonArrayPerLineAndDecodesBack(@TempDir Path dir) throws Exception {
         Path tok = Path.of(System.getProperty("t4j.root"), "data/tokenizers/bert-base-uncased/tokenizer.json");
         Path in = dir.resolve("in.txt");
