@@ -139,12 +139,20 @@ def decode():
     emit(bench="decode", model="gpt2-small", tokens_per_s=round(best, 1))
 
 
+def guarded(what, fn, *args):
+    """Each figure on its own: one failure must not cost the others their GPU time."""
+    try:
+        fn(*args)
+    except Exception as e:  # noqa: BLE001 - reported, then the next figure
+        emit(bench=what, error=repr(e))
+
+
 if which in ("all", "gemm"):
     for n in (2048, 4096, 8192):
-        gemm(n, torch.float32)
-        gemm(n, torch.bfloat16)
+        guarded(f"gemm float32 {n}", gemm, n, torch.float32)
+        guarded(f"gemm bfloat16 {n}", gemm, n, torch.bfloat16)
 if which in ("all", "train"):
-    train(False)
-    train(True)
+    guarded("train materialised", train, False)
+    guarded("train sdpa", train, True)
 if which in ("all", "decode"):
-    decode()
+    guarded("decode", decode)

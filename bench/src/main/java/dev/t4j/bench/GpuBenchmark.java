@@ -36,17 +36,34 @@ public final class GpuBenchmark {
             throw new IllegalStateException("the chosen backend is " + backend.name() + ", not " + expect
                     + "; run with -Dt4j.backend=" + expect + " to see why it is unavailable");
         }
+        // each figure on its own: GPU time is scarce, so one failure must not cost the others
         if (which.equals("all") || which.equals("gemm")) {
             for (int n : new int[] {2048, 4096, 8192}) {
-                gemm(backend, n, DType.F32);
-                gemm(backend, n, DType.BF16);
+                guarded("gemm float32 " + n, () -> gemm(backend, n, DType.F32));
+                guarded("gemm bfloat16 " + n, () -> gemm(backend, n, DType.BF16));
             }
         }
         if (which.equals("all") || which.equals("train")) {
-            train(backend);
+            guarded("train", () -> train(backend));
         }
         if (which.equals("all") || which.equals("decode")) {
-            decode();
+            guarded("decode", GpuBenchmark::decode);
+        }
+        if (failures > 0) {
+            System.exit(1);
+        }
+    }
+
+    private static int failures;
+
+    private static void guarded(String what, Runnable bench) {
+        try {
+            bench.run();
+        } catch (RuntimeException | OutOfMemoryError e) {
+            failures++;
+            System.out.printf(Locale.ROOT, "{\"bench\": \"%s\", \"error\": \"%s\"}%n", what,
+                    String.valueOf(e).replace("\\", "\\\\").replace("\"", "\\\""));
+            e.printStackTrace();
         }
     }
 
