@@ -78,6 +78,28 @@ public interface Backend {
      */
     void layerNorm(Tensor x, Tensor weight, Tensor bias, double eps, Tensor out, Tensor mean, Tensor rstd);
 
+    /**
+     * Gradients of {@link #layerNorm} for the upstream gradient g (contiguous, x's shape): dx (contiguous, x's shape)
+     * and, where not null, dweight and dbias [C], overwritten. x, weight, mean and rstd are layerNorm's; weight may be
+     * null. This default composes tensor ops (about twelve passes over x); a runtime may do it in two.
+     */
+    default void layerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor g, Tensor dx,
+            Tensor dweight, Tensor dbias) {
+        try (var ng = dev.t4j.autograd.GradMode.noGrad()) {
+            int c = x.shape()[x.dim() - 1];
+            Tensor r = rstd.unsqueeze(-1);
+            Tensor xhat = x.sub(mean.unsqueeze(-1)).mul(r);
+            Tensor gw = weight == null ? g : g.mul(weight);
+            dx.copy_(gw.sub(gw.mean(-1, true)).sub(xhat.mul(gw.mul(xhat).mean(-1, true))).mul(r));
+            if (dweight != null) {
+                dweight.copy_(g.mul(xhat).reshape(-1, c).sum(0, false));
+            }
+            if (dbias != null) {
+                dbias.copy_(g.reshape(-1, c).sum(0, false));
+            }
+        }
+    }
+
     /** RMS normalisation (T5): out = x * rstd * weight with rstd = 1/sqrt(mean(x^2) + eps); writes rstd. */
     void rmsNorm(Tensor x, Tensor weight, double eps, Tensor out, Tensor rstd);
 

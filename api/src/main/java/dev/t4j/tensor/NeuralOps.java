@@ -40,12 +40,11 @@ final class NeuralOps {
         in.backend().layerNorm(in, weight == null ? null : weight.detach(), bias == null ? null : bias.detach(), eps,
                 y, mean, rstd);
         return Tensor.record(y, "layerNorm", g -> {
-            Tensor r = rstd.unsqueeze(-1);
-            Tensor xhat = in.sub(mean.unsqueeze(-1)).mul(r);
-            Tensor gw = weight == null ? g : g.mul(weight);
-            Tensor dx = gw.sub(gw.mean(-1, true)).sub(xhat.mul(gw.mul(xhat).mean(-1, true))).mul(r);
-            Tensor dw = weight == null ? null : g.mul(xhat).reshape(-1, c).sum(0, false);
-            Tensor db = bias == null ? null : g.reshape(-1, c).sum(0, false);
+            Tensor dx = Tensor.empty(in.backend(), in.dtype(), in.shapeRef());
+            Tensor dw = weight == null || !weight.requiresGrad() ? null : Tensor.empty(in.backend(), weight.dtype(), c);
+            Tensor db = bias == null || !bias.requiresGrad() ? null : Tensor.empty(in.backend(), bias.dtype(), c);
+            in.backend().layerNormBackward(in, weight == null ? null : weight.detach(), mean, rstd, g.contiguous(), dx,
+                    dw, db);
             return new Tensor[] {dx, dw, db};
         }, in, weight, bias);
     }

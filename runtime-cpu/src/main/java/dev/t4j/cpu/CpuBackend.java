@@ -671,6 +671,109 @@ public final class CpuBackend extends ReferenceBackend {
         });
     }
 
+    /**
+     * Layer norm's gradients in two passes over each row: the row's sums of g w and g w xhat, then dx; dweight and
+     * dbias are summed per chunk of rows, then over chunks.
+     */
+    @Override
+    public void layerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor g, Tensor dx,
+            Tensor dweight, Tensor dbias) {
+        if (!f32(x, weight, mean, rstd, g, dx, dweight, dbias) || !unitStride(weight) || !x.isContiguous()
+                || !g.isContiguous() || !dx.isContiguous() || !mean.isContiguous() || !rstd.isContiguous()
+                || (dweight != null && !dweight.isContiguous()) || (dbias != null && !dbias.isContiguous())) {
+            super.layerNormBackward(x, weight, mean, rstd, g, dx, dweight, dbias);
+            return;
+        }
+        int c = x.shape()[x.dim() - 1];
+        MemorySegment xs = segment(x);
+        MemorySegment gs = segment(g);
+        MemorySegment ds = segment(dx);
+        MemorySegment ws = weight == null ? null : segment(weight);
+        MemorySegment ms = segment(mean);
+        MemorySegment rs = segment(rstd);
+        long wo = weight == null ? 0 : weight.offset();
+        float[] dwTotal = dweight == null ? null : new float[c];
+        float[] dbTotal = dbias == null ? null : new float[c];
+        par.forRange(rows(x), rowGrain(c), (s, e) -> {
+            float[] dw = dweight == null ? null : new float[c];
+            float[] db = dbias == null ? null : new float[c];
+            for (int r = s; r < e; r++) {
+                layerNormBackwardRow(xs, x.offset() + (long) r * c, gs, g.offset() + (long) r * c, ds,
+                        dx.offset() + (long) r * c, c, ms.getAtIndex(F, mean.offset() + r),
+                        rs.getAtIndex(F, rstd.offset() + r), ws, wo, dw, db);
+            }
+            synchronized (this) {
+                for (int i = 0; i < c; i++) {
+                    if (dw != null) {
+                        dwTotal[i] += dw[i];
+                    }
+                    if (db != null) {
+                        dbTotal[i] += db[i];
+                    }
+                }
+            }
+        });
+        if (dwTotal != null) {
+            MemorySegment.copy(dwTotal, 0, segment(dweight), F, dweight.offset() * 4, c);
+        }
+        if (dbTotal != null) {
+            MemorySegment.copy(dbTotal, 0, segment(dbias), F, dbias.offset() * 4, c);
+        }
+    }
+
+    private static void layerNormBackwardRow(MemorySegment xs, long xb, MemorySegment gs, long gb, MemorySegment ds,
+            long db0, int c, float mu, float rsd, MemorySegment ws, long wo, float[] dw, float[] db) {
+        FloatVector vmu = FloatVector.broadcast(S, mu);
+        FloatVector sumGw = FloatVector.zero(S);
+        FloatVector sumGwx = FloatVector.zero(S);
+        int i = 0;
+        for (; i <= c - V; i += V) {
+            FloatVector gv = load(gs, gb + i);
+            FloatVector xhat = load(xs, xb + i).sub(vmu).mul(rsd);
+            FloatVector gw = ws == null ? gv : gv.mul(load(ws, wo + i));
+            sumGw = sumGw.add(gw);
+            sumGwx = gw.fma(xhat, sumGwx);
+            if (dw != null) {
+                gv.fma(xhat, FloatVector.fromArray(S, dw, i)).intoArray(dw, i);
+            }
+            if (db != null) {
+                gv.add(FloatVector.fromArray(S, db, i)).intoArray(db, i);
+            }
+        }
+        float a = sumGw.reduceLanes(VectorOperators.ADD);
+        float b = sumGwx.reduceLanes(VectorOperators.ADD);
+        for (int j = i; j < c; j++) {
+            float gv = gs.getAtIndex(F, gb + j);
+            float xhat = (xs.getAtIndex(F, xb + j) - mu) * rsd;
+            float gw = ws == null ? gv : gv * ws.getAtIndex(F, wo + j);
+            a += gw;
+            b += gw * xhat;
+            if (dw != null) {
+                dw[j] += gv * xhat;
+            }
+            if (db != null) {
+                db[j] += gv;
+            }
+        }
+        float meanGw = a / c;
+        float meanGwx = b / c;
+        FloatVector vMeanGw = FloatVector.broadcast(S, meanGw);
+        FloatVector vMeanGwx = FloatVector.broadcast(S, meanGwx);
+        i = 0;
+        for (; i <= c - V; i += V) {
+            FloatVector gv = load(gs, gb + i);
+            FloatVector xhat = load(xs, xb + i).sub(vmu).mul(rsd);
+            FloatVector gw = ws == null ? gv : gv.mul(load(ws, wo + i));
+            gw.sub(vMeanGw).sub(xhat.mul(vMeanGwx)).mul(rsd).intoMemorySegment(ds, (db0 + i) * 4, NATIVE);
+        }
+        for (; i < c; i++) {
+            float gv = gs.getAtIndex(F, gb + i);
+            float xhat = (xs.getAtIndex(F, xb + i) - mu) * rsd;
+            float gw = ws == null ? gv : gv * ws.getAtIndex(F, wo + i);
+            ds.setAtIndex(F, db0 + i, (gw - meanGw - xhat * meanGwx) * rsd);
+        }
+    }
+
     private static void normalizeRow(MemorySegment xs, long xb, MemorySegment os, long ob, int c, float mu, float rsd,
             MemorySegment ws, Tensor weight, MemorySegment bs, Tensor bias) {
         FloatVector vmu = FloatVector.broadcast(S, mu);
