@@ -101,7 +101,7 @@ static const std::map<std::string, std::function<void(void**)>> kernels = {
     S(copy_bytes1), S(copy_bytes2), S(copy_bytes4), S(copy_bytes8), S(copy_convert), S(fill),
     S(unary_f32), S(unary_f64), S(unary_contiguous_f32), S(bias_activation_f32), S(binary_f32), S(binary_f64), S(where_select),
     S(reduce_thread_f32), S(reduce_thread_f64), B(reduce_block_f32), B(reduce_block_f64),
-    B(softmax_f32), B(softmax_f64), B(layer_norm_f32), B(layer_norm_f64), B(rms_norm_f32), B(rms_norm_f64),
+    B(softmax_f32), B(softmax_f64), B(layer_norm_f32), B(layer_norm_f64), B(layer_norm_backward_f32), S(layer_norm_param_grads_f32), B(rms_norm_f32), B(rms_norm_f64),
     B(cross_entropy_f32), B(cross_entropy_f64), S(cross_entropy_backward_f32), S(cross_entropy_backward_f64),
     S(adamw_f32), S(index_select), S(index_add), S(gather), S(scatter_add),
     B(attention_forward_f32), B(attention_backward_dq_f32), B(attention_backward_dkv_f32),

@@ -509,6 +509,33 @@ final class CudaBackend implements Backend {
     }
 
     @Override
+    public void layerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor g, Tensor dx,
+            Tensor dweight, Tensor dbias) {
+        boolean f32 = true;
+        for (Tensor t : new Tensor[] {x, mean, rstd, g, dx, dweight, dbias}) {
+            f32 &= t == null || t.dtype() == DType.F32 && t.isContiguous();
+        }
+        if (!f32) {
+            Backend.super.layerNormBackward(x, weight, mean, rstd, g, dx, dweight, dbias);
+            return;
+        }
+        bind();
+        long n = rows(x);
+        int c = x.shape()[x.dim() - 1];
+        try (Arena arena = Arena.ofConfined()) {
+            runRows(Kernel.LAYER_NORM_BACKWARD_F32, n, new Kernels.Args(arena).ptr(first(x)).ptr(first(g))
+                    .ptr(addressOrNull(weight)).i32(weight == null ? 0 : code(weight.dtype()))
+                    .i64(weight == null ? 0 : weight.strides()[0]).ptr(first(mean)).ptr(first(rstd)).ptr(first(dx))
+                    .i64(n).i32(c), "layer_norm backward");
+            if (dweight != null || dbias != null) {
+                run(Kernel.LAYER_NORM_PARAM_GRADS_F32, c, new Kernels.Args(arena).ptr(first(x)).ptr(first(g))
+                        .ptr(first(mean)).ptr(first(rstd)).ptr(addressOrNull(dweight)).ptr(addressOrNull(dbias)).i64(n)
+                        .i32(c), "layer_norm backward (weight, bias)");
+            }
+        }
+    }
+
+    @Override
     public void rmsNorm(Tensor x, Tensor weight, double eps, Tensor out, Tensor rstd) {
         bind();
         boolean w = rowsWide("rms_norm", x, out, rstd);

@@ -133,6 +133,10 @@ class CudaBackendLaunchTest {
                 empty(DType.F32, 4)))).containsExactly("layer_norm_f32");
         assertThat(launched(() -> cuda.layerNorm(x64, null, null, 1e-5, empty(DType.F64, 4, 6), empty(DType.F64, 4),
                 empty(DType.F64, 4)))).containsExactly("layer_norm_f64");
+        Tensor mean4 = f32(4);
+        assertThat(launched(() -> cuda.layerNormBackward(x, w, mean4, mean4, f32(4, 6), empty(DType.F32, 4, 6),
+                empty(DType.F32, 6), empty(DType.F32, 6))))
+                .containsExactly("layer_norm_backward_f32", "layer_norm_param_grads_f32");
         assertThat(launched(() -> cuda.rmsNorm(x, w, 1e-6, empty(DType.F32, 4, 6), empty(DType.F32, 4))))
                 .containsExactly("rms_norm_f32");
         assertThat(launched(() -> cuda.rmsNorm(x64, null, 1e-6, empty(DType.F64, 4, 6), empty(DType.F64, 4))))
