@@ -116,21 +116,22 @@ __device__ void cross_entropy_backward_row(const T* logits, const void* targets,
 ROW_KERNELS(f32, float)
 ROW_KERNELS(f64, double)
 
-// Layer norm's input gradient, one block per row: dx = (g w - mean(g w) - xhat mean(g w xhat)) rstd.
+// Layer norm's input gradient, one block per row: dx = (g w - mean(g w) - xhat mean(g w xhat)) rstd; RMS norm's
+// when mean is null (xhat = x rstd, and no mean(g w) term).
 extern "C" __global__ void layer_norm_backward_f32(const float* x, const float* g, const void* w, int w_dt,
                                                    long long w_stride, const float* mean, const float* rstd, float* dx,
                                                    long long rows, int c) {
     for (long long r = blockIdx.x; r < rows; r += gridDim.x) {
         const float* xr = x + r * c;
         const float* gr = g + r * c;
-        float mu = mean[r], rs = rstd[r];
+        float mu = mean ? mean[r] : 0.f, rs = rstd[r];
         float a = 0.f, b = 0.f;
         for (int i = threadIdx.x; i < c; i += blockDim.x) {
             float gw = w ? gr[i] * load<float>(w, w_dt, i * w_stride) : gr[i];
             a += gw;
             b += gw * (xr[i] - mu) * rs;
         }
-        a = block_sum<float>(a) / c;
+        a = mean ? block_sum<float>(a) / c : 0.f; // mean is the same for every thread: no divergent barrier
         b = block_sum<float>(b) / c;
         for (int i = threadIdx.x; i < c; i += blockDim.x) {
             float gw = w ? gr[i] * load<float>(w, w_dt, i * w_stride) : gr[i];
@@ -139,15 +140,15 @@ extern "C" __global__ void layer_norm_backward_f32(const float* x, const float* 
     }
 }
 
-// Layer norm's weight and bias gradients, one thread per column summing over the rows (neighbouring threads read
-// neighbouring columns): dweight = sum g xhat, dbias = sum g; either may be null.
+// Layer (or, with a null mean, RMS) norm's weight and bias gradients, one thread per column summing over the rows
+// (neighbouring threads read neighbouring columns): dweight = sum g xhat, dbias = sum g; either may be null.
 extern "C" __global__ void layer_norm_param_grads_f32(const float* x, const float* g, const float* mean,
                                                       const float* rstd, float* dw, float* db, long long rows, int c) {
     FOR_EACH(j, (long long) c) {
         float sw = 0.f, sb = 0.f;
         for (long long r = 0; r < rows; r++) {
             float gv = g[r * c + j];
-            sw += gv * (x[r * c + j] - mean[r]) * rstd[r];
+            sw += gv * (x[r * c + j] - (mean ? mean[r] : 0.f)) * rstd[r];
             sb += gv;
         }
         if (dw) dw[j] = sw;

@@ -104,6 +104,23 @@ public interface Backend {
     void rmsNorm(Tensor x, Tensor weight, double eps, Tensor out, Tensor rstd);
 
     /**
+     * Gradients of {@link #rmsNorm} for the upstream gradient g (contiguous, x's shape): dx (contiguous) and, where not
+     * null, dweight [C], overwritten. This default composes tensor ops; a runtime may do it in two passes.
+     */
+    default void rmsNormBackward(Tensor x, Tensor weight, Tensor rstd, Tensor g, Tensor dx, Tensor dweight) {
+        try (var ng = dev.t4j.autograd.GradMode.noGrad()) {
+            int c = x.shape()[x.dim() - 1];
+            Tensor r = rstd.unsqueeze(-1);
+            Tensor xhat = x.mul(r);
+            Tensor gw = weight == null ? g : g.mul(weight);
+            dx.copy_(gw.sub(xhat.mul(gw.mul(xhat).mean(-1, true))).mul(r));
+            if (dweight != null) {
+                dweight.copy_(g.mul(xhat).reshape(-1, c).sum(0, false));
+            }
+        }
+    }
+
+    /**
      * Per-row cross-entropy of contiguous logits [N, C] against int targets [N]; rows whose target equals
      * {@code ignoreIndex} get loss 0. Writes loss [N] and the row log-sum-exp [N] for the backward pass.
      */

@@ -130,11 +130,9 @@ final class NeuralOps {
         Tensor rstd = Tensor.empty(in.backend(), in.dtype(), rows);
         in.backend().rmsNorm(in, weight == null ? null : weight.detach(), eps, y, rstd);
         return Tensor.record(y, "rmsNorm", g -> {
-            Tensor r = rstd.unsqueeze(-1);
-            Tensor xhat = in.mul(r);
-            Tensor gw = weight == null ? g : g.mul(weight);
-            Tensor dx = gw.sub(xhat.mul(gw.mul(xhat).mean(-1, true))).mul(r);
-            Tensor dw = weight == null ? null : g.mul(xhat).reshape(-1, c).sum(0, false);
+            Tensor dx = Tensor.empty(in.backend(), in.dtype(), in.shapeRef());
+            Tensor dw = weight == null || !weight.requiresGrad() ? null : Tensor.empty(in.backend(), weight.dtype(), c);
+            in.backend().rmsNormBackward(in, weight == null ? null : weight.detach(), rstd, g.contiguous(), dx, dw);
             return new Tensor[] {dx, dw};
         }, in, weight);
     }

@@ -329,26 +329,30 @@ public abstract class BackendParitySuite {
         }
     }
 
-    /** layerNorm's input, weight and bias gradients (a runtime may fuse them: Backend.layerNormBackward). */
-    private static Tensor[] layerNormGrads(Backend b, boolean affine, int... shape) {
+    /** layerNorm's (or rmsNorm's) input, weight and bias gradients (a runtime may fuse them: Backend.*NormBackward). */
+    private static Tensor[] normGrads(Backend b, boolean rms, boolean affine, int... shape) {
         int c = shape[shape.length - 2]; // the normalised axis of the transposed view below
         Tensor x = on(b, random(61, numel(shape), 2), shape).requiresGrad(true);
         Tensor w = affine ? on(b, random(62, c, 1), c).requiresGrad(true) : null;
-        Tensor bias = affine ? on(b, random(63, c, 1), c).requiresGrad(true) : null;
+        Tensor bias = affine && !rms ? on(b, random(63, c, 1), c).requiresGrad(true) : null;
         Tensor up = on(b, random(64, numel(shape), 1), shape);
-        x.mT().layerNorm(w, bias, 1e-5).mul(up.mT()).sum().backward(); // a transposed input: made contiguous first
-        return affine ? new Tensor[] {x.grad(), w.grad(), bias.grad()} : new Tensor[] {x.grad()};
+        Tensor y = rms ? x.mT().rmsNorm(w, 1e-6) : x.mT().layerNorm(w, bias, 1e-5); // transposed: made contiguous first
+        y.mul(up.mT()).sum().backward();
+        return !affine ? new Tensor[] {x.grad()} : rms ? new Tensor[] {x.grad(), w.grad()}
+                : new Tensor[] {x.grad(), w.grad(), bias.grad()};
     }
 
     @Test
-    void layerNormGradients() {
-        for (boolean affine : new boolean[] {true, false}) {
-            for (int[] shape : new int[][] {{67, 5}, {3, 130, 9}}) {
-                Tensor[] ref = withDefault(reference, () -> layerNormGrads(reference, affine, shape));
-                Tensor[] got = withDefault(backend(), () -> layerNormGrads(backend(), affine, shape));
-                for (int i = 0; i < ref.length; i++) {
-                    assertClose("layerNorm grad " + i + " affine=" + affine + " " + java.util.Arrays.toString(shape),
-                            ref[i], got[i], 1e-4);
+    void normGradients() {
+        for (boolean rms : new boolean[] {false, true}) {
+            for (boolean affine : new boolean[] {true, false}) {
+                for (int[] shape : new int[][] {{67, 5}, {3, 130, 9}}) {
+                    Tensor[] ref = withDefault(reference, () -> normGrads(reference, rms, affine, shape));
+                    Tensor[] got = withDefault(backend(), () -> normGrads(backend(), rms, affine, shape));
+                    for (int i = 0; i < ref.length; i++) {
+                        assertClose((rms ? "rmsNorm" : "layerNorm") + " grad " + i + " affine=" + affine + " "
+                                + java.util.Arrays.toString(shape), ref[i], got[i], 1e-4);
+                    }
                 }
             }
         }

@@ -672,24 +672,50 @@ public final class CpuBackend extends ReferenceBackend {
     }
 
     /**
-     * Layer norm's gradients in two passes over each row: the row's sums of g w and g w xhat, then dx; dweight and
-     * dbias are summed per chunk of rows, then over chunks.
+     * Layer (and RMS) norm's gradients in two passes over each row: the row's sums of g w and g w xhat, then dx;
+     * dweight and dbias are summed per chunk of rows, then over chunks.
      */
     @Override
     public void layerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor g, Tensor dx,
             Tensor dweight, Tensor dbias) {
-        if (!f32(x, weight, mean, rstd, g, dx, dweight, dbias) || !unitStride(weight) || !x.isContiguous()
-                || !g.isContiguous() || !dx.isContiguous() || !mean.isContiguous() || !rstd.isContiguous()
-                || (dweight != null && !dweight.isContiguous()) || (dbias != null && !dbias.isContiguous())) {
+        if (!normBackwardFusable(x, weight, mean, rstd, g, dx, dweight, dbias)) {
             super.layerNormBackward(x, weight, mean, rstd, g, dx, dweight, dbias);
             return;
         }
+        normBackward(x, weight, mean, rstd, g, dx, dweight, dbias);
+    }
+
+    @Override
+    public void rmsNormBackward(Tensor x, Tensor weight, Tensor rstd, Tensor g, Tensor dx, Tensor dweight) {
+        if (!normBackwardFusable(x, weight, null, rstd, g, dx, dweight, null)) {
+            super.rmsNormBackward(x, weight, rstd, g, dx, dweight);
+            return;
+        }
+        normBackward(x, weight, null, rstd, g, dx, dweight, null);
+    }
+
+    private static boolean normBackwardFusable(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor g, Tensor dx,
+            Tensor dweight, Tensor dbias) {
+        if (!f32(x, weight, mean, rstd, g, dx, dweight, dbias) || !unitStride(weight)) {
+            return false;
+        }
+        for (Tensor t : new Tensor[] {x, mean, rstd, g, dx, dweight, dbias}) {
+            if (t != null && !t.isContiguous()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Layer norm's gradients, or RMS norm's when {@code mean} is null (no centring). */
+    private void normBackward(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor g, Tensor dx, Tensor dweight,
+            Tensor dbias) {
         int c = x.shape()[x.dim() - 1];
         MemorySegment xs = segment(x);
         MemorySegment gs = segment(g);
         MemorySegment ds = segment(dx);
         MemorySegment ws = weight == null ? null : segment(weight);
-        MemorySegment ms = segment(mean);
+        MemorySegment ms = mean == null ? null : segment(mean);
         MemorySegment rs = segment(rstd);
         long wo = weight == null ? 0 : weight.offset();
         float[] dwTotal = dweight == null ? null : new float[c];
@@ -698,9 +724,9 @@ public final class CpuBackend extends ReferenceBackend {
             float[] dw = dweight == null ? null : new float[c];
             float[] db = dbias == null ? null : new float[c];
             for (int r = s; r < e; r++) {
-                layerNormBackwardRow(xs, x.offset() + (long) r * c, gs, g.offset() + (long) r * c, ds,
-                        dx.offset() + (long) r * c, c, ms.getAtIndex(F, mean.offset() + r),
-                        rs.getAtIndex(F, rstd.offset() + r), ws, wo, dw, db);
+                normBackwardRow(xs, x.offset() + (long) r * c, gs, g.offset() + (long) r * c, ds,
+                        dx.offset() + (long) r * c, c, ms == null ? 0f : ms.getAtIndex(F, mean.offset() + r),
+                        ms != null, rs.getAtIndex(F, rstd.offset() + r), ws, wo, dw, db);
             }
             synchronized (this) {
                 for (int i = 0; i < c; i++) {
@@ -721,8 +747,9 @@ public final class CpuBackend extends ReferenceBackend {
         }
     }
 
-    private static void layerNormBackwardRow(MemorySegment xs, long xb, MemorySegment gs, long gb, MemorySegment ds,
-            long db0, int c, float mu, float rsd, MemorySegment ws, long wo, float[] dw, float[] db) {
+    /** One row of {@link #normBackward}: without {@code centred} (RMS norm) the mean of g w is not subtracted. */
+    private static void normBackwardRow(MemorySegment xs, long xb, MemorySegment gs, long gb, MemorySegment ds,
+            long db0, int c, float mu, boolean centred, float rsd, MemorySegment ws, long wo, float[] dw, float[] db) {
         FloatVector vmu = FloatVector.broadcast(S, mu);
         FloatVector sumGw = FloatVector.zero(S);
         FloatVector sumGwx = FloatVector.zero(S);
@@ -755,7 +782,7 @@ public final class CpuBackend extends ReferenceBackend {
                 db[j] += gv;
             }
         }
-        float meanGw = a / c;
+        float meanGw = centred ? a / c : 0f;
         float meanGwx = b / c;
         FloatVector vMeanGw = FloatVector.broadcast(S, meanGw);
         FloatVector vMeanGwx = FloatVector.broadcast(S, meanGwx);

@@ -511,26 +511,47 @@ final class CudaBackend implements Backend {
     @Override
     public void layerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor g, Tensor dx,
             Tensor dweight, Tensor dbias) {
-        boolean f32 = true;
-        for (Tensor t : new Tensor[] {x, mean, rstd, g, dx, dweight, dbias}) {
-            f32 &= t == null || t.dtype() == DType.F32 && t.isContiguous();
-        }
-        if (!f32) {
+        if (!normBackwardFusable(x, mean, rstd, g, dx, dweight, dbias)) {
             Backend.super.layerNormBackward(x, weight, mean, rstd, g, dx, dweight, dbias);
             return;
         }
+        normBackward(x, weight, mean, rstd, g, dx, dweight, dbias);
+    }
+
+    @Override
+    public void rmsNormBackward(Tensor x, Tensor weight, Tensor rstd, Tensor g, Tensor dx, Tensor dweight) {
+        if (!normBackwardFusable(x, null, rstd, g, dx, dweight, null)) {
+            Backend.super.rmsNormBackward(x, weight, rstd, g, dx, dweight);
+            return;
+        }
+        normBackward(x, weight, null, rstd, g, dx, dweight, null);
+    }
+
+    private static boolean normBackwardFusable(Tensor... ts) {
+        for (Tensor t : ts) {
+            if (t != null && (t.dtype() != DType.F32 || !t.isContiguous())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Layer norm's gradients, or RMS norm's when {@code mean} is null. */
+    private void normBackward(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor g, Tensor dx, Tensor dweight,
+            Tensor dbias) {
         bind();
         long n = rows(x);
         int c = x.shape()[x.dim() - 1];
+        String op = mean == null ? "rms_norm backward" : "layer_norm backward";
         try (Arena arena = Arena.ofConfined()) {
             runRows(Kernel.LAYER_NORM_BACKWARD_F32, n, new Kernels.Args(arena).ptr(first(x)).ptr(first(g))
                     .ptr(addressOrNull(weight)).i32(weight == null ? 0 : code(weight.dtype()))
-                    .i64(weight == null ? 0 : weight.strides()[0]).ptr(first(mean)).ptr(first(rstd)).ptr(first(dx))
-                    .i64(n).i32(c), "layer_norm backward");
+                    .i64(weight == null ? 0 : weight.strides()[0]).ptr(addressOrNull(mean)).ptr(first(rstd))
+                    .ptr(first(dx)).i64(n).i32(c), op);
             if (dweight != null || dbias != null) {
                 run(Kernel.LAYER_NORM_PARAM_GRADS_F32, c, new Kernels.Args(arena).ptr(first(x)).ptr(first(g))
-                        .ptr(first(mean)).ptr(first(rstd)).ptr(addressOrNull(dweight)).ptr(addressOrNull(dbias)).i64(n)
-                        .i32(c), "layer_norm backward (weight, bias)");
+                        .ptr(addressOrNull(mean)).ptr(first(rstd)).ptr(addressOrNull(dweight)).ptr(addressOrNull(dbias))
+                        .i64(n).i32(c), op + " (weight, bias)");
             }
         }
     }

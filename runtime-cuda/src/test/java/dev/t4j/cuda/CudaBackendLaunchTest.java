@@ -137,6 +137,8 @@ class CudaBackendLaunchTest {
         assertThat(launched(() -> cuda.layerNormBackward(x, w, mean4, mean4, f32(4, 6), empty(DType.F32, 4, 6),
                 empty(DType.F32, 6), empty(DType.F32, 6))))
                 .containsExactly("layer_norm_backward_f32", "layer_norm_param_grads_f32");
+        assertThat(launched(() -> cuda.rmsNormBackward(x, w, mean4, f32(4, 6), empty(DType.F32, 4, 6), null)))
+                .containsExactly("layer_norm_backward_f32");
         assertThat(launched(() -> cuda.rmsNorm(x, w, 1e-6, empty(DType.F32, 4, 6), empty(DType.F32, 4))))
                 .containsExactly("rms_norm_f32");
         assertThat(launched(() -> cuda.rmsNorm(x64, null, 1e-6, empty(DType.F64, 4, 6), empty(DType.F64, 4))))
