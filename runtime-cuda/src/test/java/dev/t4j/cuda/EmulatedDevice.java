@@ -51,29 +51,35 @@ final class EmulatedDevice extends HostMemoryDevice {
                 ValueLayout.ADDRESS));
     }
 
+    private static EmulatedDevice built; // one library per test JVM: reloading a rebuilt .so while mapped is unsafe
+
     /**
-     * Builds the emulator library with g++ into {@code target/emulator} (once per source change), or returns null
-     * with the reason in {@code why[0]} when there is no g++.
+     * Builds the emulator library with g++ into {@code target/emulator} (once per test JVM), or returns null with the
+     * reason in {@code why[0]} when there is no g++.
      */
-    static EmulatedDevice build(String[] why) throws IOException, InterruptedException {
+    static synchronized EmulatedDevice build(String[] why) throws IOException, InterruptedException {
+        if (built != null) {
+            return built;
+        }
         Path module = Files.isDirectory(Path.of("src/test/emulator")) ? Path.of(".") : Path.of("runtime-cuda");
         Path out = module.resolve("target/emulator/libt4jemu.so");
         Files.createDirectories(out.getParent());
-        Process p = new ProcessBuilder("g++", "-std=c++20", "-O1", "-fPIC", "-shared", "-pthread",
-                "-I", module.resolve("src/test/emulator").toString(), "-I", module.resolve("src/main/cuda").toString(),
-                "-o", out.toString(), module.resolve("src/test/emulator/emu.cpp").toString())
-                .redirectErrorStream(true).start();
-        String log;
+        Process p;
         try {
-            log = new String(p.getInputStream().readAllBytes());
+            p = new ProcessBuilder("g++", "-std=c++20", "-O1", "-fPIC", "-shared", "-pthread",
+                    "-I", module.resolve("src/test/emulator").toString(), "-I", module.resolve("src/main/cuda").toString(),
+                    "-o", out.toString(), module.resolve("src/test/emulator/emu.cpp").toString())
+                    .redirectErrorStream(true).start();
         } catch (IOException e) {
-            why[0] = "g++ could not be run: " + e.getMessage();
+            why[0] = "g++ could not be run (it builds the kernel emulator): " + e.getMessage();
             return null;
         }
+        String log = new String(p.getInputStream().readAllBytes());
         if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
             throw new IllegalStateException("g++ failed to build the kernel emulator:\n" + log);
         }
-        return new EmulatedDevice(out.toAbsolutePath());
+        built = new EmulatedDevice(out.toAbsolutePath());
+        return built;
     }
 
     @Override
