@@ -58,7 +58,11 @@ step() {
 run_checks() {
   local b=/tmp/t4j-gpu-bundle
   if [ ! -d "$b/gpu-bundle" ]; then
-    mkdir -p "$b" && tar -C "$b" -xJf "$BUNDLE_TAR" || { echo "cannot unpack $BUNDLE_TAR"; exit 1; }
+    mkdir -p "$b"
+    # tar's xz support needs the xz program; Python's lzma does not
+    tar -C "$b" -xJf "$BUNDLE_TAR" 2>/dev/null || python3 -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" \
+      "$BUNDLE_TAR" "$b" || { echo "cannot unpack $BUNDLE_TAR"; exit 1; }
+    chmod -R u+x "$b/gpu-bundle/jre/bin" "$b/gpu-bundle/jre/lib" 2>/dev/null
   fi
   b="$b/gpu-bundle"
   local backend=${T4J_CHECK_BACKEND:-cuda}
