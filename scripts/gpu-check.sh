@@ -12,7 +12,8 @@
 #                                   4. a short GPT pretraining run on CUDA,
 #                                   5. the GPU benchmarks (bench GpuBenchmark) and their PyTorch peer
 #                                      (bench/peers/torch_gpu.py) on the same GPU,
-#                                 and prints a summary. Output also goes to $OUT/gpu-check.log when OUT is set.
+#                                 and prints a table of t4j's figures beside PyTorch's and a summary. Output also
+#                                 goes to $OUT/gpu-check.log, the benchmarks' JSON lines to $OUT/gpu-bench.jsonl.
 #                                 T4J_CHECK_BACKEND=cpu runs the same steps on the CPU (to try the script out).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -55,6 +56,50 @@ step() {
   SUMMARY+=("$(printf '%-44s %-16s %4ds' "$name" "$verdict" $((SECONDS - t0)))")
 }
 
+# bench_step NAME SECONDS COMMAND...: a step whose JSON lines are also appended to $BENCH_LOG for the table.
+bench_step() {
+  local name=$1 limit=$2; shift 2
+  echo
+  echo "=== $name (limit ${limit}s)"
+  local t0=$SECONDS
+  timeout "$limit" "$@" | tee -a "$BENCH_LOG"
+  local rc=${PIPESTATUS[0]}
+  local verdict=PASS
+  [ $rc -eq 124 ] && verdict="TIMEOUT" || { [ $rc -ne 0 ] && verdict="FAIL (exit $rc)"; }
+  SUMMARY+=("$(printf '%-44s %-16s %4ds' "$name" "$verdict" $((SECONDS - t0)))")
+}
+
+# bench_table: t4j's and PyTorch's figures side by side, from the JSON lines of $BENCH_LOG.
+bench_table() {
+  python3 - "$BENCH_LOG" <<'PY' || echo "(no benchmark table: python3 could not read $BENCH_LOG)"
+import json, sys
+t4j, torch = {}, {}
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if not line.startswith("{"):
+        continue
+    try:
+        r = json.loads(line)
+    except ValueError:
+        continue
+    side = torch if str(r.get("backend", "")).startswith("torch") else t4j
+    if "error" in r:
+        side[r["bench"]] = "error: " + r["error"][:60]
+    elif r.get("bench") == "gemm":
+        dtype = {"f32": "float32", "bf16": "bfloat16"}.get(r["dtype"].lower(), r["dtype"].lower())
+        key = f"gemm {dtype} {r['n']} TFLOP/s"
+        side[key + " (second run: TF32)" if side is t4j and key in side else key] = r["tflops"]
+    elif r.get("bench") == "train":
+        side[f"train tokens/s ({r.get('attention', 'materialised')})"] = r["tokens_per_s"]
+    elif r.get("bench") == "decode":
+        side["decode tokens/s"] = r["tokens_per_s"]
+print("| figure | t4j | PyTorch |")
+print("|---|---:|---:|")
+for k in list(dict.fromkeys(list(t4j) + list(torch))):
+    print(f"| {k} | {t4j.get(k, '-')} | {torch.get(k, '-')} |")
+PY
+}
+
 run_checks() {
   local b=/tmp/t4j-gpu-bundle
   if [ ! -d "$b/gpu-bundle" ]; then
@@ -66,6 +111,8 @@ run_checks() {
   fi
   b="$b/gpu-bundle"
   local backend=${T4J_CHECK_BACKEND:-cuda}
+  BENCH_LOG=${OUT:-/tmp}/gpu-bench.jsonl
+  : > "$BENCH_LOG"
   echo "=== machine"
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1 | head -4
   echo "libcuda: $(ldconfig -p 2>/dev/null | grep -m1 'libcuda.so.1' || echo 'not in ldconfig'); LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
@@ -95,17 +142,20 @@ PY
   step "pretrain gpt, 200 steps on $backend" 240 "${java[@]}" -cp "$cp" dev.t4j.cli.Main pretrain gpt --steps 200 \
     --out /tmp/t4j-gpu-run
   if [ "$backend" = cuda ]; then
-    step "GPU benchmarks: t4j" 300 "${java[@]}" -cp "$cp" dev.t4j.bench.GpuBenchmark all cuda
-    step "GPU benchmarks: t4j train, materialised attention" 120 "${java[@]}" -Dt4j.attention=materialised \
+    bench_step "GPU benchmarks: t4j" 300 "${java[@]}" -cp "$cp" dev.t4j.bench.GpuBenchmark all cuda
+    bench_step "GPU benchmarks: t4j train, materialised attention" 120 "${java[@]}" -Dt4j.attention=materialised \
       -cp "$cp" dev.t4j.bench.GpuBenchmark train cuda
     step "t4j train, op profile (each op synchronised)" 180 "${java[@]}" -Dt4j.cuda.profile=true -cp "$cp" \
       dev.t4j.bench.GpuBenchmark train cuda
-    step "GPU benchmarks: t4j gemm with TF32" 60 "${java[@]}" -Dt4j.cuda.tf32=true -cp "$cp" \
+    bench_step "GPU benchmarks: t4j gemm with TF32" 60 "${java[@]}" -Dt4j.cuda.tf32=true -cp "$cp" \
       dev.t4j.bench.GpuBenchmark gemm cuda
-    step "GPU benchmarks: PyTorch peer" 240 env PYTHONUNBUFFERED=1 python3 bench/peers/torch_gpu.py all
+    bench_step "GPU benchmarks: PyTorch peer" 240 env PYTHONUNBUFFERED=1 python3 bench/peers/torch_gpu.py all
   else # trying the script out: the decode benchmark alone (the others take minutes on a CPU)
-    step "benchmark: t4j decode" 120 "${java[@]}" -cp "$cp" dev.t4j.bench.GpuBenchmark decode "$backend"
+    bench_step "benchmark: t4j decode" 120 "${java[@]}" -cp "$cp" dev.t4j.bench.GpuBenchmark decode "$backend"
   fi
+  echo
+  echo "=== benchmarks (JSON lines in $BENCH_LOG)"
+  bench_table
   echo
   echo "=== summary ($backend)"
   printf '%s\n' "${SUMMARY[@]}"
