@@ -98,6 +98,18 @@ public final class Backends {
         return b;
     }
 
+    private static final Backend REFERENCE = new dev.t4j.backend.reference.ReferenceBackend();
+
+    /**
+     * The backend for tensors over host memory t4j does not allocate (memory-mapped checkpoints): the default backend
+     * when it computes on the CPU, else the reference backend. Such tensors are read where they lie, or copied to
+     * a device with {@code copy_} / {@code to}.
+     */
+    public static Backend host() {
+        Backend b = defaultBackend();
+        return b.device().equals(dev.t4j.tensor.Device.CPU) ? b : REFERENCE;
+    }
+
     /** Replaces the default backend (tests, or a Guice module that chose one). */
     public static synchronized void setDefault(Backend backend) {
         defaultBackend = backend;

@@ -1,6 +1,5 @@
 package dev.t4j.model;
 
-import dev.t4j.backend.Backends;
 import dev.t4j.io.AtomicFile;
 import dev.t4j.json.Json;
 import dev.t4j.nn.Module;
@@ -37,7 +36,7 @@ public final class Checkpoints {
         for (String name : files.names()) {
             String key = keyOf.apply(name);
             if (key != null) {
-                source.put(key, files.view(name, Backends.defaultBackend()));
+                source.put(key, files.view(name));
             }
         }
         return source;

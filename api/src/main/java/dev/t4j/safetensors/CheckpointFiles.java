@@ -1,6 +1,5 @@
 package dev.t4j.safetensors;
 
-import dev.t4j.backend.Backend;
 import dev.t4j.json.Json;
 import dev.t4j.tensor.Tensor;
 import java.io.IOException;
@@ -73,19 +72,20 @@ public final class CheckpointFiles implements AutoCloseable {
     }
 
     public SafeTensors.Entry entry(String name) {
-        SafeTensors st = byTensor.get(name);
-        if (st == null) {
-            throw new SafeTensorsException("no tensor named '" + name + "' in the checkpoint");
-        }
-        return st.entries().get(name);
+        return fileOf(name).entries().get(name);
     }
 
-    public Tensor view(String name, Backend hostBackend) {
+    /** A read-only view of the mapped bytes, as {@link SafeTensors#view}. */
+    public Tensor view(String name) {
+        return fileOf(name).view(name);
+    }
+
+    private SafeTensors fileOf(String name) {
         SafeTensors st = byTensor.get(name);
         if (st == null) {
             throw new SafeTensorsException("no tensor named '" + name + "' in the checkpoint");
         }
-        return st.view(name, hostBackend);
+        return st;
     }
 
     @Override

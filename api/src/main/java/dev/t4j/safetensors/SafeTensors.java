@@ -7,7 +7,6 @@ import dev.t4j.json.Json;
 import dev.t4j.json.JsonException;
 import dev.t4j.memory.HostStorage;
 import dev.t4j.tensor.DType;
-import dev.t4j.tensor.Device;
 import dev.t4j.tensor.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -200,18 +199,14 @@ public final class SafeTensors implements AutoCloseable {
     }
 
     /**
-     * A read-only tensor over the mapped bytes (no copy) on a host backend; valid until this file is closed. The
-     * bytes are host memory: given a device backend, the view is made on the reference backend instead, and copying
-     * it into a device tensor ({@code copy_}) moves it there.
+     * A read-only tensor over the mapped bytes (no copy), on {@link Backends#host()}; valid until this file is closed.
+     * Copying it into a device tensor ({@code copy_}) moves it there.
      */
-    public Tensor view(String name, Backend hostBackend) {
+    public Tensor view(String name) {
         Entry e = entry(name);
         MemorySegment bytes = data.asSlice(e.begin(), e.end() - e.begin());
-        Backend host = hostBackend.device().equals(Device.CPU) ? hostBackend : HOST_VIEWS;
-        return Tensor.fromStorage(host, HostStorage.wrap(bytes), e.dtype(), 0, e.shape());
+        return Tensor.fromStorage(Backends.host(), HostStorage.wrap(bytes), e.dtype(), 0, e.shape());
     }
-
-    private static final Backend HOST_VIEWS = new dev.t4j.backend.reference.ReferenceBackend();
 
     /** A writable copy of a tensor on {@code backend}, in the current scope. */
     public Tensor load(String name, Backend backend) {

@@ -88,7 +88,7 @@ public final class Trainer {
         try (SafeTensors st = SafeTensors.open(checkpoint.resolve("optimizer.safetensors"))) {
             Map<String, Tensor> s = new LinkedHashMap<>();
             for (String n : st.names()) {
-                s.put(n, st.view(n, params.getFirst().backend()));
+                s.put(n, st.view(n));
             }
             optimizer.loadState(s, names);
         }

@@ -3,7 +3,6 @@ package dev.t4j.t5;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.t4j.autograd.GradMode;
-import dev.t4j.backend.Backends;
 import dev.t4j.memory.Scope;
 import dev.t4j.safetensors.CheckpointFiles;
 import dev.t4j.safetensors.SafeTensors;
@@ -25,7 +24,7 @@ class T5CheckpointTest {
             Map<String, Tensor> renamed = new LinkedHashMap<>();
             for (String name : st.names()) {
                 String key = name.equals("shared.weight") ? "encoder.embed_tokens.weight" : name;
-                renamed.put(key, st.view(name, Backends.defaultBackend()));
+                renamed.put(key, st.view(name));
             }
             SafeTensors.write(dir.resolve("model.safetensors"), renamed, Map.of("format", "pt"));
         }
