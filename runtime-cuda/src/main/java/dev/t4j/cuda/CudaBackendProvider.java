@@ -24,6 +24,7 @@ public final class CudaBackendProvider implements BackendProvider {
     private String ptx;
     private Path cublas;
     private String detail;
+    private Availability availability; // probed once: discovery asks, then create() asks again
 
     @Override
     public String name() {
@@ -37,8 +38,10 @@ public final class CudaBackendProvider implements BackendProvider {
 
     @Override
     public synchronized Availability availability() {
-        Optional<String> missing = probe();
-        return missing.map(Availability::no).orElseGet(() -> Availability.yes(detail));
+        if (availability == null) {
+            availability = probe().map(Availability::no).orElseGet(() -> Availability.yes(detail));
+        }
+        return availability;
     }
 
     /** The first missing piece, or empty when kernels, driver, device and cuBLAS are all there. */
