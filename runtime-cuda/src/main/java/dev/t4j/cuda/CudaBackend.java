@@ -126,6 +126,17 @@ final class CudaBackend implements Backend {
         return base(t) + t.offset() * t.dtype().byteSize();
     }
 
+    /** Ops' names in errors and the profile, made once: the lowercase enum names. */
+    private static final String[] UNARY_NAMES = lowercase(UnaryOp.values());
+    private static final String[] BINARY_NAMES = lowercase(BinaryOp.values());
+    private static final String[] REDUCE_NAMES = java.util.Arrays.stream(lowercase(ReduceOp.values()))
+            .map(n -> "reduce " + n).toArray(String[]::new);
+
+    private static String[] lowercase(Enum<?>[] values) {
+        return java.util.Arrays.stream(values).map(v -> v.name().toLowerCase(java.util.Locale.ROOT))
+                .toArray(String[]::new);
+    }
+
     private static int code(DType t) {
         return t.ordinal();
     }
@@ -231,7 +242,7 @@ final class CudaBackend implements Backend {
             return;
         }
         bind();
-        String name = op.name().toLowerCase(java.util.Locale.ROOT);
+        String name = UNARY_NAMES[op.ordinal()];
         try (Arena arena = Arena.ofConfined()) {
             Kernels.Args a = new Kernels.Args(arena);
             if (x.dtype() == DType.F32 && out.dtype() == DType.F32 && x.isContiguous() && out.isContiguous()) {
@@ -257,7 +268,7 @@ final class CudaBackend implements Backend {
         try (Arena arena = Arena.ofConfined()) {
             run(wide(a, b, out) ? Kernel.BINARY_F64 : Kernel.BINARY_F32, l.numel(), new Kernels.Args(arena).layout(l)
                     .i32(op.ordinal()).ptr(base(a)).i32(code(a.dtype())).ptr(base(b)).i32(code(b.dtype()))
-                    .ptr(base(out)).i32(code(out.dtype())), op.name().toLowerCase(java.util.Locale.ROOT));
+                    .ptr(base(out)).i32(code(out.dtype())), BINARY_NAMES[op.ordinal()]);
         }
     }
 
@@ -292,7 +303,7 @@ final class CudaBackend implements Backend {
         boolean perBlock = stride == 1 && n >= 128;
         Kernel k = perBlock ? (wide ? Kernel.REDUCE_BLOCK_F64 : Kernel.REDUCE_BLOCK_F32)
                 : (wide ? Kernel.REDUCE_THREAD_F64 : Kernel.REDUCE_THREAD_F32);
-        String name = "reduce " + op.name().toLowerCase(java.util.Locale.ROOT);
+        String name = REDUCE_NAMES[op.ordinal()];
         try (Arena arena = Arena.ofConfined()) {
             Kernels.Args a = new Kernels.Args(arena).layout(l).i32(op.ordinal()).ptr(base(x)).i32(code(x.dtype()))
                     .i64(n).i64(stride).ptr(base(out)).i32(code(out.dtype()));
@@ -511,7 +522,7 @@ final class CudaBackend implements Backend {
     @Override
     public void layerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor g, Tensor dx,
             Tensor dweight, Tensor dbias) {
-        if (!normBackwardFusable(x, mean, rstd, g, dx, dweight, dbias)) {
+        if (!contiguousF32(x, mean, rstd, g, dx, dweight, dbias)) {
             Backend.super.layerNormBackward(x, weight, mean, rstd, g, dx, dweight, dbias);
             return;
         }
@@ -520,14 +531,15 @@ final class CudaBackend implements Backend {
 
     @Override
     public void rmsNormBackward(Tensor x, Tensor weight, Tensor rstd, Tensor g, Tensor dx, Tensor dweight) {
-        if (!normBackwardFusable(x, null, rstd, g, dx, dweight, null)) {
+        if (!contiguousF32(x, null, rstd, g, dx, dweight, null)) {
             Backend.super.rmsNormBackward(x, weight, rstd, g, dx, dweight);
             return;
         }
         normBackward(x, weight, null, rstd, g, dx, dweight, null);
     }
 
-    private static boolean normBackwardFusable(Tensor... ts) {
+    /** Whether every tensor given (nulls aside) is contiguous float32: what the fused kernels take. */
+    private static boolean contiguousF32(Tensor... ts) {
         for (Tensor t : ts) {
             if (t != null && (t.dtype() != DType.F32 || !t.isContiguous())) {
                 return false;
@@ -673,11 +685,7 @@ final class CudaBackend implements Backend {
     @Override
     public void adamw(Tensor p, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
             double decay, double bc1, double bc2) {
-        boolean fused = true;
-        for (Tensor t : new Tensor[] {p, grad, m, v}) {
-            fused &= t.dtype() == DType.F32 && t.isContiguous() && t.numel() == p.numel();
-        }
-        if (!fused) {
+        if (!contiguousF32(p, grad, m, v)) {
             Backend.super.adamw(p, grad, m, v, lr, beta1, beta2, eps, decay, bc1, bc2);
             return;
         }
