@@ -134,22 +134,8 @@ final class EmulatedDevice extends HostMemoryDevice {
         }
     }
 
-    /** cublas<T>gemmStridedBatched: C_b = op(X_b) op(Y_b), column-major, element (i, j) at i + j * ld. */
+    /** cublas<T>gemmStridedBatched on host memory, computed by {@link ColumnMajorGemm}. */
     private static void gemm(GemmPlan p, long x, long y, long c, DType in, DType out) {
-        for (int b = 0; b < p.batch(); b++) {
-            for (int i = 0; i < p.m(); i++) {
-                for (int j = 0; j < p.n(); j++) {
-                    double acc = 0;
-                    for (int q = 0; q < p.k(); q++) {
-                        long xi = b * p.strideX() + (p.opX() == Cublas.OP_N ? i + (long) q * p.ldx()
-                                : q + (long) i * p.ldx());
-                        long yi = b * p.strideY() + (p.opY() == Cublas.OP_N ? q + (long) j * p.ldy()
-                                : j + (long) q * p.ldy());
-                        acc += read(x, xi, in) * read(y, yi, in);
-                    }
-                    write(c, b * p.strideC() + i + (long) j * p.ldc(), out, acc);
-                }
-            }
-        }
+        ColumnMajorGemm.run(p, i -> read(x, i, in), i -> read(y, i, in), (i, v) -> write(c, i, out, v));
     }
 }

@@ -34,26 +34,10 @@ class GemmPlanTest {
         return v;
     }
 
-    /** cuBLAS column-major semantics: C_b = op(X_b) op(Y_b), element (i, j) of C at i + j * ldc. */
+    /** The plan run by the model of cuBLAS, X from b's storage and Y from a's; C as a flat array. */
     private static double[] runPlan(GemmPlan p, double[] x, int xOff, double[] y, int yOff) {
         double[] c = new double[p.batch() * p.m() * p.n()];
-        for (int b = 0; b < p.batch(); b++) {
-            for (int i = 0; i < p.m(); i++) {
-                for (int j = 0; j < p.n(); j++) {
-                    double acc = 0;
-                    for (int q = 0; q < p.k(); q++) {
-                        long xb = xOff + b * p.strideX();
-                        long yb = yOff + b * p.strideY();
-                        double xv = p.opX() == Cublas.OP_N ? x[(int) (xb + i + (long) q * p.ldx())]
-                                : x[(int) (xb + q + (long) i * p.ldx())];
-                        double yv = p.opY() == Cublas.OP_N ? y[(int) (yb + q + (long) j * p.ldy())]
-                                : y[(int) (yb + j + (long) q * p.ldy())];
-                        acc += xv * yv;
-                    }
-                    c[(int) (b * p.strideC() + i + (long) j * p.ldc())] = acc;
-                }
-            }
-        }
+        ColumnMajorGemm.run(p, i -> x[(int) (xOff + i)], i -> y[(int) (yOff + i)], (i, v) -> c[(int) i] = v);
         return c;
     }
 
