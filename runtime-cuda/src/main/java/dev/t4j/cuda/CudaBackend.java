@@ -336,12 +336,10 @@ final class CudaBackend implements Backend {
             a = a.dtype() == ct ? a : converted(a, ct);
             b = b.dtype() == ct ? b : converted(b, ct);
         }
+        // an operand cuBLAS cannot take as it is (no unit stride, batch dims that do not collapse) is copied first
+        a = GemmPlan.left(a.shape(), a.strides()) == null ? contiguousCopy(a) : a;
+        b = GemmPlan.right(b.shape(), b.strides()) == null ? contiguousCopy(b) : b;
         GemmPlan plan = GemmPlan.plan(a.shape(), a.strides(), b.shape(), b.strides());
-        if (plan == null) {
-            a = GemmPlan.left(a.shape(), a.strides()) == null ? contiguousCopy(a) : a;
-            b = GemmPlan.right(b.shape(), b.strides()) == null ? contiguousCopy(b) : b;
-            plan = GemmPlan.plan(a.shape(), a.strides(), b.shape(), b.strides());
-        }
         if (bf16) {
             gpu.blas().gemmBf16(plan, first(b), first(a), first(out), ct == DType.BF16);
         } else if (ct == DType.F32) {
