@@ -1,6 +1,7 @@
 package dev.t4j.nn;
 
 import dev.t4j.autograd.GradMode;
+import dev.t4j.tensor.DType;
 import dev.t4j.tensor.Tensor;
 
 /**
@@ -84,8 +85,10 @@ public final class Attention {
 
     /** [B, Tk] of 1 (attend) / 0 (padding) -> additive [B, 1, 1, Tk] of 0 / MASK_VALUE, float32. */
     public static Tensor paddingBias(Tensor attentionMask) {
-        Tensor padded = attentionMask.eq(Tensor.zeros(attentionMask.dtype(), 1));
-        return Tensor.where(padded, Tensor.full(MASK_VALUE, 1), Tensor.zeros(1)).unsqueeze(1).unsqueeze(1);
+        var on = attentionMask.backend(); // the mask's backend, whatever the default is
+        Tensor padded = attentionMask.eq(Tensor.full(on, attentionMask.dtype(), 0, 1));
+        return Tensor.where(padded, Tensor.full(on, DType.F32, MASK_VALUE, 1), Tensor.full(on, DType.F32, 0, 1))
+                .unsqueeze(1).unsqueeze(1);
     }
 
     /** Additive [Tq, past + Tq] bias hiding keys after each query (query i sits at position past + i). */
