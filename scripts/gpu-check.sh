@@ -132,24 +132,24 @@ PY
   local java=("$b/jre/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
     -XX:+UseParallelGC -Xss8m -Xmx24g -Dt4j.home="$ROOT" -Dt4j.backend="$backend")
   local cp="$b/lib/*"
-  step "backends" 60 "${java[@]}" -cp "$cp" dev.t4j.cli.Main backends
-  step "runtime-cuda tests (op parity vs reference)" 240 "${java[@]}" -Dt4j.cuda.sync=true -jar "$b"/test/junit-platform-console-standalone-*.jar \
+  step "backends" 30 "${java[@]}" -cp "$cp" dev.t4j.cli.Main backends
+  step "runtime-cuda tests (op parity vs reference)" 100 "${java[@]}" -Dt4j.cuda.sync=true -jar "$b"/test/junit-platform-console-standalone-*.jar \
     execute --disable-banner --details=summary --details-theme=ascii --fail-if-no-tests \
     --class-path "$b/test/t4j-runtime-cuda-tests.jar:$b/test/t4j-api-testkit.jar:$(ls "$b"/test/assertj-core-*.jar):$(ls "$b"/lib/*.jar | tr '\n' ':')" \
     --select-package dev.t4j.cuda --exclude-classname ".*Emulated.*"
-  step "hf-reference parity on $backend" 180 "${java[@]}" -cp "$cp" dev.t4j.cli.Main parity fixtures/hf-reference/gpt2 \
+  step "hf-reference parity on $backend" 50 "${java[@]}" -cp "$cp" dev.t4j.cli.Main parity fixtures/hf-reference/gpt2 \
     fixtures/hf-reference/bert-mlm fixtures/hf-reference/bert-cls fixtures/hf-reference/t5
-  step "pretrain gpt, 200 steps on $backend" 240 "${java[@]}" -cp "$cp" dev.t4j.cli.Main pretrain gpt --steps 200 \
+  step "pretrain gpt, 200 steps on $backend" 70 "${java[@]}" -cp "$cp" dev.t4j.cli.Main pretrain gpt --steps 200 \
     --out /tmp/t4j-gpu-run
   if [ "$backend" = cuda ]; then
-    bench_step "GPU benchmarks: t4j" 300 "${java[@]}" -cp "$cp" dev.t4j.bench.GpuBenchmark all cuda
-    bench_step "GPU benchmarks: t4j train, materialised attention" 120 "${java[@]}" -Dt4j.attention=materialised \
+    bench_step "GPU benchmarks: t4j" 110 "${java[@]}" -cp "$cp" dev.t4j.bench.GpuBenchmark all cuda
+    bench_step "GPU benchmarks: PyTorch peer" 80 env PYTHONUNBUFFERED=1 python3 bench/peers/torch_gpu.py all
+    bench_step "GPU benchmarks: t4j train, fused attention kernels" 30 "${java[@]}" -Dt4j.attention=fused \
       -cp "$cp" dev.t4j.bench.GpuBenchmark train cuda
-    step "t4j train, op profile (each op synchronised)" 180 "${java[@]}" -Dt4j.cuda.profile=true -cp "$cp" \
+    step "t4j train, op profile (each op synchronised)" 45 "${java[@]}" -Dt4j.cuda.profile=true -cp "$cp" \
       dev.t4j.bench.GpuBenchmark train cuda
-    bench_step "GPU benchmarks: t4j gemm with TF32" 60 "${java[@]}" -Dt4j.cuda.tf32=true -cp "$cp" \
+    bench_step "GPU benchmarks: t4j gemm with TF32" 25 "${java[@]}" -Dt4j.cuda.tf32=true -cp "$cp" \
       dev.t4j.bench.GpuBenchmark gemm cuda
-    bench_step "GPU benchmarks: PyTorch peer" 240 env PYTHONUNBUFFERED=1 python3 bench/peers/torch_gpu.py all
   else # trying the script out: the decode benchmark alone (the others take minutes on a CPU)
     bench_step "benchmark: t4j decode" 120 "${java[@]}" -cp "$cp" dev.t4j.bench.GpuBenchmark decode "$backend"
   fi

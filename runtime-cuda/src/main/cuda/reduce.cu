@@ -101,3 +101,32 @@ REDUCE(reduce_thread_f32, reduce_thread, float)
 REDUCE(reduce_thread_f64, reduce_thread, double)
 REDUCE(reduce_block_f32, reduce_block, float)
 REDUCE(reduce_block_f64, reduce_block, double)
+
+// A sum along a strided axis with few outputs (a bias gradient: [rows, c] summed over rows) in `parts` slices of the
+// axis, so that the GPU has outputs x parts threads rather than one per output: thread t sums slice t / numel of
+// output t % numel (neighbouring threads still read neighbouring elements) into partial[t]; sum_parts_f32 then adds
+// the slices in order, so the result does not depend on scheduling.
+extern "C" __global__ void reduce_sum_parts_f32(Layout L, const void* x, int x_dt, long long n, long long stride,
+                                                long long parts, float* partial) {
+    long long chunk = (n + parts - 1) / parts;
+    FOR_EACH(t, L.numel * parts) {
+        long long i = t % L.numel, p = t / L.numel;
+        long long o[2];
+        offsets<2>(L, i, o, -1, nullptr);
+        long long end = (p + 1) * chunk < n ? (p + 1) * chunk : n;
+        float s = 0.f;
+        for (long long j = p * chunk; j < end; j++) s += load<float>(x, x_dt, o[1] + j * stride);
+        partial[t] = s;
+    }
+}
+
+// out (operand 0 of L, of any type and strides) = the sum over p of partial[p * numel + i].
+extern "C" __global__ void sum_parts_f32(Layout L, long long parts, const float* partial, void* out, int out_dt) {
+    FOR_EACH(i, L.numel) {
+        long long o[1];
+        offsets<1>(L, i, o, -1, nullptr);
+        float s = 0.f;
+        for (long long p = 0; p < parts; p++) s += partial[p * L.numel + i];
+        store<float>(out, out_dt, o[0], s);
+    }
+}

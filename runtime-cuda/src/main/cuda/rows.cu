@@ -140,19 +140,24 @@ extern "C" __global__ void layer_norm_backward_f32(const float* x, const float* 
     }
 }
 
-// Layer (or, with a null mean, RMS) norm's weight and bias gradients, one thread per column summing over the rows
-// (neighbouring threads read neighbouring columns): dweight = sum g xhat, dbias = sum g; either may be null.
+// Layer (or, with a null mean, RMS) norm's weight and bias gradients, dweight = sum g xhat and dbias = sum g over the
+// rows, in `parts` slices of the rows (see reduce_sum_parts_f32): thread t sums slice t / c of column t % c into
+// dw[t] and db[t] ([parts, c] each, either may be null); sum_parts_f32 adds the slices.
 extern "C" __global__ void layer_norm_param_grads_f32(const float* x, const float* g, const float* mean,
-                                                      const float* rstd, float* dw, float* db, long long rows, int c) {
-    FOR_EACH(j, (long long) c) {
+                                                      const float* rstd, float* dw, float* db, long long rows, int c,
+                                                      long long parts) {
+    long long chunk = (rows + parts - 1) / parts;
+    FOR_EACH(t, (long long) c * parts) {
+        long long j = t % c, p = t / c;
+        long long end = (p + 1) * chunk < rows ? (p + 1) * chunk : rows;
         float sw = 0.f, sb = 0.f;
-        for (long long r = 0; r < rows; r++) {
+        for (long long r = p * chunk; r < end; r++) {
             float gv = g[r * c + j];
             sw += gv * (x[r * c + j] - (mean ? mean[r] : 0.f)) * rstd[r];
             sb += gv;
         }
-        if (dw) dw[j] = sw;
-        if (db) db[j] = sb;
+        if (dw) dw[t] = sw;
+        if (db) db[t] = sb;
     }
 }
 

@@ -66,7 +66,7 @@ class Pool {
 };
 
 
-// Kernels that use no block-level cooperation (grid-stride loops over elements) run as one block of one thread on
+// Kernels that use no block-level cooperation (grid-stride loops over elements) run as blocks of one thread on
 // the caller's thread: they are written for any grid, so that covers every element. Kernels that reduce within a
 // block (__syncthreads, shuffles, __shared__) run as one block of 64 threads on the pool, looping over their rows:
 // two warps still exercise the cross-warp reductions, and fewer, longer blocks spend less time switching threads.
@@ -75,11 +75,15 @@ static std::mutex launches;
 template <typename... A>
 static void serial(void (*f)(A...), void** p) {
     std::lock_guard<std::mutex> one_at_a_time(launches);
-    gridDim = dim3{1, 1, 1};
+    // seven one-thread blocks run last to first: elements are visited out of order, as on a GPU, so a kernel whose
+    // result depends on the order (an output overlapping an input elsewhere) differs here too
+    gridDim = dim3{7, 1, 1};
     blockDim = dim3{1, 1, 1};
     threadIdx = dim3{0, 0, 0};
-    blockIdx = dim3{0, 0, 0};
-    invoke(f, p, std::index_sequence_for<A...>{});
+    for (int b = 6; b >= 0; b--) {
+        blockIdx = dim3{(unsigned) b, 0, 0};
+        invoke(f, p, std::index_sequence_for<A...>{});
+    }
 }
 
 template <typename... A>
@@ -100,7 +104,7 @@ static void cooperative(void (*f)(A...), void** p) {
 static const std::map<std::string, std::function<void(void**)>> kernels = {
     S(copy_bytes1), S(copy_bytes2), S(copy_bytes4), S(copy_bytes8), S(copy_convert), S(fill),
     S(unary_f32), S(unary_f64), S(unary_contiguous_f32), S(bias_activation_f32), S(binary_f32), S(binary_f64), S(where_select),
-    S(reduce_thread_f32), S(reduce_thread_f64), B(reduce_block_f32), B(reduce_block_f64),
+    S(reduce_thread_f32), S(reduce_thread_f64), S(reduce_sum_parts_f32), S(sum_parts_f32), B(reduce_block_f32), B(reduce_block_f64),
     B(softmax_f32), B(softmax_f64), B(layer_norm_f32), B(layer_norm_f64), B(layer_norm_backward_f32), S(layer_norm_param_grads_f32), B(rms_norm_f32), B(rms_norm_f64),
     B(cross_entropy_f32), B(cross_entropy_f64), S(cross_entropy_backward_f32), S(cross_entropy_backward_f64),
     S(adamw_f32), S(index_select), S(index_add), S(gather), S(scatter_add),

@@ -19,6 +19,15 @@ import java.util.Set;
 public final class Backprop {
     private Backprop() {}
 
+    /**
+     * {@code -Dt4j.autograd.trace=true} prints, per node in the order backward visits them, the sum of squares of the
+     * gradient arriving and of each gradient it gives its inputs: diffing two backends' traces names the first op
+     * whose gradient differs (how the CUDA runtime's first real-GPU discrepancy was found). Read at each backward.
+     */
+    private static String norm2(Tensor t) {
+        return t == null ? "-" : String.format(java.util.Locale.ROOT, "%.6e", t.mul(t).sum().item());
+    }
+
     public static void backward(Tensor root, Tensor rootGrad, boolean retainGraph) {
         if (!root.requiresGrad()) {
             throw new IllegalStateException("backward() on a tensor that does not require grad: no input of the "
@@ -28,6 +37,7 @@ public final class Backprop {
             throw new IllegalArgumentException("gradient shape " + Arrays.toString(rootGrad.shape())
                     + " does not match tensor shape " + Arrays.toString(root.shape()));
         }
+        boolean trace = Boolean.getBoolean("t4j.autograd.trace");
         List<Tensor> order = topologicalOrder(root);
         Map<Tensor, Tensor> grads = new IdentityHashMap<>();
         grads.put(root, rootGrad);
@@ -44,6 +54,14 @@ public final class Backprop {
                 }
                 Tensor[] inputs = node.inputs();
                 Tensor[] inputGrads = node.apply(g);
+                if (trace) {
+                    StringBuilder line = new StringBuilder("[t4j trace] ").append(node.name()).append(" g=")
+                            .append(norm2(g));
+                    for (Tensor ig : inputGrads) {
+                        line.append(' ').append(norm2(ig));
+                    }
+                    System.out.println(line);
+                }
                 if (!retainGraph) {
                     node.release();
                 }

@@ -168,6 +168,23 @@ public interface Backend {
     }
 
     /**
+     * Whether {@link #attention} is the faster path for {@code queries} x {@code keys} scores per head, where either
+     * path is possible (see dev.t4j.nn.Attention). The default is the CPU runtime's measured crossover: fused from 512
+     * keys and 64 queries (its tiles are GEMMs, slow for a handful of rows).
+     */
+    default boolean fusedAttentionFaster(int queries, int keys) {
+        return keys >= 512 && queries >= 64;
+    }
+
+    /**
+     * Above this many bytes of [B, H, Tq, Tk] scores attention runs fused whatever its speed: the memory the
+     * materialising path would hold (scores and probabilities, kept for the backward pass of every layer).
+     */
+    default long fuseAttentionAboveBytes() {
+        return 64L << 20;
+    }
+
+    /**
      * Gradients of {@link #attention} for the upstream gradient gradOut [B, H, Tq, D]: the probabilities are
      * recomputed from lse, then gq, gk, gv (contiguous, q's, k's and v's shapes) are written. The bias gets none: a
      * bias that needs one (T5's learned position bias while training) takes the materialising path instead.

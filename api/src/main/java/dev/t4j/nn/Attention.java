@@ -35,22 +35,16 @@ public final class Attention {
         return x.transpose(1, 2).reshape(b, t, h * d);
     }
 
-    /** Above this many bytes of [B, h, Tq, Tk] scores, attention runs fused (system property t4j.attention). */
-    static final long FUSE_ABOVE_BYTES = 64L << 20;
-    /** From this many keys on, attention runs fused: measured faster there on CPU, both directions. */
-    static final int FUSE_FROM_KEYS = 512;
-    /** ... and at least this many queries: the fused kernel's tiles are GEMMs, slow for a handful of rows. */
-    static final int FUSE_FROM_QUERIES = 64;
-
     /**
      * softmax(q k^T * scale + bias) v; bias broadcasts to [B, h, Tq, Tk] and may be null. Runs as the fused
      * {@link Tensor#attention}, which never holds the [B, h, Tq, Tk] scores (nor their gradient), when nothing needs
      * the probabilities in memory (dropout on them, or a bias that needs a gradient, as T5's learned position bias
-     * while training) and either there are at least 512 keys and 64 queries or the scores would take more than
-     * 64 MiB. Measured on
-     * CPU (BENCHMARKS.md): at 512 and 2,048 tokens the fused path is faster both ways and holds 32-127x less; at 128
-     * tokens (GPT training bench) the materialising path is 7-15 % faster, its batched products amortising better
-     * over small heads. {@code -Dt4j.attention=fused|materialised} forces either.
+     * while training) and either the backend says its fused kernel is the faster one for these sizes
+     * ({@link dev.t4j.backend.Backend#fusedAttentionFaster}) or the scores would take more memory than
+     * {@link dev.t4j.backend.Backend#fuseAttentionAboveBytes}. Measured on CPU (BENCHMARKS.md): at 512 and 2,048
+     * tokens the fused path is faster both ways and holds 32-127x less; at 128 tokens (GPT training bench) the
+     * materialising path is 7-15 % faster, its batched products amortising better over small heads. On an H200 the
+     * materialising path (cuBLAS) is the faster one. {@code -Dt4j.attention=fused|materialised} forces either.
      */
     public static Tensor scaledDotProduct(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Dropout dropout) {
         boolean biasGrad = bias != null && bias.requiresGrad() && GradMode.isEnabled();
@@ -61,18 +55,17 @@ public final class Attention {
             case "fused" -> possible;
             case "materialised" -> false;
             // one query row at a time (a decoding step) is a matrix-vector product: the materialising path has those
-            default -> possible && ((k.size(2) >= FUSE_FROM_KEYS && q.size(2) >= FUSE_FROM_QUERIES)
-                    || scores > FUSE_ABOVE_BYTES);
+            default -> possible && (q.backend().fusedAttentionFaster(q.size(2), k.size(2))
+                    || scores > q.backend().fuseAttentionAboveBytes());
         };
         return fused ? Tensor.attention(q, k, v, bias, scale) : materialised(q, k, v, bias, scale, dropout);
     }
 
     /** The plain path: the [B, h, Tq, Tk] scores and probabilities in memory. The reference for the fused one. */
     public static Tensor materialised(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Dropout dropout) {
-        Tensor scores = q.matmul(k.mT()); // (B, h, Tq, Tk)
-        if (scale != 1) {
-            scores = scores.mul(scale);
-        }
+        // the scale goes on q, not on the scores: a pass over [B, h, Tq, d] instead of [B, h, Tq, Tk] (8x fewer
+        // elements at 512 tokens and head size 64), both ways; exact when the scale is a power of two (head size 64)
+        Tensor scores = (scale != 1 ? q.mul(scale) : q).matmul(k.mT()); // (B, h, Tq, Tk)
         if (bias != null) {
             scores = scores.add(bias);
         }

@@ -27,6 +27,27 @@ class AutogradTest {
     }
 
     @Test
+    void traceNamesEachNodeWithTheSumsOfSquaresOfItsGradients() {
+        Tensor x = Tensor.of(new float[] {1, 2, 3}, 3).requiresGrad(true);
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream out = System.out;
+        System.setProperty("t4j.autograd.trace", "true");
+        try {
+            System.setOut(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+            x.mul(2).sum().backward();
+        } finally {
+            System.setOut(out);
+            System.clearProperty("t4j.autograd.trace");
+        }
+        String[] lines = captured.toString(java.nio.charset.StandardCharsets.UTF_8).strip().split("\\R");
+        // sum() is a sum over the axis, then a squeeze to a scalar: the root's gradient 1 passes the squeeze, the sum
+        // spreads it to ones [3] (sum of squares 3), and the scaling by 2 gives 2s [3] (12)
+        assertThat(lines).containsExactly("[t4j trace] squeeze g=1.000000e+00 1.000000e+00",
+                "[t4j trace] sum g=1.000000e+00 3.000000e+00", "[t4j trace] scale g=3.000000e+00 1.200000e+01");
+        assertThat(x.grad().toFloatArray()).containsExactly(2, 2, 2);
+    }
+
+    @Test
     void noGradRecordsNothing() {
         Tensor w = Tensor.ones(2).requiresGrad(true);
         Tensor y;

@@ -176,6 +176,10 @@ public abstract class BackendParitySuite {
             same("sum of permuted " + d, x -> x[0].permute(2, 0, 1).sum(d, true), new int[] {6, 7, 33});
         }
         same("sum all", x -> x[0].sum(), new int[] {1000, 3});
+        // a bias gradient's shape: many rows, few columns (summed in slices of the rows where a backend splits it)
+        same("sum over 1000 rows", x -> x[0].sum(0, false), new int[] {1000, 37});
+        same("sum over 1000 rows, kept", x -> x[0].sum(0, true), new int[] {1000, 37});
+        same("sum over 999 rows of a transposed view", x -> x[0].mT().sum(1, false), new int[] {37, 999});
         same("var", x -> x[0].var(-1, false, 1), new int[] {4, 77});
     }
 

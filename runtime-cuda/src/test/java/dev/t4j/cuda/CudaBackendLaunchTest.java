@@ -113,6 +113,12 @@ class CudaBackendLaunchTest {
                 .containsExactly("reduce_block_f32");
         assertThat(launched(() -> cuda.reduce(ReduceOp.SUM, x, 0, empty(DType.F32, 1, 6))))
                 .containsExactly("reduce_thread_f32");
+        // a bias gradient's sum over many rows: slices of the rows in parallel, then the slices added in order
+        assertThat(launched(() -> cuda.reduce(ReduceOp.SUM, f32(640, 6), 0, empty(DType.F32, 1, 6))))
+                .containsExactly("reduce_sum_parts_f32", "sum_parts_f32");
+        assertThat(CudaBackend.sumParts(640, 6)).isEqualTo(20);
+        assertThat(CudaBackend.sumParts(4096, 768)).isEqualTo(128);
+        assertThat(CudaBackend.sumParts(4096, 1 << 16)).isEqualTo(1);
         assertThat(launched(() -> cuda.reduce(ReduceOp.ARGMAX, x, 1, empty(DType.I64, 4, 1))))
                 .containsExactly("reduce_thread_f32");
         Tensor wide = f32(2, 300).to(DType.F64);

@@ -89,6 +89,7 @@ final class EmulatedDevice extends HostMemoryDevice {
             if (rc != 0) {
                 throw new IllegalStateException("the emulator has no kernel " + k.symbol());
             }
+            checkGuards("kernel " + k.symbol() + " (op " + op + ", grid " + grid + " x " + block + ")");
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -135,7 +136,8 @@ final class EmulatedDevice extends HostMemoryDevice {
     }
 
     /** cublas<T>gemmStridedBatched on host memory, computed by {@link ColumnMajorGemm}. */
-    private static void gemm(GemmPlan p, long x, long y, long c, DType in, DType out) {
+    private void gemm(GemmPlan p, long x, long y, long c, DType in, DType out) {
         ColumnMajorGemm.run(p, i -> read(x, i, in), i -> read(y, i, in), (i, v) -> write(c, i, out, v));
+        checkGuards("a product " + p);
     }
 }
