@@ -93,6 +93,9 @@ for line in open(sys.argv[1]):
         side[f"train tokens/s ({r.get('attention', 'materialised')})"] = r["tokens_per_s"]
     elif r.get("bench") == "decode":
         side["decode tokens/s"] = r["tokens_per_s"]
+    elif r.get("bench") == "attention":
+        path = "fused (t4j) / sdpa (PyTorch)" if r["path"] in ("fused", "sdpa") else "materialised"
+        side[f"causal attention fwd+bwd, 4x12x{r['seq']}x64, {path}, ms"] = r["ms"]
 print("| figure | t4j | PyTorch |")
 print("|---|---:|---:|")
 for k in list(dict.fromkeys(list(t4j) + list(torch))):
@@ -142,8 +145,8 @@ PY
   step "pretrain gpt, 200 steps on $backend" 70 "${java[@]}" -cp "$cp" dev.t4j.cli.Main pretrain gpt --steps 200 \
     --out /tmp/t4j-gpu-run
   if [ "$backend" = cuda ]; then
-    bench_step "GPU benchmarks: t4j" 110 "${java[@]}" -cp "$cp" dev.t4j.bench.GpuBenchmark all cuda
-    bench_step "GPU benchmarks: PyTorch peer" 80 env PYTHONUNBUFFERED=1 python3 bench/peers/torch_gpu.py all
+    bench_step "GPU benchmarks: t4j" 150 "${java[@]}" -cp "$cp" dev.t4j.bench.GpuBenchmark all cuda
+    bench_step "GPU benchmarks: PyTorch peer" 110 env PYTHONUNBUFFERED=1 python3 bench/peers/torch_gpu.py all
     bench_step "GPU benchmarks: t4j train, fused attention kernels" 30 "${java[@]}" -Dt4j.attention=fused \
       -cp "$cp" dev.t4j.bench.GpuBenchmark train cuda
     step "t4j train, op profile (each op synchronised)" 45 "${java[@]}" -Dt4j.cuda.profile=true -cp "$cp" \

@@ -2,8 +2,9 @@
 """The peer of GpuBenchmark.java on the same GPU in the same run (PyTorch eager, float32 unless stated, TF32 off as in
 t4j): square GEMMs in float32 and bfloat16; GPT-2 small training (batch 8 x 512, AdamW, dropout off) with the
 materialising attention t4j's composite path uses and with F.scaled_dot_product_attention; GPT-2 small greedy decode
-with a key/value cache (32-token prompt, 64 new tokens, best of 3). One JSON line per figure; argv[1] picks
-gemm|train|decode|all."""
+with a key/value cache (32-token prompt, 64 new tokens, best of 3); causal attention alone, forward and backward,
+4 x 12 heads of 64 at 1,024-4,096 tokens, materialised and through F.scaled_dot_product_attention. One JSON line
+per figure; argv[1] picks gemm|train|decode|attention|all."""
 import json
 import os
 import math
@@ -139,6 +140,28 @@ def decode():
     emit(bench="decode", model="gpt2-small", tokens_per_s=round(best, 1))
 
 
+def attention(t, path):
+    b, h, d = 4, 12, 64
+    q, k, v = (torch.randn(b, h, t, d, device=dev, requires_grad=True) for _ in range(3))
+    mask = torch.full((t, t), float("-inf"), device=dev).triu(1)
+
+    def step():
+        if path == "sdpa":
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            out = torch.softmax(q @ k.transpose(-1, -2) * d ** -0.5 + mask, dim=-1) @ v
+        out.sum().backward()
+
+    for _ in range(2):
+        step()
+    sync()
+    t0 = time.perf_counter()
+    for _ in range(5):
+        step()
+    sync()
+    emit(bench="attention", path=path, seq=t, ms=round((time.perf_counter() - t0) / 5 * 1e3, 2))
+
+
 def guarded(what, fn, *args):
     """Each figure on its own: one failure must not cost the others their GPU time."""
     try:
@@ -156,3 +179,7 @@ if which in ("all", "train"):
     guarded("train sdpa", train, True)
 if which in ("all", "decode"):
     guarded("decode", decode)
+if which in ("all", "attention"):
+    for t in (1024, 2048, 4096):
+        guarded(f"attention materialised {t}", attention, t, "materialised")
+        guarded(f"attention sdpa {t}", attention, t, "sdpa")

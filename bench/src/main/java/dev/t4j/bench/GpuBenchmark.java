@@ -5,6 +5,7 @@ import dev.t4j.backend.Backends;
 import dev.t4j.gpt.GPT2Config;
 import dev.t4j.gpt.GPT2LMHeadModel;
 import dev.t4j.memory.Scope;
+import dev.t4j.nn.Attention;
 import dev.t4j.optim.AdamW;
 import dev.t4j.tensor.DType;
 import dev.t4j.tensor.Generator;
@@ -21,7 +22,10 @@ import java.util.Map;
  *   <li>{@code train}: GPT-2 small (124 M) training steps, batch 8 x 512 tokens, AdamW, dropout off: tokens/s over 10
  *       steps after 3;</li>
  *   <li>{@code decode}: GPT-2 small greedy generation with the key/value cache, 32-token prompt, 64 new tokens:
- *       tokens/s after the first, best of 3.</li>
+ *       tokens/s after the first, best of 3;</li>
+ *   <li>{@code attention}: causal attention alone, forward and backward, 4 x 12 heads of 64 at 1,024, 2,048 and
+ *       4,096 tokens, through the fused kernels and materialised: ms per step, mean of 5 after 2 (where the
+ *       fused path starts to pay on a GPU).</li>
  * </ul>
  * The peer is bench/peers/torch_gpu.py, the same three in PyTorch eager; scripts/gpu-check.sh runs both.
  */
@@ -48,6 +52,12 @@ public final class GpuBenchmark {
         }
         if (which.equals("all") || which.equals("decode")) {
             guarded("decode", GpuBenchmark::decode);
+        }
+        if (which.equals("all") || which.equals("attention")) {
+            for (int t : new int[] {1024, 2048, 4096}) {
+                guarded("attention materialised " + t, () -> attention(backend, t, false));
+                guarded("attention fused " + t, () -> attention(backend, t, true));
+            }
         }
         if (failures > 0) {
             System.exit(1);
@@ -129,6 +139,37 @@ public final class GpuBenchmark {
                     + "\"attention\": \"%s\", \"batch\": %d, \"seq\": %d, \"tokens_per_s\": %.0f, \"step_ms\": %.1f, "
                     + "\"last_loss\": %.3f}%n", backend.name(), System.getProperty("t4j.attention", "auto"), b, t,
                     reps * b * t / seconds, seconds / reps * 1e3, loss);
+        }
+    }
+
+    private static void attention(Backend backend, int t, boolean fused) {
+        int b = 4;
+        int h = 12;
+        int d = 64;
+        try (Scope s = Scope.open("attention")) {
+            Tensor q = Tensor.randn(new Generator(1), b, h, t, d).requiresGrad(true);
+            Tensor k = Tensor.randn(new Generator(2), b, h, t, d).requiresGrad(true);
+            Tensor v = Tensor.randn(new Generator(3), b, h, t, d).requiresGrad(true);
+            Tensor mask = Attention.causalBias(0, t);
+            double scale = 1 / Math.sqrt(d);
+            int warm = 2;
+            int reps = 5;
+            long start = 0;
+            for (int i = 0; i < warm + reps; i++) {
+                if (i == warm) {
+                    backend.synchronize();
+                    start = System.nanoTime();
+                }
+                try (Scope step = Scope.open("step")) {
+                    Tensor out = fused ? Tensor.attention(q, k, v, mask, scale)
+                            : Attention.materialised(q, k, v, mask, scale, null);
+                    out.sum().backward();
+                }
+            }
+            backend.synchronize();
+            double ms = (System.nanoTime() - start) / 1e6 / reps;
+            System.out.printf(Locale.ROOT, "{\"bench\": \"attention\", \"backend\": \"%s\", \"path\": \"%s\", "
+                    + "\"seq\": %d, \"ms\": %.2f}%n", backend.name(), fused ? "fused" : "materialised", t, ms);
         }
     }
 
