@@ -77,24 +77,30 @@ public final class GpuBenchmark {
         }
     }
 
+    /**
+     * Seconds per run of {@code step} (each in its own scope), the mean of {@code reps} after {@code warm}, the GPU
+     * synchronised before the clock starts and after it stops.
+     */
+    private static double secondsPerStep(Backend backend, int warm, int reps, Runnable step) {
+        long start = 0;
+        for (int i = 0; i < warm + reps; i++) {
+            if (i == warm) {
+                backend.synchronize();
+                start = System.nanoTime();
+            }
+            try (Scope s = Scope.open("step")) {
+                step.run();
+            }
+        }
+        backend.synchronize();
+        return (System.nanoTime() - start) / 1e9 / reps;
+    }
+
     private static void gemm(Backend backend, int n, DType dtype) {
         try (Scope s = Scope.open("gemm")) {
             Tensor a = Tensor.randn(new Generator(1), n, n).to(dtype);
             Tensor b = Tensor.randn(new Generator(2), n, n).to(dtype);
-            int warm = 3;
-            int reps = 10;
-            long start = 0;
-            for (int i = 0; i < warm + reps; i++) {
-                if (i == warm) {
-                    backend.synchronize();
-                    start = System.nanoTime();
-                }
-                try (Scope step = Scope.open("product")) {
-                    a.matmul(b);
-                }
-            }
-            backend.synchronize();
-            double seconds = (System.nanoTime() - start) / 1e9 / reps;
+            double seconds = secondsPerStep(backend, 3, 10, () -> a.matmul(b));
             System.out.printf(Locale.ROOT, "{\"bench\": \"gemm\", \"backend\": \"%s\", \"dtype\": \"%s\", \"n\": %d, "
                     + "\"tflops\": %.1f}%n", backend.name(), dtype, n, 2.0 * n * n * n / seconds / 1e12);
         }
@@ -114,31 +120,21 @@ public final class GpuBenchmark {
             Tensor ids = Tensor.randint(new Generator(1), c.vocabSize(), b, t + 1);
             Tensor input = ids.narrow(1, 0, t).contiguous();
             Tensor target = ids.narrow(1, 1, t).contiguous();
-            int warm = 3;
-            int reps = 10;
-            long start = 0;
-            double loss = 0;
-            for (int i = 0; i < warm + reps; i++) {
-                if (i == warm) {
-                    backend.synchronize();
-                    start = System.nanoTime();
+            double[] loss = {0};
+            int[] steps = {0};
+            double seconds = secondsPerStep(backend, 3, 10, () -> {
+                Tensor l = model.forward(input, null, false).logits().crossEntropy(target, -100);
+                l.backward();
+                opt.step();
+                opt.zeroGrad();
+                if (++steps[0] == 13) {
+                    loss[0] = l.item(); // the last step's: reading it waits for the GPU, so only once
                 }
-                try (Scope step = Scope.open("step")) {
-                    Tensor l = model.forward(input, null, false).logits().crossEntropy(target, -100);
-                    l.backward();
-                    opt.step();
-                    opt.zeroGrad();
-                    if (i == warm + reps - 1) {
-                        loss = l.item(); // also waits for the step
-                    }
-                }
-            }
-            backend.synchronize();
-            double seconds = (System.nanoTime() - start) / 1e9;
+            });
             System.out.printf(Locale.ROOT, "{\"bench\": \"train\", \"backend\": \"%s\", \"model\": \"gpt2-small\", "
                     + "\"attention\": \"%s\", \"batch\": %d, \"seq\": %d, \"tokens_per_s\": %.0f, \"step_ms\": %.1f, "
                     + "\"last_loss\": %.3f}%n", backend.name(), System.getProperty("t4j.attention", "auto"), b, t,
-                    reps * b * t / seconds, seconds / reps * 1e3, loss);
+                    b * t / seconds, seconds * 1e3, loss[0]);
         }
     }
 
@@ -152,22 +148,11 @@ public final class GpuBenchmark {
             Tensor v = Tensor.randn(new Generator(3), b, h, t, d).requiresGrad(true);
             Tensor mask = Attention.causalBias(0, t);
             double scale = 1 / Math.sqrt(d);
-            int warm = 2;
-            int reps = 5;
-            long start = 0;
-            for (int i = 0; i < warm + reps; i++) {
-                if (i == warm) {
-                    backend.synchronize();
-                    start = System.nanoTime();
-                }
-                try (Scope step = Scope.open("step")) {
-                    Tensor out = fused ? Tensor.attention(q, k, v, mask, scale)
-                            : Attention.materialised(q, k, v, mask, scale, null);
-                    out.sum().backward();
-                }
-            }
-            backend.synchronize();
-            double ms = (System.nanoTime() - start) / 1e6 / reps;
+            double ms = 1e3 * secondsPerStep(backend, 2, 5, () -> {
+                Tensor out = fused ? Tensor.attention(q, k, v, mask, scale)
+                        : Attention.materialised(q, k, v, mask, scale, null);
+                out.sum().backward();
+            });
             System.out.printf(Locale.ROOT, "{\"bench\": \"attention\", \"backend\": \"%s\", \"path\": \"%s\", "
                     + "\"seq\": %d, \"ms\": %.2f}%n", backend.name(), fused ? "fused" : "materialised", t, ms);
         }
