@@ -109,6 +109,7 @@ static const std::map<std::string, std::function<void(void**)>> kernels = {
     B(cross_entropy_f32), B(cross_entropy_f64), S(cross_entropy_backward_f32), S(cross_entropy_backward_f64),
     S(adamw_f32), S(index_select), S(index_add), S(gather), S(scatter_add),
     B(attention_forward_f32), B(attention_backward_dq_f32), B(attention_backward_dkv_f32),
+    B(attention_tiled_forward_f32), B(attention_tiled_backward_dq_f32), B(attention_tiled_backward_dkv_f32),
 };
 
 /** grid and block as the backend asked; the emulator picks its own (see above). */

@@ -161,9 +161,12 @@ public interface Backend {
                 s = s.add(bias);
             }
             Tensor max = s.max(-1, true);
-            Tensor rowLse = s.sub(max).exp().sum(-1, true).log().add(max);
-            out.copy_(s.sub(rowLse).exp().matmul(v));
-            lse.copy_(rowLse.squeeze(-1));
+            Tensor e = s.sub(max).exp();
+            Tensor sum = e.sum(-1, true);
+            // normalised by the sum, not as exp(s - lse): in a row whose every key is masked with a finite -3.4e38,
+            // lse = max + log(sum) rounds back to max, and exp(s - lse) would sum the values instead of averaging them
+            out.copy_(e.div(sum).matmul(v));
+            lse.copy_(sum.log().add(max).squeeze(-1));
         }
     }
 

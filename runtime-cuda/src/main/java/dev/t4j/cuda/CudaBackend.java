@@ -166,11 +166,16 @@ final class CudaBackend implements Backend {
 
     /** Checks the arguments against the kernel's PTX parameters, then queues it. */
     private void launch(Kernel k, int grid, Kernels.Args args, String op) {
+        launch(k, grid, 256, args, op);
+    }
+
+    /** {@link #launch(Kernel, int, Kernels.Args, String)} with blocks of {@code block} threads. */
+    private void launch(Kernel k, int grid, int block, Kernels.Args args, String op) {
         if (profile != null) {
             opStart = System.nanoTime(); // an op of several launches counts each apart
         }
         args.check(k, signatures);
-        gpu.launch(k, Math.max(1, grid), 256, args.pack(), op);
+        gpu.launch(k, Math.max(1, grid), block, args.pack(), op);
         done(op);
     }
 
@@ -676,14 +681,30 @@ final class CudaBackend implements Backend {
         return a;
     }
 
+    /** Rows per block of the tiled attention kernels, and their threads per block (TILE in attention.cu). */
+    static final int ATTENTION_TILE = 64;
+    /** The largest head the tiled kernels hold in registers (TD in attention.cu); larger heads take the warp kernels. */
+    static final int TILED_ATTENTION_HEAD = 64;
+
+    private static boolean tiled(Tensor q) {
+        return q.shape()[3] <= TILED_ATTENTION_HEAD;
+    }
+
+    /** One block per tile of {@link #ATTENTION_TILE} rows of each (batch, head). */
+    private static int tilesGrid(Tensor q, long rows) {
+        long tiles = (long) q.shape()[0] * q.shape()[1] * ((rows + ATTENTION_TILE - 1) / ATTENTION_TILE);
+        return (int) Math.min(Math.max(1, tiles), 1 << 20);
+    }
+
     private static int warpsGrid(long rows) {
         return (int) Math.min(Math.max(1, (rows + 7) / 8), 1 << 20); // 8 warps per 256-thread block
     }
 
     /**
-     * Never by speed: these kernels (one warp per row, keys read from global memory, not yet tiled in shared memory)
-     * made a GPT-2 small training step (8 x 512 tokens) take 603 ms on an H200, against 200 ms with the scores
-     * materialised and cuBLAS's batched products.
+     * Never by speed, as measured: the first kernels (one warp per row, keys read from global memory) made a GPT-2
+     * small training step (8 x 512 tokens) take 603 ms on an H200, against 200 ms with the scores materialised and
+     * cuBLAS's batched products. The tiled kernels (heads up to 64) came after that GPU run and are not yet timed on
+     * one: {@code GpuBenchmark attention} compares both paths; until it has run, speed stays with cuBLAS.
      */
     @Override
     public boolean fusedAttentionFaster(int queries, int keys) {
@@ -704,8 +725,10 @@ final class CudaBackend implements Backend {
         }
         bind();
         long rows = (long) q.shape()[0] * q.shape()[1] * q.shape()[2];
+        boolean tiled = tiled(q);
         try (Arena arena = Arena.ofConfined()) {
-            launch(Kernel.ATTENTION_FORWARD_F32, warpsGrid(rows), new Kernels.Args(arena)
+            launch(tiled ? Kernel.ATTENTION_TILED_FORWARD_F32 : Kernel.ATTENTION_FORWARD_F32,
+                    tiled ? tilesGrid(q, q.shape()[2]) : warpsGrid(rows), tiled ? ATTENTION_TILE : 256, new Kernels.Args(arena)
                     .longs(attentionDims(q, k, bias, q, k, v, bias, null)).f64(scale).ptr(base(q)).ptr(base(k))
                     .ptr(base(v)).ptr(bias == null ? 0 : base(bias)).i32(bias == null ? 0 : code(bias.dtype()))
                     .ptr(first(out)).ptr(first(lse)), "attention");
@@ -727,10 +750,15 @@ final class CudaBackend implements Backend {
         long biasAddress = bias == null ? 0 : base(bias);
         int biasType = bias == null ? 0 : code(bias.dtype());
         try (Arena arena = Arena.ofConfined()) {
-            launch(Kernel.ATTENTION_BACKWARD_DQ_F32, warpsGrid(queries), new Kernels.Args(arena).longs(dims).f64(scale)
+            boolean tiled = tiled(q);
+            launch(tiled ? Kernel.ATTENTION_TILED_BACKWARD_DQ_F32 : Kernel.ATTENTION_BACKWARD_DQ_F32,
+                    tiled ? tilesGrid(q, q.shape()[2]) : warpsGrid(queries), tiled ? ATTENTION_TILE : 256,
+                    new Kernels.Args(arena).longs(dims).f64(scale)
                     .ptr(base(q)).ptr(base(k)).ptr(base(v)).ptr(biasAddress).i32(biasType).ptr(first(out))
                     .ptr(first(lse)).ptr(base(gradOut)).ptr(first(gq)).ptr(first(delta)), "attention backward (dq)");
-            launch(Kernel.ATTENTION_BACKWARD_DKV_F32, warpsGrid(keys), new Kernels.Args(arena).longs(dims).f64(scale)
+            launch(tiled ? Kernel.ATTENTION_TILED_BACKWARD_DKV_F32 : Kernel.ATTENTION_BACKWARD_DKV_F32,
+                    tiled ? tilesGrid(q, k.shape()[2]) : warpsGrid(keys), tiled ? ATTENTION_TILE : 256,
+                    new Kernels.Args(arena).longs(dims).f64(scale)
                     .ptr(base(q)).ptr(base(k)).ptr(base(v)).ptr(biasAddress).i32(biasType).ptr(first(lse))
                     .ptr(base(gradOut)).ptr(first(delta)).ptr(first(gk)).ptr(first(gv)), "attention backward (dk, dv)");
         }
