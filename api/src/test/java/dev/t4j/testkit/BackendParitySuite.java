@@ -203,7 +203,7 @@ public abstract class BackendParitySuite {
     @Test
     void matmulWithBfloat16Weights() {
         // float32 activations times bfloat16 weights, both weight layouts, one row (generation) and many
-        int[][] mnk = {{1, 1, 1}, {1, 257, 70}, {1, 96, 768}, {7, 5, 3}, {33, 65, 17}, {13, 300, 257}};
+        int[][] mnk = {{1, 1, 1}, {1, 257, 70}, {1, 96, 768}, {1, 1000, 300}, {7, 5, 3}, {33, 65, 17}, {13, 300, 257}};
         for (int[] s : mnk) {
             int m = s[0];
             int n = s[1];
