@@ -10,8 +10,10 @@
 #                                   2. the runtime-cuda tests (op parity suite CUDA vs reference, kernels, planner),
 #                                   3. t4j parity on the bundled hf-reference folders (GPT-2, BERT, T5) on CUDA,
 #                                   4. a short GPT pretraining run on CUDA,
-#                                   5. the GPU benchmarks (bench GpuBenchmark) and their PyTorch peer
-#                                      (bench/peers/torch_gpu.py) on the same GPU,
+#                                   5. the GPU benchmarks (bench GpuBenchmark: GEMMs, GPT-2 small training and
+#                                      decoding, attention alone; T5Throughput and BertForwardThroughput with the
+#                                      argument cuda) and their PyTorch peers (bench/peers/torch_gpu.py, torch_t5.py
+#                                      and torch_bert_forward.py with T4J_PEER_DEVICE=cuda) on the same GPU,
 #                                 and prints a table of t4j's figures beside PyTorch's and a summary. Output also
 #                                 goes to $OUT/gpu-check.log, the benchmarks' JSON lines to $OUT/gpu-bench.jsonl.
 #                                 T4J_CHECK_BACKEND=cpu runs the same steps on the CPU (to try the script out).
@@ -93,6 +95,11 @@ for line in open(sys.argv[1]):
         side[f"train tokens/s ({r.get('attention', 'materialised')})"] = r["tokens_per_s"]
     elif r.get("bench") == "decode":
         side["decode tokens/s"] = r["tokens_per_s"]
+    elif r.get("bench") == "t5":
+        side["T5-small encode 512 tokens, tokens/s"] = round(r["encode_tokens_per_s"])
+        side["T5-small greedy decode, tokens/s"] = round(r["decode_tokens_per_s"], 1)
+    elif r.get("bench") == "bert":
+        side["BERT-base forward 8 x 128, sequences/s"] = round(r["sequences_per_s"], 1)
     elif r.get("bench") == "attention":
         path = "fused (t4j) / sdpa (PyTorch)" if r["path"] in ("fused", "sdpa") else "materialised"
         side[f"causal attention fwd+bwd, 4x12x{r['seq']}x64, {path}, ms"] = r["ms"]
@@ -147,6 +154,10 @@ PY
   if [ "$backend" = cuda ]; then
     bench_step "GPU benchmarks: t4j" 150 "${java[@]}" -cp "$cp" dev.t4j.bench.GpuBenchmark all cuda
     bench_step "GPU benchmarks: PyTorch peer" 110 env PYTHONUNBUFFERED=1 python3 bench/peers/torch_gpu.py all
+    bench_step "GPU benchmarks: t4j T5-small encode/decode" 60 "${java[@]}" -cp "$cp" dev.t4j.bench.T5Throughput cuda
+    bench_step "GPU benchmarks: t4j BERT-base forward" 60 "${java[@]}" -cp "$cp" dev.t4j.bench.BertForwardThroughput cuda
+    bench_step "GPU benchmarks: PyTorch T5-small, BERT-base" 90 env T4J_PEER_DEVICE=cuda PYTHONUNBUFFERED=1 sh -c \
+      'python3 bench/peers/torch_t5.py 1 && python3 bench/peers/torch_bert_forward.py 1'
     bench_step "GPU benchmarks: t4j train, fused attention kernels" 30 "${java[@]}" -Dt4j.attention=fused \
       -cp "$cp" dev.t4j.bench.GpuBenchmark train cuda
     step "t4j train, op profile (each op synchronised)" 45 "${java[@]}" -Dt4j.cuda.profile=true -cp "$cp" \

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """BERT-base forward in PyTorch eager (Debian python3-torch), the peer of BertForwardThroughput.java: 12 layers,
-768, 12 heads, random weights, float32, batch 8 x 128, no_grad; sequences/s, best of 5 after 2 warm-up passes."""
+768, 12 heads, random weights, float32, batch 8 x 128, no_grad; sequences/s, best of 5 after 2 warm-up passes.
+T4J_PEER_DEVICE=cuda runs it on the GPU (scripts/gpu-check.sh)."""
 import json
+import os
 import sys
 import time
 
@@ -11,6 +13,7 @@ import torch.nn.functional as F
 
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 torch.set_num_threads(threads)
+dev = torch.device(os.environ.get("T4J_PEER_DEVICE", "cpu"))
 H, L, A, I, V, T, B = 768, 12, 12, 3072, 30522, 128, 8
 
 
@@ -45,8 +48,8 @@ class Bert(nn.Module):
         return x
 
 
-model = Bert().eval()
-ids = torch.randint(0, V, (B, T))
+model = Bert().eval().to(dev)
+ids = torch.randint(0, V, (B, T), device=dev)
 best = 0.0
 with torch.no_grad():
     for i in range(7):
@@ -54,4 +57,5 @@ with torch.no_grad():
         model(ids).sum().item()
         if i >= 2:
             best = max(best, B / (time.perf_counter() - t0))
-print(json.dumps({"threads": threads, "sequences_per_s": best}), flush=True)
+print(json.dumps({"bench": "bert", "backend": "torch " + torch.__version__ + " " + dev.type, "threads": threads,
+                  "sequences_per_s": best}), flush=True)

@@ -1,8 +1,6 @@
 package dev.t4j.bench;
 
 import dev.t4j.autograd.GradMode;
-import dev.t4j.backend.Backends;
-import dev.t4j.cpu.CpuBackend;
 import dev.t4j.generation.GenerationConfig;
 import dev.t4j.memory.Scope;
 import dev.t4j.t5.T5Config;
@@ -16,14 +14,14 @@ import java.util.Locale;
  * t5-small (60 M parameters, random weights, float32), batch 1: the encoder over 512 input tokens, timed alone, and
  * 64 decoder tokens generated greedily with the self-attention cache and the cached cross-attention keys/values;
  * decode tokens/s counts the tokens after the first over the time after the first (which includes the encoder
- * pass). Best of 3 after a warm-up. The peer is bench/peers/torch_t5.py; bench/t5.sh runs both.
+ * pass). Best of 3 after a warm-up. The peer is bench/peers/torch_t5.py; bench/t5.sh runs both on the CPU (first
+ * argument: threads), scripts/gpu-check.sh on a GPU (first argument: cuda).
  */
 public final class T5Throughput {
     private T5Throughput() {}
 
     public static void main(String[] args) {
-        int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
-        Backends.setDefault(new CpuBackend(threads));
+        BenchBackend on = BenchBackend.fromArgs(args); // a thread count, or cuda
         T5Config p = T5Config.preset("t5-small");
         // no </s>, so that every round generates all 64 tokens, as the peer does
         T5Config c = new T5Config(p.vocabSize(), p.dModel(), p.dKv(), p.dFf(), p.numLayers(), p.numDecoderLayers(),
@@ -61,8 +59,9 @@ public final class T5Throughput {
                 double seconds = (System.nanoTime() - firstAt[0]) / 1e9;
                 decode = round == 0 ? 0 : Math.max(decode, (count[0] - 1) / seconds);
             }
-            System.out.printf(Locale.ROOT, "{\"threads\": %d, \"encode_tokens_per_s\": %.1f, \"decode_tokens_per_s\": %.2f}%n",
-                    threads, encode, decode);
+            System.out.printf(Locale.ROOT, "{\"bench\": \"t5\", \"backend\": \"%s\", \"threads\": %s, "
+                    + "\"encode_tokens_per_s\": %.1f, \"decode_tokens_per_s\": %.2f}%n", on.backend().name(), on.label(),
+                    encode, decode);
         }
     }
 }
