@@ -40,4 +40,31 @@ class WeightStorageTest {
             assertThatThrownBy(() -> WeightStorage.parse("int8")).hasMessageContaining("float32, bfloat16 or float16");
         }
     }
+
+    @Test
+    void bfloat16ConvWeightsAreStoredOutputMajorBehindTheirInOutShape() {
+        try (Scope s = Scope.open("test")) {
+            Linear f32 = new Linear(6, 4, true, Linear.Layout.IN_OUT, new Generator(1), 0.5);
+            Linear bf16;
+            try (var w = WeightStorage.set(DType.BF16)) {
+                bf16 = new Linear(6, 4, true, Linear.Layout.IN_OUT, new Generator(1), 0.5);
+            }
+            // Conv1D's [in, out] shape (names, loading, saving), each output's 6 weights contiguous underneath
+            assertThat(bf16.weight().shape()).containsExactly(6, 4);
+            assertThat(bf16.weight().strides()).containsExactly(1, 6);
+            assertThat(bf16.weight().contiguous().strides()).containsExactly(4, 1);
+            // the same generator gives the float32 layer's values, rounded
+            assertThat(bf16.weight().to(DType.F32).toFloatArray())
+                    .containsExactly(f32.weight().detach().to(DType.BF16).to(DType.F32).toFloatArray());
+            try (var g = GradMode.noGrad()) {
+                bf16.weight().copy_(f32.weight().mul(-1)); // what loading a checkpoint does
+                f32.weight().copy_(f32.weight().mul(-1));
+                for (int rows : new int[] {1, 3}) { // one row (a decoding step: dot products) and several
+                    Tensor x = Tensor.randn(new Generator(3), rows, 6);
+                    Tensor expected = x.matmul(f32.weight().to(DType.BF16).to(DType.F32)).add(f32.bias());
+                    assertThat(bf16.forward(x).sub(expected).abs().max().item()).isLessThan(1e-5);
+                }
+            }
+        }
+    }
 }
