@@ -316,8 +316,7 @@ final class CudaBackend implements Backend {
                 Tensor partial = Tensor.empty(this, DType.F32, Math.toIntExact(parts * l.numel()));
                 run(Kernel.REDUCE_SUM_PARTS_F32, parts * l.numel(), new Kernels.Args(arena).layout(l).ptr(base(x))
                         .i32(code(x.dtype())).i64(n).i64(stride).i64(parts).ptr(first(partial)), name);
-                run(Kernel.SUM_PARTS_F32, l.numel(), new Kernels.Args(arena).layout(l).i64(parts).ptr(first(partial))
-                        .ptr(base(out)).i32(code(out.dtype())), name);
+                addSlices(partial, parts, out, arena, name);
             }
             return;
         }
@@ -510,6 +509,13 @@ final class CudaBackend implements Backend {
         return Math.max(1, Math.min((n + 31) / 32, ((1L << 18) + outputs - 1) / outputs));
     }
 
+    /** out (any strides) = the sum of {@code parts} contiguous slices of {@code partial}, each out's size, in order. */
+    private void addSlices(Tensor partial, long parts, Tensor out, Arena arena, String op) {
+        Layout l = Layout.of(out.shape(), new int[][] {out.strides()}, new long[] {out.offset()});
+        run(Kernel.SUM_PARTS_F32, l.numel(), new Kernels.Args(arena).layout(l).i64(parts).ptr(first(partial))
+                .ptr(base(out)).i32(code(out.dtype())), op);
+    }
+
     private void runRows(Kernel k, long rows, Kernels.Args a, String op) {
         if (rows == 0) {
             return;
@@ -588,23 +594,19 @@ final class CudaBackend implements Backend {
                     .i64(weight == null ? 0 : weight.strides()[0]).ptr(addressOrNull(mean)).ptr(first(rstd))
                     .ptr(first(dx)).i64(n).i32(c), op);
             if (dweight != null || dbias != null) {
-                long parts = sumParts(n, c);
+                int parts = (int) sumParts(n, c);
+                String name = op + " (weight, bias)";
                 try (Scope temp = Scope.open("norm parts")) {
-                    Tensor dw = dweight == null ? null : parts == 1 ? dweight : Tensor.empty(this, DType.F32, (int) parts, c);
-                    Tensor db = dbias == null ? null : parts == 1 ? dbias : Tensor.empty(this, DType.F32, (int) parts, c);
-                    run(Kernel.LAYER_NORM_PARAM_GRADS_F32, parts * c, new Kernels.Args(arena).ptr(first(x))
+                    Tensor dw = parts == 1 || dweight == null ? dweight : Tensor.empty(this, DType.F32, parts, c);
+                    Tensor db = parts == 1 || dbias == null ? dbias : Tensor.empty(this, DType.F32, parts, c);
+                    run(Kernel.LAYER_NORM_PARAM_GRADS_F32, (long) parts * c, new Kernels.Args(arena).ptr(first(x))
                             .ptr(first(g)).ptr(addressOrNull(mean)).ptr(first(rstd)).ptr(addressOrNull(dw))
-                            .ptr(addressOrNull(db)).i64(n).i32(c).i64(parts), op + " (weight, bias)");
-                    if (parts > 1) {
-                        for (Tensor[] pair : new Tensor[][] {{dw, dweight}, {db, dbias}}) {
-                            if (pair[0] != null) {
-                                Layout l = Layout.of(pair[1].shape(), new int[][] {pair[1].strides()},
-                                        new long[] {pair[1].offset()});
-                                run(Kernel.SUM_PARTS_F32, c, new Kernels.Args(arena).layout(l).i64(parts)
-                                        .ptr(first(pair[0])).ptr(base(pair[1])).i32(code(pair[1].dtype())),
-                                        op + " (weight, bias)");
-                            }
-                        }
+                            .ptr(addressOrNull(db)).i64(n).i32(c).i64(parts), name);
+                    if (parts > 1 && dweight != null) {
+                        addSlices(dw, parts, dweight, arena, name);
+                    }
+                    if (parts > 1 && dbias != null) {
+                        addSlices(db, parts, dbias, arena, name);
                     }
                 }
             }
@@ -728,8 +730,8 @@ final class CudaBackend implements Backend {
         boolean tiled = tiled(q);
         try (Arena arena = Arena.ofConfined()) {
             launch(tiled ? Kernel.ATTENTION_TILED_FORWARD_F32 : Kernel.ATTENTION_FORWARD_F32,
-                    tiled ? tilesGrid(q, q.shape()[2]) : warpsGrid(rows), tiled ? ATTENTION_TILE : 256, new Kernels.Args(arena)
-                    .longs(attentionDims(q, k, bias, q, k, v, bias, null)).f64(scale).ptr(base(q)).ptr(base(k))
+                    tiled ? tilesGrid(q, q.shape()[2]) : warpsGrid(rows), tiled ? ATTENTION_TILE : 256,
+                    new Kernels.Args(arena).longs(attentionDims(q, k, bias, q, k, v, bias, null)).f64(scale).ptr(base(q)).ptr(base(k))
                     .ptr(base(v)).ptr(bias == null ? 0 : base(bias)).i32(bias == null ? 0 : code(bias.dtype()))
                     .ptr(first(out)).ptr(first(lse)), "attention");
         }
