@@ -20,7 +20,7 @@ final class Gemm {
     static final int V = S.length();
     static final int MR = 12;
     static final int NR = 2 * V;
-    static final int KC = 384;
+    static final int KC = 512;
     static final int MC = 10 * MR;
     static final int NB = 12 * NR;
 
