@@ -13,7 +13,8 @@ class GemmTest {
 
     @Test
     void matchesTripleLoopAcrossBlockBoundaries() {
-        int[][] sizes = {{1, 1, 1}, {12, 32, 256}, {13, 33, 257}, {25, 545, 300}, {121, 70, 513}, {3, 1100, 40}};
+        int[][] sizes = {{1, 1, 1}, {12, 32, 256}, {13, 33, 257}, {25, 545, 300}, {121, 70, 513}, {3, 1100, 40},
+            {7, 37, 1100}}; // the last: k across three k blocks (KC 512)
         for (Parallel par : new Parallel[] {new Parallel(1), new Parallel(2)}) {
             for (int[] s : sizes) {
                 for (boolean transA : new boolean[] {false, true}) {
