@@ -688,18 +688,19 @@ final class CudaBackend implements Backend {
     /** The largest head the tiled kernels hold in registers (TD in attention.cu); larger heads take the warp kernels. */
     static final int TILED_ATTENTION_HEAD = 64;
 
-    private static boolean tiled(Tensor q) {
-        return q.shape()[3] <= TILED_ATTENTION_HEAD;
-    }
-
-    /** One block per tile of {@link #ATTENTION_TILE} rows of each (batch, head). */
-    private static int tilesGrid(Tensor q, long rows) {
-        long tiles = (long) q.shape()[0] * q.shape()[1] * ((rows + ATTENTION_TILE - 1) / ATTENTION_TILE);
-        return (int) Math.min(Math.max(1, tiles), 1 << 20);
-    }
-
-    private static int warpsGrid(long rows) {
-        return (int) Math.min(Math.max(1, (rows + 7) / 8), 1 << 20); // 8 warps per 256-thread block
+    /**
+     * One attention kernel over {@code rowsPerHead} rows (queries or keys) of each (batch, head): {@code tiled}, a
+     * block of {@link #ATTENTION_TILE} threads per tile of rows, for heads up to {@link #TILED_ATTENTION_HEAD}; else
+     * {@code warps}, a warp per row in blocks of 256 threads.
+     */
+    private void launchAttention(Tensor q, long rowsPerHead, Kernel tiled, Kernel warps, Kernels.Args args, String op) {
+        long heads = (long) q.shape()[0] * q.shape()[1];
+        if (q.shape()[3] <= TILED_ATTENTION_HEAD) {
+            long tiles = heads * ((rowsPerHead + ATTENTION_TILE - 1) / ATTENTION_TILE);
+            launch(tiled, (int) Math.min(tiles, 1 << 20), ATTENTION_TILE, args, op);
+        } else {
+            launch(warps, (int) Math.min((heads * rowsPerHead + 7) / 8, 1 << 20), 256, args, op); // 8 warps a block
+        }
     }
 
     /**
@@ -726,14 +727,11 @@ final class CudaBackend implements Backend {
             return;
         }
         bind();
-        long rows = (long) q.shape()[0] * q.shape()[1] * q.shape()[2];
-        boolean tiled = tiled(q);
         try (Arena arena = Arena.ofConfined()) {
-            launch(tiled ? Kernel.ATTENTION_TILED_FORWARD_F32 : Kernel.ATTENTION_FORWARD_F32,
-                    tiled ? tilesGrid(q, q.shape()[2]) : warpsGrid(rows), tiled ? ATTENTION_TILE : 256,
-                    new Kernels.Args(arena).longs(attentionDims(q, k, bias, q, k, v, bias, null)).f64(scale).ptr(base(q)).ptr(base(k))
-                    .ptr(base(v)).ptr(bias == null ? 0 : base(bias)).i32(bias == null ? 0 : code(bias.dtype()))
-                    .ptr(first(out)).ptr(first(lse)), "attention");
+            launchAttention(q, q.shape()[2], Kernel.ATTENTION_TILED_FORWARD_F32, Kernel.ATTENTION_FORWARD_F32,
+                    new Kernels.Args(arena).longs(attentionDims(q, k, bias, q, k, v, bias, null)).f64(scale)
+                    .ptr(base(q)).ptr(base(k)).ptr(base(v)).ptr(bias == null ? 0 : base(bias))
+                    .i32(bias == null ? 0 : code(bias.dtype())).ptr(first(out)).ptr(first(lse)), "attention");
         }
     }
 
@@ -745,22 +743,17 @@ final class CudaBackend implements Backend {
             return;
         }
         bind();
-        long queries = (long) q.shape()[0] * q.shape()[1] * q.shape()[2];
-        long keys = (long) k.shape()[0] * k.shape()[1] * k.shape()[2];
         Tensor delta = Tensor.empty(this, DType.F32, q.shape()[0], q.shape()[1], q.shape()[2]);
         long[] dims = attentionDims(q, k, bias, q, k, v, bias, gradOut);
         long biasAddress = bias == null ? 0 : base(bias);
         int biasType = bias == null ? 0 : code(bias.dtype());
         try (Arena arena = Arena.ofConfined()) {
-            boolean tiled = tiled(q);
-            launch(tiled ? Kernel.ATTENTION_TILED_BACKWARD_DQ_F32 : Kernel.ATTENTION_BACKWARD_DQ_F32,
-                    tiled ? tilesGrid(q, q.shape()[2]) : warpsGrid(queries), tiled ? ATTENTION_TILE : 256,
+            launchAttention(q, q.shape()[2], Kernel.ATTENTION_TILED_BACKWARD_DQ_F32, Kernel.ATTENTION_BACKWARD_DQ_F32,
                     new Kernels.Args(arena).longs(dims).f64(scale)
                     .ptr(base(q)).ptr(base(k)).ptr(base(v)).ptr(biasAddress).i32(biasType).ptr(first(out))
                     .ptr(first(lse)).ptr(base(gradOut)).ptr(first(gq)).ptr(first(delta)), "attention backward (dq)");
-            launch(tiled ? Kernel.ATTENTION_TILED_BACKWARD_DKV_F32 : Kernel.ATTENTION_BACKWARD_DKV_F32,
-                    tiled ? tilesGrid(q, k.shape()[2]) : warpsGrid(keys), tiled ? ATTENTION_TILE : 256,
-                    new Kernels.Args(arena).longs(dims).f64(scale)
+            launchAttention(q, k.shape()[2], Kernel.ATTENTION_TILED_BACKWARD_DKV_F32,
+                    Kernel.ATTENTION_BACKWARD_DKV_F32, new Kernels.Args(arena).longs(dims).f64(scale)
                     .ptr(base(q)).ptr(base(k)).ptr(base(v)).ptr(biasAddress).i32(biasType).ptr(first(lse))
                     .ptr(base(gradOut)).ptr(first(delta)).ptr(first(gk)).ptr(first(gv)), "attention backward (dk, dv)");
         }
