@@ -19,15 +19,17 @@ import java.util.Set;
 public final class Backprop {
     private Backprop() {}
 
-    /**
-     * {@code -Dt4j.autograd.trace=true} prints, per node in the order backward visits them, the sum of squares of the
-     * gradient arriving and of each gradient it gives its inputs: diffing two backends' traces names the first op
-     * whose gradient differs (how the CUDA runtime's first real-GPU discrepancy was found). Read at each backward.
-     */
+    /** The sum of squares of a gradient, for the trace ("-" where a node gives an input none). */
     private static String norm2(Tensor t) {
         return t == null ? "-" : String.format(java.util.Locale.ROOT, "%.6e", t.mul(t).sum().item());
     }
 
+    /**
+     * Backpropagates {@code rootGrad} from {@code root}. With {@code -Dt4j.autograd.trace=true} (read at each call) it
+     * also prints, per node in the order it visits them, the sum of squares of the gradient arriving and of each
+     * gradient the node gives its inputs: diffing two backends' traces names the first op whose gradients part (how
+     * the CUDA runtime's first real-GPU discrepancy was found).
+     */
     public static void backward(Tensor root, Tensor rootGrad, boolean retainGraph) {
         if (!root.requiresGrad()) {
             throw new IllegalStateException("backward() on a tensor that does not require grad: no input of the "

@@ -14,16 +14,21 @@ record BenchBackend(Backend backend, String label) {
     static BenchBackend fromArgs(String[] args) {
         String arg = args.length > 0 ? args[0] : "1";
         if (arg.equals("cuda")) {
-            Backend chosen = Backends.defaultBackend();
-            if (!chosen.name().equals("cuda")) {
-                throw new IllegalStateException("the chosen backend is " + chosen.name() + ", not cuda; run with "
-                        + "-Dt4j.backend=cuda to see why it is unavailable");
-            }
-            return new BenchBackend(chosen, "\"cuda\"");
+            return new BenchBackend(require("cuda"), "\"cuda\"");
         }
         int threads = Integer.parseInt(arg);
         CpuBackend cpu = new CpuBackend(threads);
         Backends.setDefault(cpu);
         return new BenchBackend(cpu, Integer.toString(threads));
+    }
+
+    /** The default backend, which must be {@code name}: a benchmark must not time a CPU by mistake. */
+    static Backend require(String name) {
+        Backend chosen = Backends.defaultBackend();
+        if (!chosen.name().equals(name)) {
+            throw new IllegalStateException("the chosen backend is " + chosen.name() + ", not " + name + "; run with "
+                    + "-Dt4j.backend=" + name + " to see why it is unavailable");
+        }
+        return chosen;
     }
 }

@@ -1,7 +1,6 @@
 package dev.t4j.bench;
 
 import dev.t4j.backend.Backend;
-import dev.t4j.backend.Backends;
 import dev.t4j.gpt.GPT2Config;
 import dev.t4j.gpt.GPT2LMHeadModel;
 import dev.t4j.memory.Scope;
@@ -35,11 +34,7 @@ public final class GpuBenchmark {
     public static void main(String[] args) {
         String which = args.length > 0 ? args[0] : "all";
         String expect = args.length > 1 ? args[1] : "cuda";
-        Backend backend = Backends.defaultBackend();
-        if (!backend.name().equals(expect)) {
-            throw new IllegalStateException("the chosen backend is " + backend.name() + ", not " + expect
-                    + "; run with -Dt4j.backend=" + expect + " to see why it is unavailable");
-        }
+        Backend backend = BenchBackend.require(expect);
         // each figure on its own: GPU time is scarce, so one failure must not cost the others
         if (which.equals("all") || which.equals("gemm")) {
             for (int n : new int[] {2048, 4096, 8192}) {
@@ -51,7 +46,7 @@ public final class GpuBenchmark {
             guarded("train", () -> train(backend));
         }
         if (which.equals("all") || which.equals("decode")) {
-            guarded("decode", GpuBenchmark::decode);
+            guarded("decode", () -> decode(backend));
         }
         if (which.equals("all") || which.equals("attention")) {
             for (int t : new int[] {1024, 2048, 4096}) {
@@ -158,13 +153,13 @@ public final class GpuBenchmark {
         }
     }
 
-    private static void decode() {
+    private static void decode(Backend backend) {
         GPT2Config c = gpt2Small();
         try (Scope s = Scope.open("model")) {
             GPT2LMHeadModel model = new GPT2LMHeadModel(c, new Generator(0));
             double best = GptDecodeThroughput.bestDecodeRate(model, c.vocabSize());
             System.out.printf(Locale.ROOT, "{\"bench\": \"decode\", \"backend\": \"%s\", \"model\": \"gpt2-small\", "
-                    + "\"tokens_per_s\": %.1f}%n", Backends.defaultBackend().name(), best);
+                    + "\"tokens_per_s\": %.1f}%n", backend.name(), best);
         }
     }
 }
