@@ -2,7 +2,6 @@ package dev.t4j.cuda;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -19,17 +18,16 @@ abstract class HostMemoryDevice implements CudaDevice {
     public void bind() {}
 
     private static final long GUARD = 256;
-    private static final long PATTERN = 0xA5A5_5A5A_C3C3_3C3CL;
+    /** What each guard zone holds: a byte pattern no kernel writes by chance. */
+    private static final MemorySegment PATTERN = Arena.global().allocate(GUARD).fill((byte) 0xA5);
     private final Map<Long, Long> live = new ConcurrentHashMap<>();
 
     @Override
     public long alloc(long bytes) {
         long size = (Math.max(bytes, 1) + 7) & ~7L;
         MemorySegment s = arena.allocate(size + 2 * GUARD, 256);
-        for (long o = 0; o < GUARD; o += 8) {
-            s.set(ValueLayout.JAVA_LONG, o, PATTERN);
-            s.set(ValueLayout.JAVA_LONG, GUARD + size + o, PATTERN);
-        }
+        MemorySegment.copy(PATTERN, 0, s, 0, GUARD);
+        MemorySegment.copy(PATTERN, 0, s, GUARD + size, GUARD);
         // a GPU's fresh memory holds whatever was there before, never guaranteed zeros: so neither does this one's
         s.asSlice(GUARD, size).fill((byte) 0x3F);
         long ptr = s.address() + GUARD;
@@ -42,14 +40,12 @@ abstract class HostMemoryDevice implements CudaDevice {
         for (var e : live.entrySet()) {
             long ptr = e.getKey();
             long size = e.getValue();
-            MemorySegment before = at(ptr - GUARD, GUARD);
-            MemorySegment behind = at(ptr + size, GUARD);
-            for (long o = 0; o < GUARD; o += 8) {
-                if (before.get(ValueLayout.JAVA_LONG, o) != PATTERN || behind.get(ValueLayout.JAVA_LONG, o) != PATTERN) {
-                    throw new IllegalStateException(after + " wrote outside a buffer of " + size + " bytes at 0x"
-                            + Long.toHexString(ptr) + " (" + (before.get(ValueLayout.JAVA_LONG, o) != PATTERN
-                            ? "before its start" : "after its end, at byte " + (size + o)) + ")");
-                }
+            long before = at(ptr - GUARD, GUARD).mismatch(PATTERN);
+            long behind = at(ptr + size, GUARD).mismatch(PATTERN);
+            if (before >= 0 || behind >= 0) {
+                throw new IllegalStateException(after + " wrote outside a buffer of " + size + " bytes at 0x"
+                        + Long.toHexString(ptr) + " (" + (before >= 0 ? "before its start"
+                        : "after its end, at byte " + (size + behind)) + ")");
             }
         }
     }
