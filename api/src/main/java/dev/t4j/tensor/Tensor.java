@@ -862,9 +862,6 @@ public final class Tensor implements Owned {
         return NeuralOps.crossEntropy(this, targets, ignoreIndex);
     }
 
-    // ------------------------------------------------------------------------------------------ indexing
-
-    /** Rows of {@code weight} [V, D] for each id in {@code ids} [...]: shape [..., D]. */
     /** The activation {@code act} (RELU, GELU, GELU_TANH) of this tensor, as relu(), gelu(), geluTanh(). */
     public Tensor activation(UnaryOp act) {
         return switch (act) {
@@ -893,6 +890,9 @@ public final class Tensor implements Owned {
         return NeuralOps.attention(q, k, v, bias, scale);
     }
 
+    // ------------------------------------------------------------------------------------------ indexing
+
+    /** Rows of {@code weight} [V, D] for each id in {@code ids} [...]: shape [..., D]. */
     public static Tensor embedding(Tensor weight, Tensor ids) {
         return Indexing.embedding(weight, ids);
     }
