@@ -718,8 +718,9 @@ public final class CpuBackend extends ReferenceBackend {
         MemorySegment ms = mean == null ? null : segment(mean);
         MemorySegment rs = segment(rstd);
         long wo = weight == null ? 0 : weight.offset();
-        float[] dwTotal = dweight == null ? null : new float[c];
-        float[] dbTotal = dbias == null ? null : new float[c];
+        // each chunk's partial sums, keyed by its first row and added in row order after the pass, so the result
+        // does not depend on which thread finished first
+        var partials = new java.util.concurrent.ConcurrentSkipListMap<Integer, float[][]>();
         par.forRange(rows(x), rowGrain(c), (s, e) -> {
             float[] dw = dweight == null ? null : new float[c];
             float[] db = dbias == null ? null : new float[c];
@@ -728,17 +729,20 @@ public final class CpuBackend extends ReferenceBackend {
                         dx.offset() + (long) r * c, c, ms == null ? 0f : ms.getAtIndex(F, mean.offset() + r),
                         ms != null, rs.getAtIndex(F, rstd.offset() + r), ws, wo, dw, db);
             }
-            synchronized (this) {
-                for (int i = 0; i < c; i++) {
-                    if (dw != null) {
-                        dwTotal[i] += dw[i];
-                    }
-                    if (db != null) {
-                        dbTotal[i] += db[i];
-                    }
+            partials.put(s, new float[][] {dw, db});
+        });
+        float[] dwTotal = dweight == null ? null : new float[c];
+        float[] dbTotal = dbias == null ? null : new float[c];
+        for (float[][] p : partials.values()) {
+            for (int i = 0; i < c; i++) {
+                if (dwTotal != null) {
+                    dwTotal[i] += p[0][i];
+                }
+                if (dbTotal != null) {
+                    dbTotal[i] += p[1][i];
                 }
             }
-        });
+        }
         if (dwTotal != null) {
             MemorySegment.copy(dwTotal, 0, segment(dweight), F, dweight.offset() * 4, c);
         }
