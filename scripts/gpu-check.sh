@@ -44,31 +44,29 @@ bundle() {
   echo "bundle: $BUNDLE_TAR ($(du -h "$BUNDLE_TAR" | cut -f1)); on the GPU machine: scripts/gpu-check.sh run"
 }
 
-# step NAME SECONDS COMMAND...: runs one step with a time limit, records PASS/FAIL and its duration.
+# step NAME SECONDS COMMAND...: runs one step with a time limit, records PASS/FAIL and its duration; with TEE_TO
+# set, its output is also appended to that file.
 SUMMARY=()
 step() {
   local name=$1 limit=$2; shift 2
   echo
   echo "=== $name (limit ${limit}s)"
-  local t0=$SECONDS
-  timeout "$limit" "$@"
-  local rc=$?
+  local t0=$SECONDS rc
+  if [ -n "${TEE_TO:-}" ]; then
+    timeout "$limit" "$@" | tee -a "$TEE_TO"
+    rc=${PIPESTATUS[0]}
+  else
+    timeout "$limit" "$@"
+    rc=$?
+  fi
   local verdict=PASS
   [ $rc -eq 124 ] && verdict="TIMEOUT" || { [ $rc -ne 0 ] && verdict="FAIL (exit $rc)"; }
   SUMMARY+=("$(printf '%-44s %-16s %4ds' "$name" "$verdict" $((SECONDS - t0)))")
 }
 
-# bench_step NAME SECONDS COMMAND...: a step whose JSON lines are also appended to $BENCH_LOG for the table.
+# bench_step NAME SECONDS COMMAND...: a step whose JSON lines also go to $BENCH_LOG for the table.
 bench_step() {
-  local name=$1 limit=$2; shift 2
-  echo
-  echo "=== $name (limit ${limit}s)"
-  local t0=$SECONDS
-  timeout "$limit" "$@" | tee -a "$BENCH_LOG"
-  local rc=${PIPESTATUS[0]}
-  local verdict=PASS
-  [ $rc -eq 124 ] && verdict="TIMEOUT" || { [ $rc -ne 0 ] && verdict="FAIL (exit $rc)"; }
-  SUMMARY+=("$(printf '%-44s %-16s %4ds' "$name" "$verdict" $((SECONDS - t0)))")
+  TEE_TO=$BENCH_LOG step "$@"
 }
 
 # bench_table: t4j's and PyTorch's figures side by side, from the JSON lines of $BENCH_LOG.
