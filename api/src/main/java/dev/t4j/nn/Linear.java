@@ -26,17 +26,16 @@ public final class Linear extends Module {
         this.in = in;
         this.out = out;
         this.layout = layout;
+        Tensor w = layout == Layout.OUT_IN ? Init.normal(gen, std, out, in) : Init.normal(gen, std, in, out);
         if (layout == Layout.IN_OUT && WeightStorage.current() == DType.BF16) {
             // bfloat16 weights are for generation, where a step is one row times each weight matrix: stored
             // [out, in], each output's weights are one contiguous run (a dot product with x), which the CPU streams
             // at 31 GB/s, against 24 GB/s when widened rows of [in, out] are accumulated (BENCHMARKS.md, decode).
-            // The parameter stays the [in, out] view, so names, shapes, loading and saving are Conv1D's, and the
-            // values are the float32 layer's for the same generator, rounded.
-            this.weight = parameter("weight", Init.normal(gen, std, in, out).mT().contiguous().to(DType.BF16).mT());
-        } else {
-            this.weight = parameter("weight", layout == Layout.OUT_IN ? Init.normal(gen, std, out, in)
-                    : Init.normal(gen, std, in, out));
+            // Converted here because parameter()'s conversion makes a contiguous copy; the parameter stays the
+            // [in, out] view, so names, shapes, loading and saving are Conv1D's.
+            w = w.mT().contiguous().to(DType.BF16).mT();
         }
+        this.weight = parameter("weight", w);
         this.bias = bias ? parameter("bias", Tensor.zeros(out)) : null;
     }
 
