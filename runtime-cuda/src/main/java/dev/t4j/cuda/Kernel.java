@@ -11,8 +11,10 @@ enum Kernel {
     ATTENTION_FORWARD_F32, ATTENTION_BACKWARD_DQ_F32, ATTENTION_BACKWARD_DKV_F32,
     ATTENTION_TILED_FORWARD_F32, ATTENTION_TILED_BACKWARD_DQ_F32, ATTENTION_TILED_BACKWARD_DKV_F32;
 
-    /** The PTX entry name. */
+    private final String symbol = name().toLowerCase(java.util.Locale.ROOT);
+
+    /** The PTX entry name (made once: every launch checks its arguments under it). */
     String symbol() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return symbol;
     }
 }
