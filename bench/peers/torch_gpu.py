@@ -2,7 +2,7 @@
 """The peer of GpuBenchmark.java on the same GPU in the same run (PyTorch eager, float32 unless stated, TF32 off as in
 t4j): square GEMMs in float32 and bfloat16; GPT-2 small training (batch 8 x 512, AdamW, dropout off) with the
 materialising attention t4j's composite path uses and with F.scaled_dot_product_attention; GPT-2 small greedy decode
-with a key/value cache (32-token prompt, 64 new tokens, best of 3); causal attention alone, forward and backward,
+with a key/value cache (32-token prompt, 64 new tokens, best of 8); causal attention alone, forward and backward,
 4 x 12 heads of 64 at 1,024-4,096 tokens, materialised and through F.scaled_dot_product_attention. One JSON line
 per figure; argv[1] picks gemm|train|decode|attention|all."""
 import json
@@ -125,7 +125,7 @@ def decode():
     model = GPT().to(dev).eval()
     prompt = torch.randint(0, V, (1, 32), device=dev)
     best = 0
-    for _ in range(3):
+    for _ in range(8):
         logits, past = model(prompt, last_only=True)
         nxt = logits[:, -1].argmax(-1, keepdim=True)
         nxt.item()

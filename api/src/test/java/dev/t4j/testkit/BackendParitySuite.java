@@ -185,7 +185,9 @@ public abstract class BackendParitySuite {
 
     @Test
     void matmulShapes() {
-        int[][] mnk = {{1, 1, 1}, {7, 5, 3}, {33, 65, 17}, {128, 96, 80}, {13, 300, 257}, {1, 257, 70}, {70, 1, 31}};
+        // 1 x 1001 x 300: one row split across threads into an even and an odd share of dot products
+        int[][] mnk = {{1, 1, 1}, {7, 5, 3}, {33, 65, 17}, {128, 96, 80}, {13, 300, 257}, {1, 257, 70}, {70, 1, 31},
+                {1, 1001, 300}};
         for (int[] s : mnk) {
             int m = s[0];
             int n = s[1];
@@ -203,7 +205,8 @@ public abstract class BackendParitySuite {
     @Test
     void matmulWithBfloat16Weights() {
         // float32 activations times bfloat16 weights, both weight layouts, one row (generation) and many
-        int[][] mnk = {{1, 1, 1}, {1, 257, 70}, {1, 96, 768}, {1, 1000, 300}, {7, 5, 3}, {33, 65, 17}, {13, 300, 257}};
+        int[][] mnk = {{1, 1, 1}, {1, 257, 70}, {1, 96, 768}, {1, 1000, 300}, {1, 1001, 300}, {7, 5, 3}, {33, 65, 17},
+                {13, 300, 257}};
         for (int[] s : mnk) {
             int m = s[0];
             int n = s[1];

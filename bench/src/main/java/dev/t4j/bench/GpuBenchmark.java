@@ -21,7 +21,7 @@ import java.util.Map;
  *   <li>{@code train}: GPT-2 small (124 M) training steps, batch 8 x 512 tokens, AdamW, dropout off: tokens/s over 10
  *       steps after 3;</li>
  *   <li>{@code decode}: GPT-2 small greedy generation with the key/value cache, 32-token prompt, 64 new tokens:
- *       tokens/s after the first, best of 3;</li>
+ *       tokens/s after the first, best of 8;</li>
  *   <li>{@code attention}: causal attention alone, forward and backward, 4 x 12 heads of 64 at 1,024, 2,048 and
  *       4,096 tokens, through the fused kernels and materialised: ms per step, mean of 5 after 2 (where the
  *       fused path starts to pay on a GPU).</li>
