@@ -43,18 +43,34 @@ public final class Backprop {
         List<Tensor> order = topologicalOrder(root);
         Map<Tensor, Tensor> grads = new IdentityHashMap<>();
         grads.put(root, rootGrad);
+        // Gradients this method allocated (sums, and slice nodes' zero-filled results): only these may be updated in
+        // place; a node's backward may return a tensor it also returns elsewhere (add gives g to both inputs).
+        Set<Tensor> owned = Collections.newSetFromMap(new IdentityHashMap<>());
         try (var noGrad = GradMode.noGrad()) {
             for (Tensor t : order) {
                 Tensor g = grads.remove(t);
                 if (g == null) {
                     continue; // no path from the root carried a gradient here
                 }
+                owned.remove(g); // handed on: a backward may pass it (or a view of it) to its inputs as it is
                 GradNode node = t.gradFn();
                 if (node == null) {
                     t.accumulateGrad(g);
                     continue;
                 }
                 Tensor[] inputs = node.inputs();
+                GradNode.Slice slice = node.slice();
+                Tensor sum = slice == null ? null : grads.get(inputs[0]);
+                if (sum != null && owned.contains(sum)) {
+                    sum.narrow(slice.dim(), slice.start(), slice.length()).add_(g, 1);
+                    if (trace) { // the input's gradient, zeros around g, has g's norm
+                        System.out.println("[t4j trace] " + node.name() + " g=" + norm2(g) + " " + norm2(g));
+                    }
+                    if (!retainGraph) {
+                        node.release();
+                    }
+                    continue;
+                }
                 Tensor[] inputGrads = node.apply(g);
                 if (trace) {
                     StringBuilder line = new StringBuilder("[t4j trace] ").append(node.name()).append(" g=")
@@ -79,7 +95,18 @@ public final class Backprop {
                                 + " for an input of shape " + Arrays.toString(in.shape()));
                     }
                     Tensor prev = grads.get(in);
-                    grads.put(in, prev == null ? ig : prev.add(ig));
+                    if (prev == null) {
+                        grads.put(in, ig);
+                        if (slice != null) {
+                            owned.add(ig); // the zeros the slice's backward just filled
+                        }
+                    } else if (owned.contains(prev)) {
+                        prev.add_(ig, 1);
+                    } else {
+                        Tensor summed = prev.add(ig);
+                        grads.put(in, summed);
+                        owned.add(summed);
+                    }
                 }
             }
         }

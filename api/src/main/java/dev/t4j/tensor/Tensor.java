@@ -372,12 +372,18 @@ public final class Tensor implements Owned {
     }
 
     static Tensor record(Tensor out, String name, GradNode.Backward backward, Tensor... inputs) {
+        return record(out, name, backward, null, inputs);
+    }
+
+    /** {@link #record} for a node whose backward {@code slice} describes (see {@link GradNode.Slice}). */
+    static Tensor record(Tensor out, String name, GradNode.Backward backward, GradNode.Slice slice,
+            Tensor... inputs) {
         if (!GradMode.isEnabled()) {
             return out;
         }
         for (Tensor in : inputs) {
             if (in != null && in.requiresGrad) {
-                out.gradFn = new GradNode(name, backward, inputs);
+                out.gradFn = new GradNode(name, backward, slice, inputs);
                 out.requiresGrad = true;
                 break;
             }
@@ -502,7 +508,7 @@ public final class Tensor implements Owned {
             Tensor full = full(g.backend, g.dtype, 0, from);
             full.narrow(d, start, length).copy_(g);
             return new Tensor[] {full};
-        }, this);
+        }, new GradNode.Slice(d, start, length), this);
     }
 
     /** Index {@code index} of {@code dim}, removing that dim. */

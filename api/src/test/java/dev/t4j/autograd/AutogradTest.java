@@ -27,6 +27,33 @@ class AutogradTest {
     }
 
     @Test
+    void slicesOfOneTensorSumTheirGradientsWithoutTouchingAGradientSharedWithAnotherInput() {
+        // x [2, 6] cut into three column slices (q, k and v of one projection), and also used whole in z = x + w,
+        // whose backward hands the same gradient tensor to x and to w: the slices' gradients are added in place
+        // into x's sum, which must never be that shared tensor
+        float[] xs = new float[12];
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] = i - 4;
+        }
+        Tensor x = Tensor.of(xs, 2, 6).requiresGrad(true);
+        Tensor w = Tensor.of(new float[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 2, 6).requiresGrad(true);
+        Tensor z = x.add(w);
+        Tensor slices = x.narrow(1, 0, 2).sum().add(x.narrow(1, 2, 2).mul(2).sum()).add(x.narrow(1, 4, 2).mul(3).sum());
+        // z's gradient is a sum of two (z is used twice); w.mul(0) first puts w before the slices in the reverse
+        // topological order, so a shared gradient updated in place by the slices would reach w wrong
+        Tensor loss = w.mul(0).sum().add(slices).add(z.mul(z).sum());
+        loss.backward();
+        float[] gx = new float[12];
+        float[] gw = new float[12];
+        for (int i = 0; i < 12; i++) {
+            gw[i] = 2 * (xs[i] + 1); // d(z^2)/dz
+            gx[i] = gw[i] + (i % 6) / 2 + 1; // plus 1, 2 or 3 from the slice that holds column i % 6
+        }
+        assertThat(x.grad().toFloatArray()).containsExactly(gx);
+        assertThat(w.grad().toFloatArray()).containsExactly(gw);
+    }
+
+    @Test
     void traceNamesEachNodeWithTheSumsOfSquaresOfItsGradients() {
         Tensor x = Tensor.of(new float[] {1, 2, 3}, 3).requiresGrad(true);
         java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
