@@ -2,7 +2,7 @@
 """t5-small in PyTorch eager (Debian python3-torch), the peer of T5Throughput.java: 60 M parameters, random weights,
 float32, batch 1; the encoder over 512 tokens timed alone, then 64 tokens generated greedily with the decoder's
 self-attention cache and cross-attention keys/values computed once; decode tokens/s counts the tokens after the
-first over the time after the first. Best of 3 after a warm-up. The layers follow Hugging Face's T5 (RMS norm
+first over the time after the first. Best of 7 after a warm-up round (as t4j, whose JIT warms up). The layers follow Hugging Face's T5 (RMS norm
 without mean, no attention scaling, relative position buckets in the first layer of each stack, ReLU feed-forward,
 tied head rescaled by d_model^-0.5). Prints {"threads": T, "encode_tokens_per_s": X, "decode_tokens_per_s": Y}.
 T4J_PEER_DEVICE=cuda runs it on the GPU (scripts/gpu-check.sh); each generated token is read back to the host, as
@@ -129,7 +129,7 @@ model = T5().eval().to(dev)
 ids = torch.randint(2, 32002, (1, 512), device=dev)
 encode_best = decode_best = 0.0
 with torch.no_grad():
-    for rnd in range(4):
+    for rnd in range(8):
         t0 = time.perf_counter()
         model.encode(ids).sum().item()
         if rnd > 0:
