@@ -16,7 +16,7 @@ rows = {}
 for t in (1, 2):
     for r in json.load(open(f"{out}/t4j-{t}.json")):
         shape = r["params"]["shape"]; m, n, k = (int(x) for x in shape.split("x"))
-        ms = r["primaryMetric"]["score"]
+        ms = r["primaryMetric"]["scorePercentiles"]["50.0"]  # the median call, as the OpenBLAS script reports
         rows.setdefault((shape, t), {})["t4j"] = 2 * m * n * k / (ms / 1e3) / 1e9
     for line in open(f"{out}/openblas-{t}.jsonl"):
         r = json.loads(line)

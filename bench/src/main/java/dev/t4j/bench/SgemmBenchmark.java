@@ -24,10 +24,12 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * sgemm through the public tensor API (C = A @ B, float32, row-major, C allocated per call as numpy's a @ b
  * does), at square sizes and the GEMM shapes of a BERT-base / GPT-2-small layer with 2048 tokens. GFLOP/s =
- * 2mnk / time; bench/sgemm.sh turns the JMH result into the table in BENCHMARKS.md beside OpenBLAS.
+ * 2mnk / time; bench/sgemm.sh turns the JMH result into the table in BENCHMARKS.md beside OpenBLAS. Sampled call
+ * times, of which the script takes the median: the statistic the OpenBLAS peer reports (the mean, used until the
+ * fifth session, let this shared machine's slow outliers weigh on t4j's side alone).
  */
 @State(org.openjdk.jmh.annotations.Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
