@@ -109,28 +109,36 @@ final class Gemm {
     }
 
     /**
-     * The rectangle [m0, m1) x [n0, n1) of C, on the calling thread. A block of up to MCB rows of A is packed once
-     * per KC step and serves every NB-column panel of B: packed per panel instead, as BLIS's loop order would with
-     * our L2-sized panels, A was copied n / NB times (8 times for a 3072-wide output, 22 for GPT's LM head), and
-     * those copies outweighed B's packing by m / NB. The packed block lives in L3; each MR-row sliver of it is
-     * brought into L1 once and reused across the NB / NR slivers of the panel. Measured, one thread, interleaved
+     * The rectangle [m0, m1) x [n0, n1) of C, on the calling thread. With several NB-column panels of B, a block of up
+     * to MCB rows of A is packed once per KC step and serves every panel: packed per panel instead, as BLIS's loop
+     * order would with our L2-sized panels, A was copied n / NB times (8 times for a 3072-wide output, 22 for GPT's
+     * LM head), and those copies outweighed B's packing by m / NB. That block lives in L3; each MR-row sliver of it
+     * is brought into L1 once and reused across the NB / NR slivers of the panel. Measured, one thread, interleaved
      * builds: 2048 x 3072 x 768 192-205 -> 212-219 GFLOP/s, 2048^3 172-208 -> 198-210, the LM head's
-     * 2048 x 8192 x 256 197-223 -> 212-228; shapes with n <= NB unchanged.
+     * 2048 x 8192 x 256 197-223 -> 212-228. With one panel (n <= NB, or a thread's share of the columns), A is
+     * packed MC rows at a time, which stay in L2, and the panel is packed once per KC step.
      */
     static void block(int m0, int m1, int n0, int n1, int k, Operand a, Operand b, MemorySegment c, long cOff,
             long ldc, Epilogue epilogue) {
         float[] bp = PACKED_B.get();
         float[] tile = TILE.get();
-        for (int ib = m0; ib < m1; ib += MCB) {
-            int mb = Math.min(MCB, m1 - ib);
-            float[] ap = packedA(mb);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                boolean accumulate = pc > 0;
+        boolean onePanel = n1 - n0 <= NB;
+        int rowsPerA = onePanel ? MC : MCB;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            boolean accumulate = pc > 0;
+            if (onePanel) {
+                packB(b, pc, kc, n0, n1 - n0, bp);
+            }
+            for (int ib = m0; ib < m1; ib += rowsPerA) {
+                int mb = Math.min(rowsPerA, m1 - ib);
+                float[] ap = packedA(mb);
                 boolean aByRows = packA(a, ib, mb, pc, kc, ap);
                 for (int jc = n0; jc < n1; jc += NB) {
                     int nb = Math.min(NB, n1 - jc);
-                    packB(b, pc, kc, jc, nb, bp);
+                    if (!onePanel) {
+                        packB(b, pc, kc, jc, nb, bp);
+                    }
                     for (int ic = ib; ic < ib + mb; ic += MC) {
                         int mc = Math.min(MC, ib + mb - ic);
                         for (int ir = 0; ir < mc; ir += MR) {
