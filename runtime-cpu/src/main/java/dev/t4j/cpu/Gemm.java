@@ -245,8 +245,9 @@ final class Gemm {
                     if (bf16) {
                         Bf16.load(seg, at).intoArray(bp, base + p * NR);
                         Bf16.load(seg, at + V).intoArray(bp, base + p * NR + V);
-                    } else {
-                        MemorySegment.copy(seg, F, at * 4, bp, base + p * NR, NR);
+                    } else { // two vector moves: a 128-byte MemorySegment.copy call costs more than its bytes
+                        FloatVector.fromMemorySegment(S, seg, at * 4, NATIVE).intoArray(bp, base + p * NR);
+                        FloatVector.fromMemorySegment(S, seg, (at + V) * 4, NATIVE).intoArray(bp, base + p * NR + V);
                     }
                 }
             } else if (rs == 1) {
