@@ -16,7 +16,9 @@ import java.util.Locale;
  * Generation speed of GPT-2 small (124 M parameters, random weights, float32): batch 1, a 32-token prompt, 64 new
  * tokens greedily with the key/value cache; decode tokens/s counts the 64 new tokens over the time after the first
  * one (the prompt's forward pass is timed apart). A second argument, bfloat16, stores the weight matrices in
- * bfloat16 (compute stays float32). The peer is bench/peers/torch_gpt_decode.py; bench/decode.sh runs both.
+ * bfloat16 (compute stays float32); {@code both} builds the two models and alternates their rounds, so that the
+ * bfloat16 / float32 ratio is measured under the same conditions (run one after the other, a minute of this shared
+ * machine's noise fell on one side only). The peer is bench/peers/torch_gpt_decode.py; bench/decode.sh runs both.
  */
 public final class GptDecodeThroughput {
     static final int ROUNDS = 8;
@@ -25,18 +27,45 @@ public final class GptDecodeThroughput {
 
     public static void main(String[] args) {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
-        DType weights = WeightStorage.parse(args.length > 1 ? args[1] : "float32");
+        String storage = args.length > 1 ? args[1] : "float32";
         Backends.setDefault(new CpuBackend(threads));
         GPT2Config c = GPT2Config.preset("gpt2");
         try (Scope s = Scope.open("model")) {
-            GPT2LMHeadModel model;
-            try (var w = WeightStorage.set(weights)) {
-                model = new GPT2LMHeadModel(c, new Generator(0));
+            if (storage.equals("both")) {
+                GPT2LMHeadModel f32 = model(c, DType.F32);
+                GPT2LMHeadModel bf16 = model(c, DType.BF16);
+                long[] prompt = prompt(c.vocabSize());
+                double bestF32 = 0;
+                double bestBf16 = 0;
+                for (int round = 0; round < ROUNDS; round++) {
+                    bestF32 = Math.max(bestF32, decodeRate(f32, prompt));
+                    bestBf16 = Math.max(bestBf16, decodeRate(bf16, prompt));
+                }
+                System.out.printf(Locale.ROOT, "{\"threads\": %d, \"float32_tokens_per_s\": %.2f, "
+                        + "\"bfloat16_tokens_per_s\": %.2f}%n", threads, bestF32, bestBf16);
+                return;
             }
-            double best = bestDecodeRate(model, c.vocabSize());
+            DType weights = WeightStorage.parse(storage);
+            double best = bestDecodeRate(model(c, weights), c.vocabSize());
             System.out.printf(Locale.ROOT, "{\"threads\": %d, \"weights\": \"%s\", \"tokens_per_s\": %.2f}%n", threads,
                     weights, best);
         }
+    }
+
+    private static GPT2LMHeadModel model(GPT2Config c, DType weights) {
+        try (var w = WeightStorage.set(weights)) {
+            return new GPT2LMHeadModel(c, new Generator(0));
+        }
+    }
+
+    /** A random 32-token prompt, the same every run. */
+    private static long[] prompt(int vocabSize) {
+        long[] prompt = new long[32];
+        Generator g = new Generator(1);
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = g.nextInt(vocabSize);
+        }
+        return prompt;
     }
 
     /**
@@ -46,22 +75,23 @@ public final class GptDecodeThroughput {
      * 151 tokens/s round by round), and a serving process runs warm. The PyTorch peers take the same best of 8.
      */
     static double bestDecodeRate(GPT2LMHeadModel model, int vocabSize) {
-        long[] prompt = new long[32];
-        Generator g = new Generator(1);
-        for (int i = 0; i < prompt.length; i++) {
-            prompt[i] = g.nextInt(vocabSize);
-        }
+        long[] prompt = prompt(vocabSize);
         double best = 0;
         for (int round = 0; round < ROUNDS; round++) {
-            long[] firstAt = {0};
-            int[] count = {0};
-            TextGeneration.generate(model, prompt, GenerationConfig.greedy(64), id -> {
-                if (count[0]++ == 0) {
-                    firstAt[0] = System.nanoTime();
-                }
-            });
-            best = Math.max(best, (count[0] - 1) / ((System.nanoTime() - firstAt[0]) / 1e9));
+            best = Math.max(best, decodeRate(model, prompt));
         }
         return best;
+    }
+
+    /** One round: 64 new tokens, tokens/s after the first. */
+    private static double decodeRate(GPT2LMHeadModel model, long[] prompt) {
+        long[] firstAt = {0};
+        int[] count = {0};
+        TextGeneration.generate(model, prompt, GenerationConfig.greedy(64), id -> {
+            if (count[0]++ == 0) {
+                firstAt[0] = System.nanoTime();
+            }
+        });
+        return (count[0] - 1) / ((System.nanoTime() - firstAt[0]) / 1e9);
     }
 }
