@@ -298,12 +298,17 @@ public final class T5ForConditionalGeneration extends Module {
             if (relativeAttentionBias == null) {
                 throw new IllegalStateException("only the first block of a stack has relative_attention_bias");
             }
+            // a bucket depends only on key - query: one per distinct distance (Q + K - 1 of them, each with a log),
+            // then Q x K lookups; a bucket per entry cost ~2 % of a 512-token encode
+            int minRelative = -(start + queries - 1);
+            long[] byRelative = new long[keys - minRelative];
+            for (int r = minRelative; r < keys; r++) {
+                byRelative[r - minRelative] = RelativePosition.bucket(r, bidirectional,
+                        config.relativeAttentionNumBuckets(), config.relativeAttentionMaxDistance());
+            }
             long[] buckets = new long[queries * keys];
             for (int i = 0; i < queries; i++) {
-                for (int j = 0; j < keys; j++) {
-                    buckets[i * keys + j] = RelativePosition.bucket(j - (start + i), bidirectional,
-                            config.relativeAttentionNumBuckets(), config.relativeAttentionMaxDistance());
-                }
+                System.arraycopy(byRelative, -(start + i) - minRelative, buckets, i * keys, keys);
             }
             Tensor ids = Tensor.of(buckets, queries, keys);
             return relativeAttentionBias.forward(ids).permute(2, 0, 1).unsqueeze(0); // (1, h, Tq, Tk)
