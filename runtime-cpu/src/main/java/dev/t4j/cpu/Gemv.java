@@ -104,50 +104,46 @@ final class Gemv {
      * one from each half of the range: each half is one sequential run of memory, so the hardware prefetcher sees
      * two long streams. Two rows side by side instead (j, j + 1) restart its streams every row, and a 768-wide row
      * is too short for it to get going: measured on GPT-2's bfloat16 matrices, one thread, 16.5 GB/s for four
-     * adjacent rows at a time against 35 GB/s for two halves and 29.5 GB/s for one row at a time.
+     * adjacent rows at a time against 35 GB/s for two halves and 29.5 GB/s for one row at a time. An odd last row
+     * is paired with itself (its second read comes from cache).
      */
     private static void dots(float[] x, int k, MemorySegment bs, long bo, long cs, MemorySegment os, long oo, int n0,
             int n1) {
         int half = (n1 - n0) / 2;
         for (int j = n0; j < n0 + half; j++) {
-            long r0 = (bo + j * cs) * 4;
-            long r1 = r0 + half * cs * 4;
-            FloatVector a0 = FloatVector.zero(S);
-            FloatVector a1 = a0;
-            FloatVector b0 = a0;
-            FloatVector b1 = a0;
-            int p = 0;
-            for (; p + 2 * V <= k; p += 2 * V) {
-                FloatVector x0 = FloatVector.fromArray(S, x, p);
-                FloatVector x1 = FloatVector.fromArray(S, x, p + V);
-                a0 = FloatVector.fromMemorySegment(S, bs, r0 + p * 4L, NATIVE).fma(x0, a0);
-                b0 = FloatVector.fromMemorySegment(S, bs, r1 + p * 4L, NATIVE).fma(x0, b0);
-                a1 = FloatVector.fromMemorySegment(S, bs, r0 + (p + V) * 4L, NATIVE).fma(x1, a1);
-                b1 = FloatVector.fromMemorySegment(S, bs, r1 + (p + V) * 4L, NATIVE).fma(x1, b1);
-            }
-            float accA = a0.add(a1).reduceLanes(VectorOperators.ADD);
-            float accB = b0.add(b1).reduceLanes(VectorOperators.ADD);
-            for (; p < k; p++) {
-                accA += x[p] * bs.getAtIndex(F, bo + j * cs + p);
-                accB += x[p] * bs.getAtIndex(F, bo + (j + half) * cs + p);
-            }
-            os.setAtIndex(F, oo + j, accA);
-            os.setAtIndex(F, oo + j + half, accB);
+            dotPair(x, k, bs, bo, cs, os, oo, j, j + half);
         }
         if ((n1 - n0) % 2 != 0) {
-            int j = n1 - 1;
-            long row = (bo + j * cs) * 4;
-            FloatVector a0 = FloatVector.zero(S);
-            int p = 0;
-            for (; p + V <= k; p += V) {
-                a0 = FloatVector.fromMemorySegment(S, bs, row + p * 4L, NATIVE).fma(FloatVector.fromArray(S, x, p), a0);
-            }
-            float acc = a0.reduceLanes(VectorOperators.ADD);
-            for (; p < k; p++) {
-                acc += x[p] * bs.getAtIndex(F, bo + j * cs + p);
-            }
-            os.setAtIndex(F, oo + j, acc);
+            dotPair(x, k, bs, bo, cs, os, oo, n1 - 1, n1 - 1);
         }
+    }
+
+    /** y[ja] and y[jb], two rows of W read side by side. */
+    private static void dotPair(float[] x, int k, MemorySegment bs, long bo, long cs, MemorySegment os, long oo, int ja,
+            int jb) {
+        long r0 = (bo + ja * cs) * 4;
+        long r1 = (bo + jb * cs) * 4;
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        int p = 0;
+        for (; p + 2 * V <= k; p += 2 * V) {
+            FloatVector x0 = FloatVector.fromArray(S, x, p);
+            FloatVector x1 = FloatVector.fromArray(S, x, p + V);
+            a0 = FloatVector.fromMemorySegment(S, bs, r0 + p * 4L, NATIVE).fma(x0, a0);
+            b0 = FloatVector.fromMemorySegment(S, bs, r1 + p * 4L, NATIVE).fma(x0, b0);
+            a1 = FloatVector.fromMemorySegment(S, bs, r0 + (p + V) * 4L, NATIVE).fma(x1, a1);
+            b1 = FloatVector.fromMemorySegment(S, bs, r1 + (p + V) * 4L, NATIVE).fma(x1, b1);
+        }
+        float accA = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float accB = b0.add(b1).reduceLanes(VectorOperators.ADD);
+        for (; p < k; p++) {
+            accA += x[p] * bs.getAtIndex(F, bo + ja * cs + p);
+            accB += x[p] * bs.getAtIndex(F, bo + jb * cs + p);
+        }
+        os.setAtIndex(F, oo + ja, accA);
+        os.setAtIndex(F, oo + jb, accB);
     }
 
     /** {@link #rowsOfB} with B in bfloat16. */
@@ -171,43 +167,38 @@ final class Gemv {
             int n0, int n1) {
         int half = (n1 - n0) / 2;
         for (int j = n0; j < n0 + half; j++) {
-            long r0 = bo + j * cs;
-            long r1 = r0 + half * cs;
-            FloatVector a0 = FloatVector.zero(S);
-            FloatVector a1 = a0;
-            FloatVector b0 = a0;
-            FloatVector b1 = a0;
-            int p = 0;
-            for (; p + 2 * V <= k; p += 2 * V) {
-                FloatVector x0 = FloatVector.fromArray(S, x, p);
-                FloatVector x1 = FloatVector.fromArray(S, x, p + V);
-                a0 = Bf16.load(bs, r0 + p).fma(x0, a0);
-                b0 = Bf16.load(bs, r1 + p).fma(x0, b0);
-                a1 = Bf16.load(bs, r0 + p + V).fma(x1, a1);
-                b1 = Bf16.load(bs, r1 + p + V).fma(x1, b1);
-            }
-            float accA = a0.add(a1).reduceLanes(VectorOperators.ADD);
-            float accB = b0.add(b1).reduceLanes(VectorOperators.ADD);
-            for (; p < k; p++) {
-                accA += x[p] * Bf16.get(bs, r0 + p);
-                accB += x[p] * Bf16.get(bs, r1 + p);
-            }
-            os.setAtIndex(F, oo + j, accA);
-            os.setAtIndex(F, oo + j + half, accB);
+            dotPairBf16(x, k, bs, bo, cs, os, oo, j, j + half);
         }
         if ((n1 - n0) % 2 != 0) {
-            int j = n1 - 1;
-            long row = bo + j * cs;
-            FloatVector a0 = FloatVector.zero(S);
-            int p = 0;
-            for (; p + V <= k; p += V) {
-                a0 = Bf16.load(bs, row + p).fma(FloatVector.fromArray(S, x, p), a0);
-            }
-            float acc = a0.reduceLanes(VectorOperators.ADD);
-            for (; p < k; p++) {
-                acc += x[p] * Bf16.get(bs, row + p);
-            }
-            os.setAtIndex(F, oo + j, acc);
+            dotPairBf16(x, k, bs, bo, cs, os, oo, n1 - 1, n1 - 1);
         }
+    }
+
+    /** {@link #dotPair} with W in bfloat16. */
+    private static void dotPairBf16(float[] x, int k, MemorySegment bs, long bo, long cs, MemorySegment os, long oo,
+            int ja, int jb) {
+        long r0 = bo + ja * cs;
+        long r1 = bo + jb * cs;
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        int p = 0;
+        for (; p + 2 * V <= k; p += 2 * V) {
+            FloatVector x0 = FloatVector.fromArray(S, x, p);
+            FloatVector x1 = FloatVector.fromArray(S, x, p + V);
+            a0 = Bf16.load(bs, r0 + p).fma(x0, a0);
+            b0 = Bf16.load(bs, r1 + p).fma(x0, b0);
+            a1 = Bf16.load(bs, r0 + p + V).fma(x1, a1);
+            b1 = Bf16.load(bs, r1 + p + V).fma(x1, b1);
+        }
+        float accA = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float accB = b0.add(b1).reduceLanes(VectorOperators.ADD);
+        for (; p < k; p++) {
+            accA += x[p] * Bf16.get(bs, r0 + p);
+            accB += x[p] * Bf16.get(bs, r1 + p);
+        }
+        os.setAtIndex(F, oo + ja, accA);
+        os.setAtIndex(F, oo + jb, accB);
     }
 }
