@@ -240,15 +240,11 @@ final class Gemm {
             int base = jr * kc;
             int cols = Math.min(NR, nb - jr);
             if (cs == 1 && cols == NR) {
+                // two vector moves a row: a 128-byte MemorySegment.copy call cost more than its bytes
                 for (int p = 0; p < kc; p++) {
                     long at = b.offset() + (pc + p) * rs + jc + jr;
-                    if (bf16) {
-                        Bf16.load(seg, at).intoArray(bp, base + p * NR);
-                        Bf16.load(seg, at + V).intoArray(bp, base + p * NR + V);
-                    } else { // two vector moves: a 128-byte MemorySegment.copy call costs more than its bytes
-                        FloatVector.fromMemorySegment(S, seg, at * 4, NATIVE).intoArray(bp, base + p * NR);
-                        FloatVector.fromMemorySegment(S, seg, (at + V) * 4, NATIVE).intoArray(bp, base + p * NR + V);
-                    }
+                    vector(seg, at, bf16).intoArray(bp, base + p * NR);
+                    vector(seg, at + V, bf16).intoArray(bp, base + p * NR + V);
                 }
             } else if (rs == 1) {
                 packTransposed(seg, b.offset() + pc + (long) (jc + jr) * cs, cs, kc, cols, bp, base, bf16);
@@ -262,6 +258,11 @@ final class Gemm {
                 }
             }
         }
+    }
+
+    /** V float32 values from element index {@code at}: loaded, or widened from bfloat16. */
+    private static FloatVector vector(MemorySegment seg, long at, boolean bf16) {
+        return bf16 ? Bf16.load(seg, at) : FloatVector.fromMemorySegment(S, seg, at * 4, NATIVE);
     }
 
     /**
