@@ -19,7 +19,16 @@ import java.util.Set;
 public final class Backprop {
     private Backprop() {}
 
-    /** The sum of squares of a gradient, for the trace ("-" where a node gives an input none). */
+    /** One trace line: the node, the sum of squares of the gradient it received and of each it gives. */
+    private static void trace(GradNode node, Tensor g, Tensor... inputGrads) {
+        StringBuilder line = new StringBuilder("[t4j trace] ").append(node.name()).append(" g=").append(norm2(g));
+        for (Tensor ig : inputGrads) {
+            line.append(' ').append(norm2(ig));
+        }
+        System.out.println(line);
+    }
+
+    /** The sum of squares of a gradient ("-" where a node gives an input none). */
     private static String norm2(Tensor t) {
         return t == null ? "-" : String.format(java.util.Locale.ROOT, "%.6e", t.mul(t).sum().item());
     }
@@ -63,8 +72,8 @@ public final class Backprop {
                 Tensor sum = slice == null ? null : grads.get(inputs[0]);
                 if (sum != null && owned.contains(sum)) {
                     sum.narrow(slice.dim(), slice.start(), slice.length()).add_(g, 1);
-                    if (trace) { // the input's gradient, zeros around g, has g's norm
-                        System.out.println("[t4j trace] " + node.name() + " g=" + norm2(g) + " " + norm2(g));
+                    if (trace) {
+                        trace(node, g, g); // the input's gradient, zeros around g, has g's norm
                     }
                     if (!retainGraph) {
                         node.release();
@@ -73,12 +82,7 @@ public final class Backprop {
                 }
                 Tensor[] inputGrads = node.apply(g);
                 if (trace) {
-                    StringBuilder line = new StringBuilder("[t4j trace] ").append(node.name()).append(" g=")
-                            .append(norm2(g));
-                    for (Tensor ig : inputGrads) {
-                        line.append(' ').append(norm2(ig));
-                    }
-                    System.out.println(line);
+                    trace(node, g, inputGrads);
                 }
                 if (!retainGraph) {
                     node.release();
