@@ -762,7 +762,9 @@ final class CudaBackend implements Backend {
     @Override
     public void adamw(Tensor p, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
             double decay, double bc1, double bc2) {
-        if (!contiguousF32(p, grad, m, v)) {
+        // the kernel walks p.numel() elements of all four: a broadcast gradient (fewer elements) takes the default
+        if (!contiguousF32(p, grad, m, v) || grad.numel() != p.numel() || m.numel() != p.numel()
+                || v.numel() != p.numel()) {
             Backend.super.adamw(p, grad, m, v, lr, beta1, beta2, eps, decay, bc1, bc2);
             return;
         }
