@@ -115,14 +115,16 @@ public final class GpuBenchmark {
             Tensor ids = Tensor.randint(new Generator(1), c.vocabSize(), b, t + 1);
             Tensor input = ids.narrow(1, 0, t).contiguous();
             Tensor target = ids.narrow(1, 1, t).contiguous();
+            int warm = 3;
+            int reps = 10;
             double[] loss = {0};
             int[] steps = {0};
-            double seconds = secondsPerStep(backend, 3, 10, () -> {
+            double seconds = secondsPerStep(backend, warm, reps, () -> {
                 Tensor l = model.forward(input, null, false).logits().crossEntropy(target, -100);
                 l.backward();
                 opt.step();
                 opt.zeroGrad();
-                if (++steps[0] == 13) {
+                if (++steps[0] == warm + reps) {
                     loss[0] = l.item(); // the last step's: reading it waits for the GPU, so only once
                 }
             });
