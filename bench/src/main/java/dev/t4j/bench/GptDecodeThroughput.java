@@ -1,7 +1,5 @@
 package dev.t4j.bench;
 
-import dev.t4j.backend.Backends;
-import dev.t4j.cpu.CpuBackend;
 import dev.t4j.gpt.GPT2Config;
 import dev.t4j.gpt.GPT2LMHeadModel;
 import dev.t4j.generation.GenerationConfig;
@@ -15,10 +13,11 @@ import java.util.Locale;
 /**
  * Generation speed of GPT-2 small (124 M parameters, random weights, float32): batch 1, a 32-token prompt, 64 new
  * tokens greedily with the key/value cache; decode tokens/s counts the 64 new tokens over the time after the first
- * one (the prompt's forward pass is timed apart). A second argument, bfloat16, stores the weight matrices in
- * bfloat16 (compute stays float32); {@code both} builds the two models and alternates their rounds, so that the
- * bfloat16 / float32 ratio is measured under the same conditions (run one after the other, a minute of this shared
- * machine's noise fell on one side only). The peer is bench/peers/torch_gpt_decode.py; bench/decode.sh runs both.
+ * one (the prompt's forward pass is timed apart). First argument: a thread count, or cuda. A second argument,
+ * bfloat16, stores the weight matrices in bfloat16 (compute stays float32); {@code both} builds the two models and
+ * alternates their rounds, so that the bfloat16 / float32 ratio is measured under the same conditions (run one after
+ * the other, a minute of this shared machine's noise fell on one side only). The peer is
+ * bench/peers/torch_gpt_decode.py; bench/decode.sh runs both.
  */
 public final class GptDecodeThroughput {
     static final int ROUNDS = 8;
@@ -26,9 +25,8 @@ public final class GptDecodeThroughput {
     private GptDecodeThroughput() {}
 
     public static void main(String[] args) {
-        int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
+        BenchBackend on = BenchBackend.fromArgs(args); // a thread count, or cuda
         String storage = args.length > 1 ? args[1] : "float32";
-        Backends.setDefault(new CpuBackend(threads));
         GPT2Config c = GPT2Config.preset("gpt2");
         try (Scope s = Scope.open("model")) {
             if (storage.equals("both")) {
@@ -41,14 +39,14 @@ public final class GptDecodeThroughput {
                     bestF32 = Math.max(bestF32, decodeRate(f32, prompt));
                     bestBf16 = Math.max(bestBf16, decodeRate(bf16, prompt));
                 }
-                System.out.printf(Locale.ROOT, "{\"threads\": %d, \"float32_tokens_per_s\": %.2f, "
-                        + "\"bfloat16_tokens_per_s\": %.2f}%n", threads, bestF32, bestBf16);
+                System.out.printf(Locale.ROOT, "{\"threads\": %s, \"float32_tokens_per_s\": %.2f, "
+                        + "\"bfloat16_tokens_per_s\": %.2f}%n", on.label(), bestF32, bestBf16);
                 return;
             }
             DType weights = WeightStorage.parse(storage);
             double best = bestDecodeRate(model(c, weights), c.vocabSize());
-            System.out.printf(Locale.ROOT, "{\"threads\": %d, \"weights\": \"%s\", \"tokens_per_s\": %.2f}%n", threads,
-                    weights, best);
+            System.out.printf(Locale.ROOT, "{\"threads\": %s, \"weights\": \"%s\", \"tokens_per_s\": %.2f}%n",
+                    on.label(), weights, best);
         }
     }
 
