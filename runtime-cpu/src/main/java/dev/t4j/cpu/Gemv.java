@@ -67,13 +67,7 @@ final class Gemv {
             }
             MemorySegment.copy(partial[0], 0, os, F, oo * 4, n);
         } else {
-            par.forRange(n, Math.max(1, 16384 / Math.max(1, k)), (s, e) -> {
-                if (bf16) {
-                    dotsBf16(x, k, bs, bo, cs, os, oo, s, e);
-                } else {
-                    dots(x, k, bs, bo, cs, os, oo, s, e);
-                }
-            });
+            par.forRange(n, Math.max(1, 16384 / Math.max(1, k)), (s, e) -> dots(x, k, bs, bo, cs, bf16, os, oo, s, e));
         }
     }
 
@@ -107,22 +101,21 @@ final class Gemv {
      * adjacent rows at a time against 35 GB/s for two halves and 29.5 GB/s for one row at a time. An odd last row
      * is paired with itself (its second read comes from cache).
      */
-    private static void dots(float[] x, int k, MemorySegment bs, long bo, long cs, MemorySegment os, long oo, int n0,
-            int n1) {
+    private static void dots(float[] x, int k, MemorySegment bs, long bo, long cs, boolean bf16, MemorySegment os,
+            long oo, int n0, int n1) {
         int half = (n1 - n0) / 2;
         for (int j = n0; j < n0 + half; j++) {
-            dotPair(x, k, bs, bo, cs, os, oo, j, j + half);
+            dotPair(x, k, bs, bo + j * cs, bo + (j + half) * cs, bf16, os, oo + j, oo + j + half);
         }
         if ((n1 - n0) % 2 != 0) {
-            dotPair(x, k, bs, bo, cs, os, oo, n1 - 1, n1 - 1);
+            long last = bo + (n1 - 1) * cs;
+            dotPair(x, k, bs, last, last, bf16, os, oo + n1 - 1, oo + n1 - 1);
         }
     }
 
-    /** y[ja] and y[jb], two rows of W read side by side. */
-    private static void dotPair(float[] x, int k, MemorySegment bs, long bo, long cs, MemorySegment os, long oo, int ja,
-            int jb) {
-        long r0 = (bo + ja * cs) * 4;
-        long r1 = (bo + jb * cs) * 4;
+    /** out[ya] = dot(x, the row of W at element ra), out[yb] likewise for rb: two rows read side by side. */
+    private static void dotPair(float[] x, int k, MemorySegment bs, long ra, long rb, boolean bf16, MemorySegment os,
+            long ya, long yb) {
         FloatVector a0 = FloatVector.zero(S);
         FloatVector a1 = a0;
         FloatVector b0 = a0;
@@ -131,19 +124,28 @@ final class Gemv {
         for (; p + 2 * V <= k; p += 2 * V) {
             FloatVector x0 = FloatVector.fromArray(S, x, p);
             FloatVector x1 = FloatVector.fromArray(S, x, p + V);
-            a0 = FloatVector.fromMemorySegment(S, bs, r0 + p * 4L, NATIVE).fma(x0, a0);
-            b0 = FloatVector.fromMemorySegment(S, bs, r1 + p * 4L, NATIVE).fma(x0, b0);
-            a1 = FloatVector.fromMemorySegment(S, bs, r0 + (p + V) * 4L, NATIVE).fma(x1, a1);
-            b1 = FloatVector.fromMemorySegment(S, bs, r1 + (p + V) * 4L, NATIVE).fma(x1, b1);
+            a0 = load(bs, ra + p, bf16).fma(x0, a0);
+            b0 = load(bs, rb + p, bf16).fma(x0, b0);
+            a1 = load(bs, ra + p + V, bf16).fma(x1, a1);
+            b1 = load(bs, rb + p + V, bf16).fma(x1, b1);
         }
         float accA = a0.add(a1).reduceLanes(VectorOperators.ADD);
         float accB = b0.add(b1).reduceLanes(VectorOperators.ADD);
         for (; p < k; p++) {
-            accA += x[p] * bs.getAtIndex(F, bo + ja * cs + p);
-            accB += x[p] * bs.getAtIndex(F, bo + jb * cs + p);
+            accA += x[p] * get(bs, ra + p, bf16);
+            accB += x[p] * get(bs, rb + p, bf16);
         }
-        os.setAtIndex(F, oo + ja, accA);
-        os.setAtIndex(F, oo + jb, accB);
+        os.setAtIndex(F, ya, accA);
+        os.setAtIndex(F, yb, accB);
+    }
+
+    /** V weights from element index {@code at}: float32, or bfloat16 widened. */
+    private static FloatVector load(MemorySegment bs, long at, boolean bf16) {
+        return bf16 ? Bf16.load(bs, at) : FloatVector.fromMemorySegment(S, bs, at * 4, NATIVE);
+    }
+
+    private static float get(MemorySegment bs, long at, boolean bf16) {
+        return bf16 ? Bf16.get(bs, at) : bs.getAtIndex(F, at);
     }
 
     /** {@link #rowsOfB} with B in bfloat16. */
@@ -160,45 +162,5 @@ final class Gemv {
                 y[j] += x[p] * Bf16.get(bs, row + j);
             }
         }
-    }
-
-    /** {@link #dots} with W in bfloat16. */
-    private static void dotsBf16(float[] x, int k, MemorySegment bs, long bo, long cs, MemorySegment os, long oo,
-            int n0, int n1) {
-        int half = (n1 - n0) / 2;
-        for (int j = n0; j < n0 + half; j++) {
-            dotPairBf16(x, k, bs, bo, cs, os, oo, j, j + half);
-        }
-        if ((n1 - n0) % 2 != 0) {
-            dotPairBf16(x, k, bs, bo, cs, os, oo, n1 - 1, n1 - 1);
-        }
-    }
-
-    /** {@link #dotPair} with W in bfloat16. */
-    private static void dotPairBf16(float[] x, int k, MemorySegment bs, long bo, long cs, MemorySegment os, long oo,
-            int ja, int jb) {
-        long r0 = bo + ja * cs;
-        long r1 = bo + jb * cs;
-        FloatVector a0 = FloatVector.zero(S);
-        FloatVector a1 = a0;
-        FloatVector b0 = a0;
-        FloatVector b1 = a0;
-        int p = 0;
-        for (; p + 2 * V <= k; p += 2 * V) {
-            FloatVector x0 = FloatVector.fromArray(S, x, p);
-            FloatVector x1 = FloatVector.fromArray(S, x, p + V);
-            a0 = Bf16.load(bs, r0 + p).fma(x0, a0);
-            b0 = Bf16.load(bs, r1 + p).fma(x0, b0);
-            a1 = Bf16.load(bs, r0 + p + V).fma(x1, a1);
-            b1 = Bf16.load(bs, r1 + p + V).fma(x1, b1);
-        }
-        float accA = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        float accB = b0.add(b1).reduceLanes(VectorOperators.ADD);
-        for (; p < k; p++) {
-            accA += x[p] * Bf16.get(bs, r0 + p);
-            accB += x[p] * Bf16.get(bs, r1 + p);
-        }
-        os.setAtIndex(F, oo + ja, accA);
-        os.setAtIndex(F, oo + jb, accB);
     }
 }
