@@ -157,6 +157,13 @@ public abstract class BackendParitySuite {
             same(e.getKey() + " column broadcast", x -> e.getValue().apply(x[0], x[1]), new int[] {4, 1, 37}, new int[] {5, 1});
             same(e.getKey() + " scalar", x -> e.getValue().apply(x[0], x[1]), new int[] {3, 19}, new int[] {});
             same(e.getKey() + " transposed", x -> e.getValue().apply(x[0].mT(), x[1]), new int[] {9, 6}, new int[] {6, 9});
+            // 16 x 16 blocks and their edges (the CPU transposes those in registers), batched, either side
+            same(e.getKey() + " transposed blocks", x -> e.getValue().apply(x[0].mT(), x[1]), new int[] {37, 50},
+                    new int[] {50, 37});
+            same(e.getKey() + " batch of transposed blocks, row broadcast",
+                    x -> e.getValue().apply(x[0].transpose(-2, -1), x[1]), new int[] {3, 35, 40}, new int[] {35});
+            same(e.getKey() + " by a transposed view", x -> e.getValue().apply(x[0], x[1].mT()), new int[] {33, 48},
+                    new int[] {48, 33});
         }
         same("in-place add_", x -> x[0].copy().add_(x[1], 0.5), new int[] {6, 33}, new int[] {33});
         same("eq", x -> x[0].gt(x[1]), new int[] {5, 17}, new int[] {17});
@@ -233,6 +240,9 @@ public abstract class BackendParitySuite {
         same("fill", x -> x[0].copy().fill_(2.5), new int[] {3, 45});
         same("bf16 round trip", x -> x[0].to(DType.BF16).to(DType.F32), new int[] {3, 45});
         same("cat", x -> Tensor.cat(1, x[0], x[1].mT()), new int[] {5, 3}, new int[] {4, 5});
+        same("contiguous copy of a transposed view", x -> x[0].mT().contiguous(), new int[] {40, 33});
+        same("contiguous copy of a batch of transposed views", x -> x[0].transpose(1, 2).contiguous(),
+                new int[] {2, 17, 64});
     }
 
     @Test
@@ -279,7 +289,8 @@ public abstract class BackendParitySuite {
         // and several tiles of a GPU's tiled kernels each way (64 rows a block, 32 keys or 16 queries a shared
         // tile), and a head too large for them (80)
         int[][] cases = {{2, 3, 7, 7, 20, 0, 1}, {1, 2, 5, 19, 16, 1, 0}, {2, 2, 33, 33, 64, 1, 1}, {1, 1, 1, 9, 8, 0, 1},
-            {1, 2, 45, 70, 64, 1, 1}, {1, 1, 130, 130, 32, 0, 1}, {1, 1, 9, 40, 80, 1, 1}};
+            {1, 2, 45, 70, 64, 1, 1}, {1, 1, 130, 130, 32, 0, 1}, {1, 1, 9, 40, 80, 1, 1},
+            {1, 2, 300, 300, 16, 1, 1}}; // causal over three CPU query tiles, each computing only its unmasked keys
         for (int[] t : cases) {
             Tensor[] ref = withDefault(reference,
                     () -> attentionAndGrads(reference, t[0], t[1], t[2], t[3], t[4], t[5] == 1, t[6] == 1));
@@ -294,8 +305,9 @@ public abstract class BackendParitySuite {
 
     @Test
     void linearWithBiasAndActivationEpilogues() {
-        // one row (GEMV) and many, k across two KC blocks, ragged n, both weight layouts, bfloat16 weights
-        int[][] mnk = {{1, 45, 70}, {37, 45, 700}, {13, 300, 257}, {130, 33, 16}};
+        // one row (GEMV) and many, k across two KC blocks, ragged n, both weight layouts, bfloat16 weights; on one
+        // CPU thread, 20 x 400 x 600 runs the panel-by-panel order (bias and activation once a panel's k is done)
+        int[][] mnk = {{1, 45, 70}, {37, 45, 700}, {13, 300, 257}, {130, 33, 16}, {20, 400, 600}};
         dev.t4j.backend.UnaryOp[] acts = {null, dev.t4j.backend.UnaryOp.RELU, dev.t4j.backend.UnaryOp.GELU,
                 dev.t4j.backend.UnaryOp.GELU_TANH};
         for (int[] s : mnk) {

@@ -83,6 +83,12 @@ public final class CpuBackend extends ReferenceBackend {
         Strided it = Strided.of(dst.shape(), new long[] {src.offset(), dst.offset()}, src.strides(), dst.strides());
         int ss = it.innerStride(0);
         int ds = it.innerStride(1);
+        if (ds == 1 && TransposedRows.applies(it, 0)) { // x.mT().contiguous()
+            long rowBytes = (long) it.inner() * 4;
+            TransposedRows.forEachRow(it, 0, s, par, (row, rs, at) ->
+                    MemorySegment.copy(rs, at * 4, d, it.rowOffset(1, row) * 4, rowBytes));
+            return;
+        }
         it.forEachRun(par, (at, n) -> {
             if (ss == 1 && ds == 1) {
                 MemorySegment.copy(s, at[0] * 4, d, at[1] * 4, (long) n * 4);
@@ -185,12 +191,23 @@ public final class CpuBackend extends ReferenceBackend {
         int sb = it.innerStride(1);
         int so = it.innerStride(2);
         boolean vectorisable = so == 1 && (sa == 0 || sa == 1) && (sb == 0 || sb == 1) && (sa == 1 || sb == 1);
-        it.forEachRun(par, (at, n) -> {
+        int n = it.inner();
+        if (!vectorisable && so == 1 && (sb == 0 || sb == 1) && TransposedRows.applies(it, 0)) { // a.mT() + b
+            TransposedRows.forEachRow(it, 0, as, par, (row, rs, at) ->
+                    ElementwiseRuns.binary(op, rs, at, 1, bs, it.rowOffset(1, row), sb, os, it.rowOffset(2, row), n));
+            return;
+        }
+        if (!vectorisable && so == 1 && (sa == 0 || sa == 1) && TransposedRows.applies(it, 1)) { // a + b.mT()
+            TransposedRows.forEachRow(it, 1, bs, par, (row, rs, at) ->
+                    ElementwiseRuns.binary(op, as, it.rowOffset(0, row), sa, rs, at, 1, os, it.rowOffset(2, row), n));
+            return;
+        }
+        it.forEachRun(par, (at, len) -> {
             if (vectorisable) {
-                ElementwiseRuns.binary(op, as, at[0], sa, bs, at[1], sb, os, at[2], n);
+                ElementwiseRuns.binary(op, as, at[0], sa, bs, at[1], sb, os, at[2], len);
                 return;
             }
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < len; i++) {
                 float va = as.getAtIndex(F, at[0] + (long) i * sa);
                 float vb = bs.getAtIndex(F, at[1] + (long) i * sb);
                 os.setAtIndex(F, at[2] + (long) i * so, VectorMath.scalar(op, va, vb));

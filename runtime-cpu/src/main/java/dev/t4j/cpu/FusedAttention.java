@@ -1,5 +1,6 @@
 package dev.t4j.cpu;
 
+import dev.t4j.backend.UnaryOp;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
@@ -13,9 +14,17 @@ import jdk.incubator.vector.VectorSpecies;
  * not [B, H, Tq, Tk]. The backward pass recomputes each tile's probabilities from the saved log-sum-exp (as
  * FlashAttention does) and accumulates dK and dV per head; every product in it is a GEMM too. Heads are spread over
  * the threads; the products inside a head run on the calling thread.
+ *
+ * <p>A tile computes only the keys up to the last one its bias leaves unmasked ({@link #keyEnds}): under a causal
+ * mask the tiles of the first queries skip most keys. Measured, one thread, 12 heads of 64, causal: 2,048 tokens
+ * forward 104 -> 83 ms, backward 240 -> 158 ms; 512 tokens 6.9 -> 5.5 ms and 16.8 -> 11.5 ms. (Smaller query tiles
+ * to skip more, 24-64 rows, were slower: the small products' packing outweighed the skipped work; at 128 tokens,
+ * one tile, nothing changes.)
  */
 final class FusedAttention {
     static final int ROWS = 128;
+    /** Below this, a bias value masks its key: exp of it underflows to exactly 0 beside any unmasked score. */
+    static final float MASKED = -1e30f;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -42,11 +51,14 @@ final class FusedAttention {
     }
 
     /**
-     * Row r of the tile (scores of query i0 + r) becomes scale * s + bias - shift, exponentiated; with
-     * {@code shift} null the row's own log-sum-exp is used and stored into {@code lse}. The tile's rows are tk long.
+     * Row r of the tile (scores of query i0 + r) becomes exp(scale * s + bias - shift): the probabilities, given the
+     * rows' log-sum-exp as {@code shift}. With {@code shift} null the row's own maximum is subtracted, its log-sum-exp
+     * stored into {@code lse} and the reciprocal of its sum into {@code invSum}: the forward pass scales the row of
+     * the output by it, d values, rather than the tk of the tile (a pass over the tile saved: 8x fewer at head size
+     * 64 and 512 keys). The tile's rows are tk long.
      */
     private static void probabilities(float[] tile, int rows, int tk, float scale, View bias, int b, int h, int i0,
-            float[] shift, MemorySegment lse, long lseAt) {
+            float[] shift, MemorySegment lse, long lseAt, float[] invSum) {
         for (int r = 0; r < rows; r++) {
             int o = r * tk;
             long bAt = bias == null ? 0 : bias.at(b, h, i0 + r);
@@ -87,35 +99,65 @@ final class FusedAttention {
                 sum += tile[o + j];
             }
             if (shift == null) {
-                float inv = 1 / sum;
-                FloatVector vi = FloatVector.broadcast(S, inv);
-                j = 0;
-                for (; j + V <= tk; j += V) {
-                    FloatVector.fromArray(S, tile, o + j).mul(vi).intoArray(tile, o + j);
-                }
-                for (; j < tk; j++) {
-                    tile[o + j] *= inv;
-                }
+                invSum[r] = 1 / sum;
                 lse.setAtIndex(F, lseAt + r, max + (float) Math.log(sum));
             }
         }
+    }
+
+    /**
+     * For each query row of head (b, h), one past its last key not masked by {@code bias} (tk when none is masked
+     * or every one is: a fully masked row attends uniformly to all keys, as the materialising path does). Keys at
+     * or past it contribute exactly 0 to the row, so they need not be computed: the upper triangle of causal
+     * attention, trailing padding.
+     */
+    static void keyEnds(View bias, int b, int h, int tq, int tk, int[] ends) {
+        for (int i = 0; i < tq; i++) {
+            int end = tk;
+            if (bias != null) {
+                long at = bias.at(b, h, i);
+                long js = bias.strides()[3];
+                while (end > 0 && bias.seg().getAtIndex(F, at + (end - 1) * js) < MASKED) {
+                    end--;
+                }
+                end = end == 0 ? tk : end;
+            }
+            ends[i] = end;
+        }
+    }
+
+    /** The keys tile [i0, i0 + rows) needs: the largest of its rows' ends. */
+    static int tileKeys(int[] ends, int i0, int rows) {
+        int end = 0;
+        for (int r = i0; r < i0 + rows; r++) {
+            end = Math.max(end, ends[r]);
+        }
+        return end;
     }
 
     static void forward(int batch, int heads, int tq, int tk, int d, View q, View k, View v, View bias, float scale,
             MemorySegment out, long outOff, MemorySegment lse, long lseOff, Parallel par) {
         par.forRange(batch * heads, 1, (s0, s1) -> {
             float[] tile = new float[Math.min(ROWS, tq) * tk];
+            int[] ends = new int[tq];
+            float[] invSum = new float[Math.min(ROWS, tq)];
             MemorySegment tileSeg = MemorySegment.ofArray(tile);
             for (int bh = s0; bh < s1; bh++) {
                 int b = bh / heads;
                 int h = bh % heads;
+                keyEnds(bias, b, h, tq, tk, ends);
                 for (int i0 = 0; i0 < tq; i0 += ROWS) {
                     int rows = Math.min(ROWS, tq - i0);
-                    Gemm.sgemm(rows, tk, d, q.rows(b, h, i0), k.transposed(b, h), tileSeg, 0, tk, SERIAL);
+                    int keys = tileKeys(ends, i0, rows);
+                    Gemm.sgemm(rows, keys, d, q.rows(b, h, i0), k.transposed(b, h), tileSeg, 0, keys, SERIAL);
                     long row = (long) bh * tq + i0;
-                    probabilities(tile, rows, tk, scale, bias, b, h, i0, null, lse, lseOff + row);
-                    Gemm.sgemm(rows, d, tk, new Gemm.Operand(tileSeg, 0, tk, 1), v.rows(b, h, 0), out, outOff + row * d,
-                            d, SERIAL);
+                    probabilities(tile, rows, keys, scale, bias, b, h, i0, null, lse, lseOff + row, invSum);
+                    Gemm.sgemm(rows, d, keys, new Gemm.Operand(tileSeg, 0, keys, 1), v.rows(b, h, 0), out,
+                            outOff + row * d, d, SERIAL);
+                    for (int r = 0; r < rows; r++) {
+                        ElementwiseRuns.unary(UnaryOp.SCALE, invSum[r], out, outOff + (row + r) * d,
+                                out, outOff + (row + r) * d, d);
+                    }
                 }
             }
         });
@@ -132,6 +174,7 @@ final class FusedAttention {
             float[] dk = new float[tk * d];
             float[] dv = new float[tk * d];
             float[] shift = new float[maxRows];
+            int[] ends = new int[tq];
             MemorySegment pSeg = MemorySegment.ofArray(p);
             MemorySegment dsSeg = MemorySegment.ofArray(ds);
             MemorySegment partSeg = MemorySegment.ofArray(part);
@@ -140,29 +183,32 @@ final class FusedAttention {
                 int h = bh % heads;
                 java.util.Arrays.fill(dk, 0f);
                 java.util.Arrays.fill(dv, 0f);
+                keyEnds(bias, b, h, tq, tk, ends);
                 for (int i0 = 0; i0 < tq; i0 += ROWS) {
                     int rows = Math.min(ROWS, tq - i0);
+                    int keys = tileKeys(ends, i0, rows);
                     long row = (long) bh * tq + i0;
                     Gemm.Operand dO = new Gemm.Operand(gradOut, gOff + row * d, d, 1);
                     // P, as the forward pass had it
-                    Gemm.sgemm(rows, tk, d, q.rows(b, h, i0), k.transposed(b, h), pSeg, 0, tk, SERIAL);
+                    Gemm.sgemm(rows, keys, d, q.rows(b, h, i0), k.transposed(b, h), pSeg, 0, keys, SERIAL);
                     for (int r = 0; r < rows; r++) {
                         shift[r] = lse.getAtIndex(F, lseOff + row + r);
                     }
-                    probabilities(p, rows, tk, scale, bias, b, h, i0, shift, null, 0);
+                    probabilities(p, rows, keys, scale, bias, b, h, i0, shift, null, 0, null);
                     // dP = dO V^T, then dS = P * (dP - rowsum(dO * O)) * scale
-                    Gemm.sgemm(rows, tk, d, dO, v.transposed(b, h), dsSeg, 0, tk, SERIAL);
+                    Gemm.sgemm(rows, keys, d, dO, v.transposed(b, h), dsSeg, 0, keys, SERIAL);
                     for (int r = 0; r < rows; r++) {
                         float di = dot(gradOut, (gOff + (row + r) * d), out, (outOff + (row + r) * d), d);
-                        scoreGradient(p, ds, r * tk, tk, di, scale);
+                        scoreGradient(p, ds, r * keys, keys, di, scale);
                     }
-                    // dQ = dS K; dK += dS^T Q; dV += P^T dO
-                    Gemm.sgemm(rows, d, tk, new Gemm.Operand(dsSeg, 0, tk, 1), k.rows(b, h, 0), gq, gqOff + row * d, d,
+                    // dQ = dS K; dK += dS^T Q; dV += P^T dO (the keys past this tile's get nothing from it)
+                    Gemm.sgemm(rows, d, keys, new Gemm.Operand(dsSeg, 0, keys, 1), k.rows(b, h, 0), gq,
+                            gqOff + row * d, d, SERIAL);
+                    Gemm.sgemm(keys, d, rows, new Gemm.Operand(dsSeg, 0, 1, keys), q.rows(b, h, i0), partSeg, 0, d,
                             SERIAL);
-                    Gemm.sgemm(tk, d, rows, new Gemm.Operand(dsSeg, 0, 1, tk), q.rows(b, h, i0), partSeg, 0, d, SERIAL);
-                    add(part, dk);
-                    Gemm.sgemm(tk, d, rows, new Gemm.Operand(pSeg, 0, 1, tk), dO, partSeg, 0, d, SERIAL);
-                    add(part, dv);
+                    add(part, dk, keys * d);
+                    Gemm.sgemm(keys, d, rows, new Gemm.Operand(pSeg, 0, 1, keys), dO, partSeg, 0, d, SERIAL);
+                    add(part, dv, keys * d);
                 }
                 long head = (long) bh * tk * d;
                 MemorySegment.copy(dk, 0, gk, F, (gkOff + head) * 4, tk * d);
@@ -201,12 +247,13 @@ final class FusedAttention {
         return sum;
     }
 
-    private static void add(float[] src, float[] dst) {
+    /** dst[0, n) += src[0, n). */
+    private static void add(float[] src, float[] dst, int n) {
         int i = 0;
-        for (; i + V <= src.length; i += V) {
+        for (; i + V <= n; i += V) {
             FloatVector.fromArray(S, dst, i).add(FloatVector.fromArray(S, src, i)).intoArray(dst, i);
         }
-        for (; i < src.length; i++) {
+        for (; i < n; i++) {
             dst[i] += src[i];
         }
     }

@@ -120,9 +120,13 @@ final class Gemm {
      */
     static void block(int m0, int m1, int n0, int n1, int k, Operand a, Operand b, MemorySegment c, long cOff,
             long ldc, Epilogue epilogue) {
+        boolean onePanel = n1 - n0 <= NB;
+        if (!onePanel && k > KC && (long) roundRows(m1 - m0) * roundK(k) <= (long) MCB * KC) {
+            panelsOuter(m0, m1, n0, n1, k, a, b, c, cOff, ldc, epilogue);
+            return;
+        }
         float[] bp = PACKED_B.get();
         float[] tile = TILE.get();
-        boolean onePanel = n1 - n0 <= NB;
         int rowsPerA = onePanel ? MC : MCB;
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc);
@@ -132,8 +136,8 @@ final class Gemm {
             }
             for (int ib = m0; ib < m1; ib += rowsPerA) {
                 int mb = Math.min(rowsPerA, m1 - ib);
-                float[] ap = packedA(mb);
-                boolean aByRows = packA(a, ib, mb, pc, kc, ap);
+                float[] ap = packedA(roundRows(mb) * KC);
+                boolean aByRows = packA(a, ib, mb, pc, kc, ap, 0);
                 for (int jc = n0; jc < n1; jc += NB) {
                     int nb = Math.min(NB, n1 - jc);
                     if (!onePanel) {
@@ -164,9 +168,61 @@ final class Gemm {
         }
     }
 
-    /** This thread's buffer for a packed block of {@code rows} rows of A (grown on demand, up to MCB rows). */
-    private static float[] packedA(int rows) {
-        int need = ((rows + MR - 1) / MR) * MR * KC + V;
+    /**
+     * A whole A of several KC blocks, small enough for L3 (the weight gradient X^T dY: k the batch's tokens, m a
+     * layer's width), times several panels of B: A is packed once, all of k, and the loops run panel by panel, k
+     * inside, so that a panel's C (at most MCB x NB) stays in cache while its k blocks accumulate into it. The
+     * order of {@link #block} instead finishes every panel for one k block before the next, so each of the k / KC
+     * merges into C went to memory: for the tied LM head's gradient, 256 x 8,192 x 2,048, that was 8 MB of C read
+     * and written four times.
+     */
+    private static void panelsOuter(int m0, int m1, int n0, int n1, int k, Operand a, Operand b, MemorySegment c,
+            long cOff, long ldc, Epilogue epilogue) {
+        float[] bp = PACKED_B.get();
+        float[] tile = TILE.get();
+        int mb = m1 - m0;
+        int kBlock = roundRows(mb) * KC; // one packed k block of A
+        float[] ap = packedA(roundK(k) / KC * kBlock);
+        boolean aByRows = false;
+        for (int pc = 0; pc < k; pc += KC) {
+            aByRows = packA(a, m0, mb, pc, Math.min(KC, k - pc), ap, pc / KC * kBlock);
+        }
+        for (int jc = n0; jc < n1; jc += NB) {
+            int nb = Math.min(NB, n1 - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                packB(b, pc, kc, jc, nb, bp);
+                for (int ir = 0; ir < mb; ir += MR) {
+                    int mr = Math.min(MR, mb - ir);
+                    int aBase = pc / KC * kBlock + ir * KC;
+                    for (int jr = 0; jr < nb; jr += NR) {
+                        long cIdx = cOff + (long) (m0 + ir) * ldc + jc + jr;
+                        if (aByRows) {
+                            kernelRows(ap, aBase, bp, jr * kc, kc, tile);
+                        } else {
+                            kernelCols(ap, aBase, bp, jr * kc, kc, tile);
+                        }
+                        mergeTile(tile, mr, Math.min(NR, nb - jr), c, cIdx, ldc, pc > 0);
+                    }
+                }
+            }
+            if (epilogue != null) { // the panel's C is still in cache
+                epilogue.apply(c, cOff + (long) m0 * ldc + jc, ldc, mb, nb, jc, true, true);
+            }
+        }
+    }
+
+    private static int roundRows(int rows) {
+        return (rows + MR - 1) / MR * MR;
+    }
+
+    private static int roundK(int k) {
+        return (k + KC - 1) / KC * KC;
+    }
+
+    /** This thread's buffer for {@code floats} floats of packed A (grown on demand). */
+    private static float[] packedA(int floats) {
+        int need = floats + V;
         float[] ap = PACKED_A.get();
         if (ap.length < need) {
             ap = new float[need];
@@ -180,13 +236,13 @@ final class Gemm {
      * copied row by row (sliver layout ap[sliver][i][p], rows KC apart: returns true); any other A is copied
      * column by column (ap[sliver][p][i], contiguous when A is column-major: returns false).
      */
-    private static boolean packA(Operand a, int ic, int mc, int pc, int kc, float[] ap) {
+    private static boolean packA(Operand a, int ic, int mc, int pc, int kc, float[] ap, int apOff) {
         MemorySegment seg = a.seg();
         long rs = a.rowStride();
         long cs = a.colStride();
         boolean byRows = cs == 1;
         for (int ir = 0; ir < mc; ir += MR) {
-            int base = ir * KC;
+            int base = apOff + ir * KC;
             int rows = Math.min(MR, mc - ir);
             if (byRows) {
                 for (int i = 0; i < MR; i++) {

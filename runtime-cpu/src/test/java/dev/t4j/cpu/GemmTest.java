@@ -15,7 +15,8 @@ class GemmTest {
     void matchesTripleLoopAcrossBlockBoundaries() {
         int[][] sizes = {{1, 1, 1}, {12, 32, 256}, {13, 33, 257}, {25, 545, 300}, {121, 70, 513}, {3, 1100, 40},
             {7, 37, 1100}, // k across three k blocks (KC 512)
-            {2170, 400, 9}}; // two panels of B (NB 384) and rows past one packed block of A (MCB 2,160)
+            {2170, 400, 9}, // two panels of B (NB 384) and rows past one packed block of A (MCB 2,160)
+            {25, 900, 1100}}; // all of a small A packed at once, panels outside the k blocks
         for (Parallel par : new Parallel[] {new Parallel(1), new Parallel(2)}) {
             for (int[] s : sizes) {
                 for (boolean transA : new boolean[] {false, true}) {
