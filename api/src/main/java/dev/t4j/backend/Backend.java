@@ -57,6 +57,16 @@ public interface Backend {
      */
     void matmul(Tensor a, Tensor b, Tensor out);
 
+    /**
+     * out[m, n] += a[m, k] b[k, n] (BLAS's beta = 1), 2-D, a and b possibly transposed views, out contiguous: a
+     * gradient summed over chunks without a temporary of out's size. The default is matmul into one, then an add.
+     */
+    default void matmulAccumulate(Tensor a, Tensor b, Tensor out) {
+        Tensor product = Tensor.empty(this, out.dtype(), out.shape());
+        matmul(a, b, product);
+        binary(BinaryOp.ADD, out, product, out);
+    }
+
     /** out = src indexed along {@code dim} by the int32/int64 vector {@code index}. */
     void indexSelect(Tensor src, int dim, Tensor index, Tensor out);
 
@@ -127,7 +137,8 @@ public interface Backend {
     void crossEntropy(Tensor logits, Tensor targets, long ignoreIndex, Tensor loss, Tensor logSumExp);
 
     /**
-     * grad [N, C] = (softmax(logits) - onehot(target)) * scale for rows whose target is not ignored, else 0.
+     * grad [N, C] = (softmax(logits) - onehot(target)) * scale for rows whose target is not ignored, else 0. grad may
+     * be logits itself (each element is read before it is written).
      */
     void crossEntropyBackward(Tensor logits, Tensor targets, Tensor logSumExp, long ignoreIndex, double scale,
             Tensor grad);

@@ -868,6 +868,16 @@ public final class Tensor implements Owned {
         return NeuralOps.crossEntropy(this, targets, ignoreIndex);
     }
 
+    /**
+     * {@code x.matmul(weight.mT()).crossEntropy(targets, ignoreIndex)} for x [..., d] and an LM head's weight [V, d],
+     * computed in chunks of rows so that the [..., V] logits are never in memory whole (nor their gradient): the
+     * loss to train a language model with when the logits themselves are not needed. Same value and gradients as the
+     * two ops, up to float rounding.
+     */
+    public static Tensor linearCrossEntropy(Tensor x, Tensor weight, Tensor targets, long ignoreIndex) {
+        return NeuralOps.linearCrossEntropy(x, weight, targets, ignoreIndex);
+    }
+
     /** The activation {@code act} (RELU, GELU, GELU_TANH) of this tensor, as relu(), gelu(), geluTanh(). */
     public Tensor activation(UnaryOp act) {
         return switch (act) {

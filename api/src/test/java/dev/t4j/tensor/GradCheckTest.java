@@ -116,6 +116,13 @@ class GradCheckTest {
         check("crossEntropy", x -> x[0].crossEntropy(targets, -100), r(12, 2, 3, 5));
         check("crossEntropy on view", x -> x[0].mT().crossEntropy(targets.reshape(-1).narrow(0, 0, 5), -100),
                 r(12, 5, 5));
+        check("linearCrossEntropy", x -> Tensor.linearCrossEntropy(x[0], x[1], targets, -100), r(12, 2, 3, 4),
+                r(13, 5, 4));
+        // logits of 2 rows at a time (5 classes, counted at 4 bytes each): chunks of 2, 2 and 1 rows
+        check("linearCrossEntropy in chunks", x -> NeuralOps.linearCrossEntropy(x[0], x[1], targets.reshape(-1)
+                .narrow(0, 0, 5), -100, 40), r(12, 5, 4), r(13, 5, 4));
+        check("linearCrossEntropy, upstream gradient not 1", x -> Tensor.linearCrossEntropy(x[0], x[1], targets, -100)
+                .mul(-2.5), r(12, 2, 3, 4), r(13, 5, 4));
     }
 
     @Test

@@ -304,6 +304,36 @@ public abstract class BackendParitySuite {
     }
 
     @Test
+    void linearCrossEntropyAndItsGradients() {
+        // 70 rows over 70,000 classes: logits in chunks of 29 rows (8 MiB), the weight's gradient summed over them
+        int rows = 70;
+        int classes = 70_000;
+        int d = 16;
+        long[] targets = new long[rows];
+        for (int i = 0; i < rows; i++) {
+            targets[i] = i % 9 == 4 ? -100 : (i * 7919L) % classes;
+        }
+        Tensor[] ref = withDefault(reference, () -> linearCrossEntropyAndGrads(reference, rows, classes, d, targets));
+        Tensor[] got = withDefault(backend(), () -> linearCrossEntropyAndGrads(backend(), rows, classes, d, targets));
+        assertClose("linearCrossEntropy loss", ref[0], got[0], 1e-4);
+        assertClose("linearCrossEntropy dx", ref[1], got[1], 1e-4);
+        assertClose("linearCrossEntropy dweight", ref[2], got[2], 1e-4);
+        same("matmulAccumulate", x -> {
+            Tensor out = x[2].copy();
+            out.backend().matmulAccumulate(x[0].mT(), x[1], out);
+            return out;
+        }, new int[] {37, 45}, new int[] {37, 600}, new int[] {45, 600});
+    }
+
+    private static Tensor[] linearCrossEntropyAndGrads(Backend b, int rows, int classes, int d, long[] targets) {
+        Tensor x = on(b, random(51, rows * d, 1), 2, rows / 2, d).requiresGrad(true);
+        Tensor w = on(b, random(52, classes * d, 0.5), classes, d).requiresGrad(true);
+        Tensor loss = Tensor.linearCrossEntropy(x, w, on(b, targets, 2, rows / 2), -100);
+        loss.mul(1.5).backward();
+        return new Tensor[] {loss.detach().reshape(1), x.grad(), w.grad()};
+    }
+
+    @Test
     void linearWithBiasAndActivationEpilogues() {
         // one row (GEMV) and many, k across two KC blocks, ragged n, both weight layouts, bfloat16 weights; on one
         // CPU thread, 20 x 400 x 600 runs the panel-by-panel order (bias and activation once a panel's k is done)

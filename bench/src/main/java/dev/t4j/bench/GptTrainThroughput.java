@@ -54,8 +54,8 @@ public final class GptTrainThroughput {
 
     private static void step(GPT2LMHeadModel model, AdamW opt, Tensor ids, int t) {
         try (Scope step = Scope.open("step")) {
-            Tensor logits = model.forward(ids.narrow(1, 0, t).contiguous(), null, false).logits();
-            Tensor loss = logits.crossEntropy(ids.narrow(1, 1, t).contiguous(), -100);
+            // the loss `t4j pretrain gpt` trains with: the LM head and cross-entropy in chunks of rows, no logits
+            Tensor loss = model.loss(ids.narrow(1, 0, t).contiguous(), null, ids.narrow(1, 1, t).contiguous());
             loss.backward();
             opt.step();
             opt.zeroGrad();

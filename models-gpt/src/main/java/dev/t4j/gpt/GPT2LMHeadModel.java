@@ -71,6 +71,17 @@ public final class GPT2LMHeadModel extends Module {
         return new Output(logits, hs);
     }
 
+    /**
+     * The training loss without the logits: mean cross-entropy of the next tokens {@code targets} [B, T] (targets at
+     * t follow ids at t; -100 is ignored) through {@link Tensor#linearCrossEntropy}, so the [B, T, vocab] logits and
+     * their gradient are never in memory whole. Equal to {@code forward(ids, attentionMask, false).logits()
+     * .crossEntropy(targets, -100)} up to float rounding; what {@code t4j pretrain gpt} trains with.
+     */
+    public Tensor loss(Tensor ids, Tensor attentionMask, Tensor targets) {
+        Tensor h = transformer.forward(ids, attentionMask, null, null, null);
+        return Tensor.linearCrossEntropy(h, transformer.wte.weight(), targets, -100);
+    }
+
     /** An empty key/value cache for {@code batch} sequences of up to {@code capacity} tokens. */
     public KVCache newCache(int batch, int capacity) {
         if (capacity > config.nPositions()) {

@@ -60,8 +60,7 @@ public final class GptPretraining implements TrainingTask {
     }
 
     private Tensor loss(long[] x, long[] y) {
-        Tensor logits = model.forward(Tensor.of(x, batch, context), null, false).logits();
-        return logits.crossEntropy(Tensor.of(y, batch, context), -100);
+        return model.loss(Tensor.of(x, batch, context), null, Tensor.of(y, batch, context));
     }
 
     @Override

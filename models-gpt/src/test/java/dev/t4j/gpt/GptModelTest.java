@@ -112,6 +112,38 @@ class GptModelTest {
     }
 
     @Test
+    void theLossWithoutLogitsEqualsTheLossOfTheLogitsAndSoDoEveryGradient() {
+        GPT2LMHeadModel model = GPT2Checkpoint.load(FIXTURE);
+        Tensor ids = Tensor.of(PROMPT, 1, PROMPT.length);
+        int t = PROMPT.length - 1;
+        Tensor input = ids.narrow(1, 0, t).contiguous();
+        long[] next = ids.narrow(1, 1, t).contiguous().toLongArray();
+        next[2] = -100; // an ignored position
+        Tensor targets = Tensor.of(next, 1, t);
+        double[] losses = new double[2];
+        java.util.List<java.util.Map<String, float[]>> grads = new java.util.ArrayList<>();
+        for (int m = 0; m < 2; m++) {
+            model.zeroGrad();
+            Tensor loss = m == 0 ? model.forward(input, null, false).logits().crossEntropy(targets, -100)
+                    : model.loss(input, null, targets);
+            losses[m] = loss.item();
+            loss.backward();
+            java.util.Map<String, float[]> g = new java.util.TreeMap<>();
+            model.namedParameters().forEach((name, p) -> g.put(name, p.grad().toFloatArray()));
+            grads.add(g);
+        }
+        assertThat(losses[1]).isCloseTo(losses[0], org.assertj.core.data.Offset.offset(1e-5));
+        assertThat(grads.get(1).keySet()).isEqualTo(grads.get(0).keySet()).contains("transformer.wte.weight");
+        for (String name : grads.get(0).keySet()) {
+            float[] a = grads.get(0).get(name);
+            float[] b = grads.get(1).get(name);
+            for (int i = 0; i < a.length; i++) {
+                assertThat(Math.abs(a[i] - b[i])).as("%s[%d]", name, i).isLessThan(1e-5f + 1e-4f * Math.abs(a[i]));
+            }
+        }
+    }
+
+    @Test
     void samplingIsSeededAndStreamsEveryToken() {
         GPT2LMHeadModel model = GPT2Checkpoint.load(FIXTURE);
         GenerationConfig c = GenerationConfig.greedy(16).sampling(1.0, 0, 1.0, 42);

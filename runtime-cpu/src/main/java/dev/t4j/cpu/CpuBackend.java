@@ -358,6 +358,19 @@ public final class CpuBackend extends ReferenceBackend {
     // ------------------------------------------------------------------------------------------ matmul
 
     @Override
+    public void matmulAccumulate(Tensor a, Tensor b, Tensor out) {
+        if (a.dim() != 2 || b.dim() != 2 || !f32(a, b, out) || !out.isContiguous()) {
+            super.matmulAccumulate(a, b, out);
+            return;
+        }
+        int[] as = a.strides();
+        int[] bs = b.strides();
+        Gemm.sgemmAccumulate(out.shape()[0], out.shape()[1], a.shape()[1],
+                new Gemm.Operand(segment(a), a.offset(), as[0], as[1]), new Gemm.Operand(segment(b), b.offset(), bs[0], bs[1]),
+                segment(out), out.offset(), out.shape()[1], par);
+    }
+
+    @Override
     public void matmul(Tensor a, Tensor b, Tensor out) {
         boolean bf16 = b.dtype() == DType.BF16; // 16-bit weights, float32 activations: widened as B is read
         if (!f32(a, out) || !(bf16 || f32(b)) || !out.isContiguous()) {

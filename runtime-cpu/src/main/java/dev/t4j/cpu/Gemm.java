@@ -82,7 +82,18 @@ final class Gemm {
     /** C = A B, then {@code epilogue} (null: none) on C's values as they are written. */
     static void sgemm(int m, int n, int k, Operand a, Operand b, MemorySegment c, long cOff, long ldc, Parallel par,
             Epilogue epilogue) {
-        if (m == 0 || n == 0) {
+        sgemm(m, n, k, a, b, c, cOff, ldc, par, epilogue, false);
+    }
+
+    /** C += A B: the tiles are added to C's values instead of replacing them (BLAS's beta = 1). */
+    static void sgemmAccumulate(int m, int n, int k, Operand a, Operand b, MemorySegment c, long cOff, long ldc,
+            Parallel par) {
+        sgemm(m, n, k, a, b, c, cOff, ldc, par, null, true);
+    }
+
+    private static void sgemm(int m, int n, int k, Operand a, Operand b, MemorySegment c, long cOff, long ldc,
+            Parallel par, Epilogue epilogue, boolean accumulate) {
+        if (m == 0 || n == 0 || (k == 0 && accumulate)) {
             return;
         }
         if (k == 0) {
@@ -97,14 +108,16 @@ final class Gemm {
         int threads = par.threads();
         long flops = 2L * m * n * k;
         if (threads == 1 || flops < 2_000_000) {
-            block(0, m, 0, n, k, a, b, c, cOff, ldc, epilogue);
+            block(0, m, 0, n, k, a, b, c, cOff, ldc, epilogue, accumulate);
         } else if (n >= threads * NR * 4 || m < threads * MR * 4) {
             // By columns: each thread packs only its own part of B; packing A again per thread is a row copy.
             int slivers = (n + NR - 1) / NR;
-            par.forRange(slivers, 1, (s, e) -> block(0, m, s * NR, Math.min(e * NR, n), k, a, b, c, cOff, ldc, epilogue));
+            par.forRange(slivers, 1, (s, e) -> block(0, m, s * NR, Math.min(e * NR, n), k, a, b, c, cOff, ldc, epilogue,
+                    accumulate));
         } else {
             int slivers = (m + MR - 1) / MR;
-            par.forRange(slivers, 1, (s, e) -> block(s * MR, Math.min(e * MR, m), 0, n, k, a, b, c, cOff, ldc, epilogue));
+            par.forRange(slivers, 1, (s, e) -> block(s * MR, Math.min(e * MR, m), 0, n, k, a, b, c, cOff, ldc, epilogue,
+                    accumulate));
         }
     }
 
@@ -119,10 +132,10 @@ final class Gemm {
      * packed MC rows at a time, which stay in L2, and the panel is packed once per KC step.
      */
     static void block(int m0, int m1, int n0, int n1, int k, Operand a, Operand b, MemorySegment c, long cOff,
-            long ldc, Epilogue epilogue) {
+            long ldc, Epilogue epilogue, boolean accumulateC) {
         boolean onePanel = n1 - n0 <= NB;
         if (!onePanel && k > KC && (long) roundRows(m1 - m0) * roundK(k) <= (long) MCB * KC) {
-            panelsOuter(m0, m1, n0, n1, k, a, b, c, cOff, ldc, epilogue);
+            panelsOuter(m0, m1, n0, n1, k, a, b, c, cOff, ldc, epilogue, accumulateC);
             return;
         }
         float[] bp = PACKED_B.get();
@@ -130,7 +143,7 @@ final class Gemm {
         int rowsPerA = onePanel ? MC : MCB;
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc);
-            boolean accumulate = pc > 0;
+            boolean accumulate = pc > 0 || accumulateC;
             if (onePanel) {
                 packB(b, pc, kc, n0, n1 - n0, bp);
             }
@@ -177,7 +190,7 @@ final class Gemm {
      * and written four times.
      */
     private static void panelsOuter(int m0, int m1, int n0, int n1, int k, Operand a, Operand b, MemorySegment c,
-            long cOff, long ldc, Epilogue epilogue) {
+            long cOff, long ldc, Epilogue epilogue, boolean accumulateC) {
         float[] bp = PACKED_B.get();
         float[] tile = TILE.get();
         int mb = m1 - m0;
@@ -202,7 +215,7 @@ final class Gemm {
                         } else {
                             kernelCols(ap, aBase, bp, jr * kc, kc, tile);
                         }
-                        mergeTile(tile, mr, Math.min(NR, nb - jr), c, cIdx, ldc, pc > 0);
+                        mergeTile(tile, mr, Math.min(NR, nb - jr), c, cIdx, ldc, pc > 0 || accumulateC);
                     }
                 }
             }

@@ -21,14 +21,26 @@ class GemmTest {
             for (int[] s : sizes) {
                 for (boolean transA : new boolean[] {false, true}) {
                     for (boolean transB : new boolean[] {false, true}) {
-                        check(s[0], s[1], s[2], transA, transB, par);
+                        check(s[0], s[1], s[2], transA, transB, par, false);
                     }
                 }
             }
         }
     }
 
-    private static void check(int m, int n, int k, boolean transA, boolean transB, Parallel par) {
+    @Test
+    void accumulatesIntoC() {
+        // one k block, several, the panel-by-panel order, column and row splits over two threads
+        int[][] sizes = {{13, 33, 257}, {121, 70, 1100}, {25, 900, 1100}, {300, 45, 40}};
+        for (Parallel par : new Parallel[] {new Parallel(1), new Parallel(2)}) {
+            for (int[] s : sizes) {
+                check(s[0], s[1], s[2], true, false, par, true);
+                check(s[0], s[1], s[2], false, true, par, true);
+            }
+        }
+    }
+
+    private static void check(int m, int n, int k, boolean transA, boolean transB, Parallel par, boolean accumulate) {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment a = arena.allocate((long) m * k * 4);
             MemorySegment b = arena.allocate((long) k * n * 4);
@@ -42,18 +54,25 @@ class GemmTest {
             // element (i, p) of A lives at i*k+p, or at p*m+i when A is stored transposed
             var oa = transA ? new Gemm.Operand(a, 0, 1, m) : new Gemm.Operand(a, 0, k, 1);
             var ob = transB ? new Gemm.Operand(b, 0, 1, k) : new Gemm.Operand(b, 0, n, 1);
-            Gemm.sgemm(m, n, k, oa, ob, c, 0, n, par);
+            for (long i = 0; i < (long) m * n; i++) {
+                c.setAtIndex(F, i, (float) (i % 7) - 3);
+            }
+            if (accumulate) {
+                Gemm.sgemmAccumulate(m, n, k, oa, ob, c, 0, n, par);
+            } else {
+                Gemm.sgemm(m, n, k, oa, ob, c, 0, n, par);
+            }
             for (int i = 0; i < m; i++) {
                 for (int j = 0; j < n; j++) {
-                    double ref = 0;
+                    double ref = accumulate ? (double) (((long) i * n + j) % 7) - 3 : 0;
                     for (int p = 0; p < k; p++) {
                         float av = a.getAtIndex(F, transA ? (long) p * m + i : (long) i * k + p);
                         float bv = b.getAtIndex(F, transB ? (long) j * k + p : (long) p * n + j);
                         ref += (double) av * bv;
                     }
                     float got = c.getAtIndex(F, (long) i * n + j);
-                    assertThat(Math.abs(got - ref)).as("C[%d][%d] of %dx%dx%d transA=%s transB=%s threads=%d", i, j,
-                            m, n, k, transA, transB, par.threads()).isLessThan(1e-4 * Math.sqrt(k) + 1e-5);
+                    assertThat(Math.abs(got - ref)).as("C[%d][%d] of %dx%dx%d transA=%s transB=%s threads=%d acc=%s", i,
+                            j, m, n, k, transA, transB, par.threads(), accumulate).isLessThan(1e-4 * Math.sqrt(k) + 1e-5);
                 }
             }
         }
