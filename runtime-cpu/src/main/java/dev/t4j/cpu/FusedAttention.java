@@ -1,6 +1,8 @@
 package dev.t4j.cpu;
 
+import dev.t4j.backend.BinaryOp;
 import dev.t4j.backend.UnaryOp;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
@@ -57,8 +59,8 @@ final class FusedAttention {
      * the output by it, d values, rather than the tk of the tile (a pass over the tile saved: 8x fewer at head size
      * 64 and 512 keys). The tile's rows are tk long.
      */
-    private static void probabilities(float[] tile, int rows, int tk, float scale, View bias, int b, int h, int i0,
-            float[] shift, MemorySegment lse, long lseAt, float[] invSum) {
+    private static void probabilities(MemorySegment tile, int rows, int tk, float scale, View bias, int b, int h,
+            int i0, float[] shift, MemorySegment lse, long lseAt, float[] invSum) {
         for (int r = 0; r < rows; r++) {
             int o = r * tk;
             long bAt = bias == null ? 0 : bias.at(b, h, i0 + r);
@@ -67,36 +69,40 @@ final class FusedAttention {
             FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
             int j = 0;
             for (; j + V <= tk; j += V) {
-                FloatVector x = FloatVector.fromArray(S, tile, o + j).mul(vs);
+                FloatVector x = load(tile, o + j).mul(vs);
                 if (bias != null && js == 1) {
                     x = x.add(FloatVector.fromMemorySegment(S, bias.seg(), (bAt + j) * 4, NATIVE));
                 } else if (bias != null) {
                     for (int l = 0; l < V; l++) {
-                        tile[o + j + l] = tile[o + j + l] * scale + bias.seg().getAtIndex(F, bAt + (long) (j + l) * js);
+                        tile.setAtIndex(F, o + j + l, tile.getAtIndex(F, o + j + l) * scale
+                                + bias.seg().getAtIndex(F, bAt + (long) (j + l) * js));
                     }
-                    x = FloatVector.fromArray(S, tile, o + j);
+                    x = load(tile, o + j);
                 }
-                x.intoArray(tile, o + j);
+                store(x, tile, o + j);
                 vmax = vmax.max(x);
             }
             float max = vmax.reduceLanes(VectorOperators.MAX);
             for (; j < tk; j++) {
-                tile[o + j] = tile[o + j] * scale + (bias == null ? 0 : bias.seg().getAtIndex(F, bAt + (long) j * js));
-                max = Math.max(max, tile[o + j]);
+                float x = tile.getAtIndex(F, o + j) * scale
+                        + (bias == null ? 0 : bias.seg().getAtIndex(F, bAt + (long) j * js));
+                tile.setAtIndex(F, o + j, x);
+                max = Math.max(max, x);
             }
             float sub = shift == null ? max : shift[r];
             FloatVector vsub = FloatVector.broadcast(S, sub);
             FloatVector acc = FloatVector.zero(S);
             j = 0;
             for (; j + V <= tk; j += V) {
-                FloatVector e = FloatVector.fromArray(S, tile, o + j).sub(vsub).lanewise(VectorOperators.EXP);
-                e.intoArray(tile, o + j);
+                FloatVector e = load(tile, o + j).sub(vsub).lanewise(VectorOperators.EXP);
+                store(e, tile, o + j);
                 acc = acc.add(e);
             }
             float sum = acc.reduceLanes(VectorOperators.ADD);
             for (; j < tk; j++) {
-                tile[o + j] = (float) Math.exp(tile[o + j] - sub);
-                sum += tile[o + j];
+                float e = (float) Math.exp(tile.getAtIndex(F, o + j) - sub);
+                tile.setAtIndex(F, o + j, e);
+                sum += e;
             }
             if (shift == null) {
                 invSum[r] = 1 / sum;
@@ -157,11 +163,18 @@ final class FusedAttention {
 
     static void forward(int batch, int heads, int tq, int tk, int d, View q, View k, View v, View bias, float scale,
             MemorySegment out, long outOff, MemorySegment lse, long lseOff, Parallel par) {
-        par.forRange(batch * heads, 1, (s0, s1) -> {
-            float[] tile = new float[Math.min(ROWS, tq) * tk];
+        par.forRange(batch * heads, 1, (s0, s1) -> forwardHeads(s0, s1, heads, tq, tk, d, q, k, v, bias, scale, out,
+                outOff, lse, lseOff));
+    }
+
+    private static void forwardHeads(int s0, int s1, int heads, int tq, int tk, int d, View q, View k, View v,
+            View bias, float scale, MemorySegment out, long outOff, MemorySegment lse, long lseOff) {
+        // off-heap scratch: a heap array as a GEMM operand would make the GEMM's code see two kinds of segment and
+        // slow it for every caller (measured: weight-gradient products 8-10 % slower after fused attention ran)
+        try (Arena scratch = Arena.ofConfined()) {
             int[] ends = new int[tq];
             float[] invSum = new float[Math.min(ROWS, tq)];
-            MemorySegment tileSeg = MemorySegment.ofArray(tile);
+            MemorySegment tile = scratch.allocate((long) Math.min(ROWS, tq) * tk * 4, 64);
             long endsOf = -1;
             for (int bh = s0; bh < s1; bh++) {
                 int b = bh / heads;
@@ -170,10 +183,10 @@ final class FusedAttention {
                 for (int i0 = 0; i0 < tq; i0 += ROWS) {
                     int rows = Math.min(ROWS, tq - i0);
                     int keys = tileKeys(ends, i0, rows);
-                    Gemm.sgemm(rows, keys, d, q.rows(b, h, i0), k.transposed(b, h), tileSeg, 0, keys, SERIAL);
+                    Gemm.sgemm(rows, keys, d, q.rows(b, h, i0), k.transposed(b, h), tile, 0, keys, SERIAL);
                     long row = (long) bh * tq + i0;
                     probabilities(tile, rows, keys, scale, bias, b, h, i0, null, lse, lseOff + row, invSum);
-                    Gemm.sgemm(rows, d, keys, new Gemm.Operand(tileSeg, 0, keys, 1), v.rows(b, h, 0), out,
+                    Gemm.sgemm(rows, d, keys, new Gemm.Operand(tile, 0, keys, 1), v.rows(b, h, 0), out,
                             outOff + row * d, d, SERIAL);
                     for (int r = 0; r < rows; r++) {
                         ElementwiseRuns.unary(UnaryOp.SCALE, invSum[r], out, outOff + (row + r) * d,
@@ -181,22 +194,27 @@ final class FusedAttention {
                     }
                 }
             }
-        });
+        }
     }
 
     static void backward(int batch, int heads, int tq, int tk, int d, View q, View k, View v, View bias, float scale,
             MemorySegment out, long outOff, MemorySegment lse, long lseOff, MemorySegment gradOut, long gOff,
             MemorySegment gq, long gqOff, MemorySegment gk, long gkOff, MemorySegment gv, long gvOff, Parallel par) {
-        par.forRange(batch * heads, 1, (s0, s1) -> {
+        par.forRange(batch * heads, 1, (s0, s1) -> backwardHeads(s0, s1, heads, tq, tk, d, q, k, v, bias, scale, out,
+                outOff, lse, lseOff, gradOut, gOff, gq, gqOff, gk, gkOff, gv, gvOff));
+    }
+
+    private static void backwardHeads(int s0, int s1, int heads, int tq, int tk, int d, View q, View k, View v,
+            View bias, float scale, MemorySegment out, long outOff, MemorySegment lse, long lseOff,
+            MemorySegment gradOut, long gOff, MemorySegment gq, long gqOff, MemorySegment gk, long gkOff,
+            MemorySegment gv, long gvOff) {
+        try (Arena scratch = Arena.ofConfined()) { // off-heap, as in forwardHeads
             int maxRows = Math.min(ROWS, tq);
-            float[] p = new float[maxRows * tk];
-            float[] ds = new float[maxRows * tk];
-            float[] part = new float[tk * d];
+            MemorySegment p = scratch.allocate((long) maxRows * tk * 4, 64);
+            MemorySegment ds = scratch.allocate((long) maxRows * tk * 4, 64);
+            MemorySegment part = scratch.allocate((long) tk * d * 4, 64);
             float[] shift = new float[maxRows];
             int[] ends = new int[tq];
-            MemorySegment pSeg = MemorySegment.ofArray(p);
-            MemorySegment dsSeg = MemorySegment.ofArray(ds);
-            MemorySegment partSeg = MemorySegment.ofArray(part);
             long endsOf = -1;
             for (int bh = s0; bh < s1; bh++) {
                 int b = bh / heads;
@@ -209,43 +227,50 @@ final class FusedAttention {
                     long row = (long) bh * tq + i0;
                     Gemm.Operand dO = new Gemm.Operand(gradOut, gOff + row * d, d, 1);
                     // P, as the forward pass had it
-                    Gemm.sgemm(rows, keys, d, q.rows(b, h, i0), k.transposed(b, h), pSeg, 0, keys, SERIAL);
+                    Gemm.sgemm(rows, keys, d, q.rows(b, h, i0), k.transposed(b, h), p, 0, keys, SERIAL);
                     for (int r = 0; r < rows; r++) {
                         shift[r] = lse.getAtIndex(F, lseOff + row + r);
                     }
                     probabilities(p, rows, keys, scale, bias, b, h, i0, shift, null, 0, null);
                     // dP = dO V^T, then dS = P * (dP - rowsum(dO * O)) * scale
-                    Gemm.sgemm(rows, keys, d, dO, v.transposed(b, h), dsSeg, 0, keys, SERIAL);
+                    Gemm.sgemm(rows, keys, d, dO, v.transposed(b, h), ds, 0, keys, SERIAL);
                     for (int r = 0; r < rows; r++) {
                         float di = dot(gradOut, (gOff + (row + r) * d), out, (outOff + (row + r) * d), d);
                         scoreGradient(p, ds, r * keys, keys, di, scale);
                     }
                     // dQ = dS K; dK += dS^T Q; dV += P^T dO (the keys past this tile's get nothing from it)
-                    Gemm.sgemm(rows, d, keys, new Gemm.Operand(dsSeg, 0, keys, 1), k.rows(b, h, 0), gq,
+                    Gemm.sgemm(rows, d, keys, new Gemm.Operand(ds, 0, keys, 1), k.rows(b, h, 0), gq,
                             gqOff + row * d, d, SERIAL);
-                    keyGradient(new Gemm.Operand(dsSeg, 0, 1, keys), q.rows(b, h, i0), keys, d, rows, tk, i0 == 0,
-                            gk, gkOff + head, part, partSeg);
-                    keyGradient(new Gemm.Operand(pSeg, 0, 1, keys), dO, keys, d, rows, tk, i0 == 0, gv, gvOff + head,
-                            part, partSeg);
+                    keyGradient(new Gemm.Operand(ds, 0, 1, keys), q.rows(b, h, i0), keys, d, rows, tk, i0 == 0,
+                            gk, gkOff + head, part);
+                    keyGradient(new Gemm.Operand(p, 0, 1, keys), dO, keys, d, rows, tk, i0 == 0, gv, gvOff + head,
+                            part);
                 }
             }
-        });
+        }
     }
 
     /**
      * ds[o, o + n) = p * (ds - di) * scale: the scores' gradient from dP (in ds) and rowsum(dO * O) = di. Kept out of
      * the loop that calls it: C2 stops intrinsifying vector code in methods that grow large.
      */
-    private static void scoreGradient(float[] p, float[] ds, int o, int n, float di, float scale) {
+    private static void scoreGradient(MemorySegment p, MemorySegment ds, int o, int n, float di, float scale) {
         FloatVector vd = FloatVector.broadcast(S, di);
         int j = 0;
         for (; j + V <= n; j += V) {
-            FloatVector.fromArray(S, p, o + j).mul(FloatVector.fromArray(S, ds, o + j).sub(vd)).mul(scale)
-                    .intoArray(ds, o + j);
+            store(load(p, o + j).mul(load(ds, o + j).sub(vd)).mul(scale), ds, o + j);
         }
         for (; j < n; j++) {
-            ds[o + j] = p[o + j] * (ds[o + j] - di) * scale;
+            ds.setAtIndex(F, o + j, p.getAtIndex(F, o + j) * (ds.getAtIndex(F, o + j) - di) * scale);
         }
+    }
+
+    private static FloatVector load(MemorySegment seg, long at) {
+        return FloatVector.fromMemorySegment(S, seg, at * 4, NATIVE);
+    }
+
+    private static void store(FloatVector x, MemorySegment seg, long at) {
+        x.intoMemorySegment(seg, at * 4, NATIVE);
     }
 
     private static float dot(MemorySegment a, long ao, MemorySegment b, long bo, int d) {
@@ -267,22 +292,13 @@ final class FusedAttention {
      * The first tile writes it (and zeros the keys past its own), the others add to it through {@code part}.
      */
     private static void keyGradient(Gemm.Operand a, Gemm.Operand b, int keys, int d, int rows, int tk, boolean first,
-            MemorySegment g, long at, float[] part, MemorySegment partSeg) {
+            MemorySegment g, long at, MemorySegment part) {
         if (first) {
             Gemm.sgemm(keys, d, rows, a, b, g, at, d, SERIAL);
             g.asSlice((at + (long) keys * d) * 4, (long) (tk - keys) * d * 4).fill((byte) 0);
             return;
         }
-        Gemm.sgemm(keys, d, rows, a, b, partSeg, 0, d, SERIAL);
-        int n = keys * d;
-        int i = 0;
-        for (; i + V <= n; i += V) {
-            long o = (at + i) * 4;
-            FloatVector.fromMemorySegment(S, g, o, NATIVE).add(FloatVector.fromArray(S, part, i))
-                    .intoMemorySegment(g, o, NATIVE);
-        }
-        for (; i < n; i++) {
-            g.setAtIndex(F, at + i, g.getAtIndex(F, at + i) + part[i]);
-        }
+        Gemm.sgemm(keys, d, rows, a, b, part, 0, d, SERIAL);
+        ElementwiseRuns.binary(BinaryOp.ADD, g, at, 1, part, 0, 1, g, at, keys * d);
     }
 }
