@@ -1,5 +1,6 @@
 package dev.t4j.cpu;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
@@ -18,7 +19,7 @@ final class TransposedRows {
 
     private TransposedRows() {}
 
-    /** What is done with one row, given contiguously at {@code at} in {@code row} (a float array's segment). */
+    /** What is done with one row, given contiguously at {@code at} in {@code row}. */
     @FunctionalInterface
     interface RowBody {
         void run(long outerRow, MemorySegment row, long at);
@@ -43,28 +44,36 @@ final class TransposedRows {
         int n = it.inner();
         long ld = it.innerStride(t);
         par.forRange(Math.toIntExact(matrices * blocks), 1, (s, e) -> {
-            float[] rows = new float[R * n];
-            float[] tile = new float[R * R];
-            MemorySegment rowsSeg = MemorySegment.ofArray(rows);
-            for (int unit = s; unit < e; unit++) {
-                long row0 = unit / blocks * rowsPerMatrix + (long) (unit % blocks) * R;
-                int count = (int) Math.min(R, (unit / blocks + 1) * (long) rowsPerMatrix - row0);
-                long first = it.rowOffset(t, row0); // element (row0, 0); row0 + q is q further on
-                int j = 0;
-                if (count == R) {
-                    for (; j + R <= n; j += R) {
-                        for (int p = 0; p < R; p++) { // column j + p of the 16 rows: 16 contiguous values
-                            FloatVector.fromMemorySegment(Transpose16.S, seg, (first + (j + p) * ld) * 4, NATIVE)
-                                    .intoArray(tile, p * R);
+            // the rows off-heap: a heap segment handed to the elementwise kernels would make C2 compile them for two
+            // kinds of segment, slower for every caller (as fused attention's heap tiles did to the GEMM)
+            try (Arena scratch = Arena.ofConfined()) {
+                MemorySegment rows = scratch.allocate((long) R * n * 4, 64);
+                float[] tile = new float[R * R];
+                float[] transposed = new float[R * R];
+                for (int unit = s; unit < e; unit++) {
+                    long row0 = unit / blocks * rowsPerMatrix + (long) (unit % blocks) * R;
+                    int count = (int) Math.min(R, (unit / blocks + 1) * (long) rowsPerMatrix - row0);
+                    long first = it.rowOffset(t, row0); // element (row0, 0); row0 + q is q further on
+                    int j = 0;
+                    if (count == R) {
+                        for (; j + R <= n; j += R) {
+                            for (int p = 0; p < R; p++) { // column j + p of the 16 rows: 16 contiguous values
+                                FloatVector.fromMemorySegment(Transpose16.S, seg, (first + (j + p) * ld) * 4, NATIVE)
+                                        .intoArray(tile, p * R);
+                            }
+                            Transpose16.block(tile, 0, R, transposed, 0, R);
+                            for (int q = 0; q < R; q++) {
+                                FloatVector.fromArray(Transpose16.S, transposed, q * R)
+                                        .intoMemorySegment(rows, ((long) q * n + j) * 4, NATIVE);
+                            }
                         }
-                        Transpose16.block(tile, 0, R, rows, j, n);
                     }
-                }
-                for (int q = 0; q < count; q++) {
-                    for (int c = j; c < n; c++) {
-                        rows[q * n + c] = seg.getAtIndex(F, first + q + c * ld);
+                    for (int q = 0; q < count; q++) {
+                        for (int c = j; c < n; c++) {
+                            rows.setAtIndex(F, (long) q * n + c, seg.getAtIndex(F, first + q + c * ld));
+                        }
+                        body.run(row0 + q, rows, (long) q * n);
                     }
-                    body.run(row0 + q, rowsSeg, (long) q * n);
                 }
             }
         });
