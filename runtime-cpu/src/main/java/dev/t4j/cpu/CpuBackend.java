@@ -314,7 +314,7 @@ public final class CpuBackend extends ReferenceBackend {
         for (; i <= n - V; i += V) {
             acc = acc.add(load(s, base + i));
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(acc);
         for (; i < n; i++) {
             sum += s.getAtIndex(F, base + i);
         }
@@ -617,24 +617,7 @@ public final class CpuBackend extends ReferenceBackend {
                 long xb = x.offset() + (long) r * c;
                 long ob = out.offset() + (long) r * c;
                 float max = rowMax(xs, xb, c);
-                FloatVector vmax = FloatVector.broadcast(S, max);
-                FloatVector acc = FloatVector.zero(S);
-                int i = 0;
-                for (; i <= c - V; i += V) {
-                    FloatVector ex = load(xs, xb + i).sub(vmax).lanewise(VectorOperators.EXP);
-                    acc = acc.add(ex);
-                    if (!log) {
-                        ex.intoMemorySegment(os, (ob + i) * 4, NATIVE);
-                    }
-                }
-                float sum = acc.reduceLanes(VectorOperators.ADD);
-                for (; i < c; i++) {
-                    float ex = (float) Math.exp(xs.getAtIndex(F, xb + i) - max);
-                    sum += ex;
-                    if (!log) {
-                        os.setAtIndex(F, ob + i, ex);
-                    }
-                }
+                float sum = ElementwiseRuns.expRun(xs, xb, max, 1f, log ? null : os, ob, c);
                 if (log) {
                     float shift = max + (float) Math.log(sum);
                     FloatVector vs = FloatVector.broadcast(S, shift);
@@ -688,7 +671,7 @@ public final class CpuBackend extends ReferenceBackend {
                     FloatVector d = load(xs, xb + i).sub(vmu);
                     acc = d.fma(d, acc);
                 }
-                float var = acc.reduceLanes(VectorOperators.ADD);
+                float var = VectorMath.sum(acc);
                 for (; i < c; i++) {
                     float d = xs.getAtIndex(F, xb + i) - mu;
                     var += d * d;
@@ -801,8 +784,8 @@ public final class CpuBackend extends ReferenceBackend {
                 gv.add(FloatVector.fromArray(S, db, i)).intoArray(db, i);
             }
         }
-        float a = sumGw.reduceLanes(VectorOperators.ADD);
-        float b = sumGwx.reduceLanes(VectorOperators.ADD);
+        float a = VectorMath.sum(sumGw);
+        float b = VectorMath.sum(sumGwx);
         for (int j = i; j < c; j++) {
             float gv = gs.getAtIndex(F, gb + j);
             float xhat = (xs.getAtIndex(F, xb + j) - mu) * rsd;
@@ -883,7 +866,7 @@ public final class CpuBackend extends ReferenceBackend {
                     FloatVector v = load(xs, xb + i);
                     acc = v.fma(v, acc);
                 }
-                float ss = acc.reduceLanes(VectorOperators.ADD);
+                float ss = VectorMath.sum(acc);
                 for (; i < c; i++) {
                     float v = xs.getAtIndex(F, xb + i);
                     ss += v * v;
@@ -911,16 +894,7 @@ public final class CpuBackend extends ReferenceBackend {
             for (int r = s; r < e; r++) {
                 long xb = logits.offset() + (long) r * c;
                 float max = rowMax(xs, xb, c);
-                FloatVector vmax = FloatVector.broadcast(S, max);
-                FloatVector acc = FloatVector.zero(S);
-                int i = 0;
-                for (; i <= c - V; i += V) {
-                    acc = acc.add(load(xs, xb + i).sub(vmax).lanewise(VectorOperators.EXP));
-                }
-                float sum = acc.reduceLanes(VectorOperators.ADD);
-                for (; i < c; i++) {
-                    sum += (float) Math.exp(xs.getAtIndex(F, xb + i) - max);
-                }
+                float sum = ElementwiseRuns.expRun(xs, xb, max, 1f, null, 0, c);
                 float lse = max + (float) Math.log(sum);
                 long t = ts.getAtIndex(L, targets.offset() + r);
                 es.setAtIndex(F, logSumExp.offset() + r, lse);
@@ -952,16 +926,7 @@ public final class CpuBackend extends ReferenceBackend {
                     gs.asSlice(gb * 4, (long) c * 4).fill((byte) 0);
                     continue;
                 }
-                FloatVector lse = FloatVector.broadcast(S, es.getAtIndex(F, logSumExp.offset() + r));
-                int i = 0;
-                for (; i <= c - V; i += V) {
-                    load(xs, xb + i).sub(lse).lanewise(VectorOperators.EXP).mul(sc)
-                            .intoMemorySegment(gs, (gb + i) * 4, NATIVE);
-                }
-                float l = lse.lane(0);
-                for (; i < c; i++) {
-                    gs.setAtIndex(F, gb + i, (float) Math.exp(xs.getAtIndex(F, xb + i) - l) * sc);
-                }
+                ElementwiseRuns.expRun(xs, xb, es.getAtIndex(F, logSumExp.offset() + r), sc, gs, gb, c);
                 gs.setAtIndex(F, gb + t, gs.getAtIndex(F, gb + t) - sc);
             }
         });

@@ -89,21 +89,7 @@ final class FusedAttention {
                 tile.setAtIndex(F, o + j, x);
                 max = Math.max(max, x);
             }
-            float sub = shift == null ? max : shift[r];
-            FloatVector vsub = FloatVector.broadcast(S, sub);
-            FloatVector acc = FloatVector.zero(S);
-            j = 0;
-            for (; j + V <= tk; j += V) {
-                FloatVector e = load(tile, o + j).sub(vsub).lanewise(VectorOperators.EXP);
-                store(e, tile, o + j);
-                acc = acc.add(e);
-            }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
-            for (; j < tk; j++) {
-                float e = (float) Math.exp(tile.getAtIndex(F, o + j) - sub);
-                tile.setAtIndex(F, o + j, e);
-                sum += e;
-            }
+            float sum = ElementwiseRuns.expRun(tile, o, shift == null ? max : shift[r], 1f, tile, o, tk);
             if (shift == null) {
                 invSum[r] = 1 / sum;
                 lse.setAtIndex(F, lseAt + r, max + (float) Math.log(sum));
@@ -280,7 +266,7 @@ final class FusedAttention {
             acc = FloatVector.fromMemorySegment(S, a, (ao + c) * 4, NATIVE)
                     .fma(FloatVector.fromMemorySegment(S, b, (bo + c) * 4, NATIVE), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(acc);
         for (; c < d; c++) {
             sum += a.getAtIndex(F, ao + c) * b.getAtIndex(F, bo + c);
         }

@@ -129,8 +129,8 @@ final class Gemv {
             a1 = load(bs, ra + p + V, bf16).fma(x1, a1);
             b1 = load(bs, rb + p + V, bf16).fma(x1, b1);
         }
-        float accA = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        float accB = b0.add(b1).reduceLanes(VectorOperators.ADD);
+        float accA = VectorMath.sum(a0.add(a1));
+        float accB = VectorMath.sum(b0.add(b1));
         for (; p < k; p++) {
             accA += x[p] * get(bs, ra + p, bf16);
             accB += x[p] * get(bs, rb + p, bf16);

@@ -5,7 +5,14 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** The elementwise functions on float vectors. exp, log, tanh, sin and cos are the JDK's SVML intrinsics. */
+/**
+ * The elementwise functions on float vectors. exp, log and tanh, and the sums of a vector's lanes, are written here in
+ * additions, multiplications and fused multiply-adds, each correctly rounded, rather than taken from the Vector API
+ * ({@code lanewise(EXP)}, {@code reduceLanes(ADD)}): the API's compiled intrinsics (SVML, a tree of additions) and its
+ * Java fallbacks, which run until the JIT has compiled a loop, round differently, so a training run's numbers
+ * depended on when the JIT got there and two runs with one seed parted in the sixth digit. Written this way, the
+ * code gives the same bits interpreted and compiled. sin, cos and pow remain the JDK's.
+ */
 final class VectorMath {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
@@ -17,21 +24,127 @@ final class VectorMath {
 
     private VectorMath() {}
 
+    private static final int V = S.length();
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693145751953125f; // ln 2 split so that n * LN2_HI is exact for |n| < 2^9
+    private static final float LN2_LO = 1.42860682030941723212e-6f;
+    private static final float ROUND = 12582912f; // 1.5 * 2^23: adding and subtracting it rounds to an integer
+    private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
+    private static final float EXP_HIGH = 89f; // e^89 overflows: the clamp keeps n at 128
+    private static final float EXP_LOW = -104f; // e^-104 is below half the smallest denormal: 0
+    /** Lane permutations folding the upper half of each power-of-two block onto the lower: the fixed-order sum. */
+    private static final jdk.incubator.vector.VectorShuffle<Float>[] FOLD = folds();
+
+    @SuppressWarnings("unchecked")
+    private static jdk.incubator.vector.VectorShuffle<Float>[] folds() {
+        int steps = Integer.numberOfTrailingZeros(V);
+        jdk.incubator.vector.VectorShuffle<Float>[] f = new jdk.incubator.vector.VectorShuffle[steps];
+        for (int k = 0, half = V / 2; k < steps; k++, half /= 2) {
+            int h = half;
+            f[k] = jdk.incubator.vector.VectorShuffle.fromOp(S, i -> (i + h) % V);
+        }
+        return f;
+    }
+
+    /** The sum of the lanes, always added in the same order (halves folded onto each other). */
+    static float sum(FloatVector x) {
+        for (jdk.incubator.vector.VectorShuffle<Float> f : FOLD) {
+            x = x.add(x.rearrange(f));
+        }
+        return x.lane(0);
+    }
+
+    /**
+     * e^x to about 1 ulp: x = n ln 2 + r with |r| <= ln 2 / 2, e^r by its Taylor series to r^7 (the next term is
+     * below 5e-9), times 2^n built in exponent bits as two factors 2^(n/2) 2^(n - n/2), so that the products
+     * themselves overflow to infinity past 88.7 and fall through the denormals to 0 below -87.3. x is first held to
+     * [-104, 89], where that happens (and -infinity becomes 0); NaN stays NaN.
+     */
+    static FloatVector exp(FloatVector x) {
+        FloatVector c = x.max(EXP_LOW).min(EXP_HIGH);
+        FloatVector t = c.fma(x.broadcast(LOG2E), x.broadcast(ROUND)); // ROUND + n, n in its low mantissa bits
+        FloatVector n = t.sub(ROUND);
+        FloatVector r = n.fma(x.broadcast(-LN2_HI), c);
+        r = n.fma(x.broadcast(-LN2_LO), r);
+        FloatVector p = r.fma(x.broadcast(1f / 5040), x.broadcast(1f / 720));
+        p = p.fma(r, x.broadcast(1f / 120));
+        p = p.fma(r, x.broadcast(1f / 24));
+        p = p.fma(r, x.broadcast(1f / 6));
+        p = p.fma(r, x.broadcast(0.5f));
+        p = p.fma(r, x.broadcast(1f));
+        p = p.fma(r, x.broadcast(1f));
+        jdk.incubator.vector.IntVector ni = t.reinterpretAsInts().sub(ROUND_BITS);
+        jdk.incubator.vector.IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
+        FloatVector s1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(s1).mul(s2);
+    }
+
+    /**
+     * tanh: an odd Taylor polynomial to x^11 below |x| = 0.25 (the next term is below 3e-9), else
+     * sign(x) (1 - 2 / (e^(2|x|) + 1)), which is +-1 in float32 beyond |x| = 10.
+     */
+    static FloatVector tanh(FloatVector x) {
+        FloatVector ax = x.abs();
+        FloatVector x2 = x.mul(x);
+        FloatVector p = x2.fma(x.broadcast(-1382f / 155925), x.broadcast(62f / 2835));
+        p = p.fma(x2, x.broadcast(-17f / 315));
+        p = p.fma(x2, x.broadcast(2f / 15));
+        p = p.fma(x2, x.broadcast(-1f / 3));
+        FloatVector small = p.mul(x2).fma(x, x);
+        FloatVector e = exp(ax.min(10f).mul(2f));
+        FloatVector large = x.broadcast(1f).sub(x.broadcast(2f).div(e.add(1f)));
+        large = large.blend(large.neg(), x.compare(VectorOperators.LT, 0f));
+        FloatVector y = large.blend(small, ax.compare(VectorOperators.LT, 0.25f));
+        return y.blend(x, x.test(VectorOperators.IS_NAN));
+    }
+
+    /**
+     * ln x: x = m 2^e with m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(s) for s = (m - 1) / (m + 1), |s| < 0.172, by its
+     * series to s^11. 0 gives -infinity, negatives NaN, +infinity and NaN themselves; denormals are scaled first.
+     */
+    static FloatVector log(FloatVector x) {
+        var tiny = x.compare(VectorOperators.LT, Float.MIN_NORMAL);
+        FloatVector xs = x.blend(x.mul(8388608f), tiny); // 2^23
+        jdk.incubator.vector.IntVector bits = xs.reinterpretAsInts();
+        // m in [sqrt(1/2), sqrt(2)): take the exponent relative to 0x3f3504f3 (sqrt(1/2))
+        jdk.incubator.vector.IntVector shifted = bits.sub(0x3f3504f3);
+        jdk.incubator.vector.IntVector e = shifted.lanewise(VectorOperators.ASHR, 23);
+        FloatVector m = bits.sub(e.lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats();
+        FloatVector ef = (FloatVector) e.convert(VectorOperators.I2F, 0);
+        ef = ef.sub(x.broadcast(0f).blend(x.broadcast(23f), tiny));
+        FloatVector s = m.sub(1f).div(m.add(1f));
+        FloatVector s2 = s.mul(s);
+        FloatVector p = s2.fma(x.broadcast(2f / 11), x.broadcast(2f / 9));
+        p = p.fma(s2, x.broadcast(2f / 7));
+        p = p.fma(s2, x.broadcast(2f / 5));
+        p = p.fma(s2, x.broadcast(2f / 3));
+        p = p.fma(s2, x.broadcast(2f));
+        FloatVector lnm = p.mul(s);
+        FloatVector y = ef.fma(x.broadcast(LN2_LO), lnm);
+        y = ef.fma(x.broadcast(LN2_HI), y);
+        y = y.blend(x.broadcast(Float.NEGATIVE_INFINITY), x.compare(VectorOperators.EQ, 0f));
+        y = y.blend(x.broadcast(Float.NaN), x.compare(VectorOperators.LT, 0f));
+        y = y.blend(x, x.compare(VectorOperators.EQ, Float.POSITIVE_INFINITY));
+        return y.blend(x, x.test(VectorOperators.IS_NAN));
+    }
+
     static FloatVector sign(FloatVector x) {
         return x.broadcast(0f).blend(x.broadcast(1f), x.compare(VectorOperators.GT, 0f))
                 .blend(x.broadcast(-1f), x.compare(VectorOperators.LT, 0f));
     }
 
     static FloatVector sigmoid(FloatVector x) {
-        return x.broadcast(1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+        return x.broadcast(1f).div(exp(x.neg()).add(1f));
     }
 
     static FloatVector gelu(FloatVector x) {
         return x.mul(0.5f).mul(erf(x.mul(INV_SQRT_2)).add(1f));
     }
 
+    /** 0.5 x (1 + tanh(u)) written as x sigmoid(2u): one exp, no tanh (1 + tanh(u) = 2 / (1 + e^(-2u))). */
     static FloatVector geluTanh(FloatVector x) {
-        return x.mul(0.5f).mul(geluTanhInner(x).lanewise(VectorOperators.TANH).add(1f));
+        return x.div(exp(geluTanhInner(x).mul(-2f)).add(1f));
     }
 
     static FloatVector reluDeriv(FloatVector x) {
@@ -40,13 +153,17 @@ final class VectorMath {
 
     static FloatVector geluDeriv(FloatVector x) {
         return erf(x.mul(INV_SQRT_2)).add(1f).mul(0.5f)
-                .add(x.mul(x.mul(x).mul(-0.5f).lanewise(VectorOperators.EXP)).mul(INV_SQRT_2PI));
+                .add(x.mul(exp(x.mul(x).mul(-0.5f))).mul(INV_SQRT_2PI));
     }
 
+    /**
+     * d/dx of 0.5 x (1 + tanh(u)) = 0.5 (1 + t) + 0.5 x (1 - t^2) u', with t = tanh(u) = 2 s - 1 for s = sigmoid(2u):
+     * s + 2 x s (1 - s) u'.
+     */
     static FloatVector geluTanhDeriv(FloatVector x) {
-        FloatVector t = geluTanhInner(x).lanewise(VectorOperators.TANH);
+        FloatVector sg = x.broadcast(1f).div(exp(geluTanhInner(x).mul(-2f)).add(1f));
         FloatVector dInner = x.mul(x).mul(3 * GELU_C).add(1f).mul(SQRT_2_OVER_PI);
-        return t.add(1f).mul(0.5f).add(x.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(dInner));
+        return sg.add(x.mul(2f).mul(sg).mul(sg.neg().add(1f)).mul(dInner));
     }
 
     static float scalar(dev.t4j.backend.BinaryOp op, float a, float b) {
@@ -66,12 +183,12 @@ final class VectorMath {
     static FloatVector apply(UnaryOp op, float alpha, FloatVector x) {
         return switch (op) {
             case NEG -> x.neg();
-            case EXP -> x.lanewise(VectorOperators.EXP);
-            case LOG -> x.lanewise(VectorOperators.LOG);
+            case EXP -> exp(x);
+            case LOG -> log(x);
             case SQRT -> x.sqrt();
             case RSQRT -> x.broadcast(1f).div(x.sqrt());
             case RECIP -> x.broadcast(1f).div(x);
-            case TANH -> x.lanewise(VectorOperators.TANH);
+            case TANH -> tanh(x);
             case ERF -> erf(x);
             case ABS -> x.abs();
             case SIGN -> sign(x);
@@ -120,7 +237,7 @@ final class VectorMath {
         poly = poly.mul(t).add(-0.284496736f);
         poly = poly.mul(t).add(0.254829592f);
         poly = poly.mul(t);
-        FloatVector y = poly.mul(ax.mul(ax).neg().lanewise(VectorOperators.EXP)).neg().add(1f);
+        FloatVector y = poly.mul(exp(ax.mul(ax).neg())).neg().add(1f);
         return y.blend(y.neg(), x.compare(VectorOperators.LT, 0f));
     }
 }
