@@ -46,8 +46,20 @@ final class VectorMath {
         return f;
     }
 
+    private static final jdk.incubator.vector.VectorShuffle<Float> FOLD_0 = FOLD.length > 0 ? FOLD[0] : null;
+    private static final jdk.incubator.vector.VectorShuffle<Float> FOLD_1 = FOLD.length > 1 ? FOLD[1] : null;
+    private static final jdk.incubator.vector.VectorShuffle<Float> FOLD_2 = FOLD.length > 2 ? FOLD[2] : null;
+    private static final jdk.incubator.vector.VectorShuffle<Float> FOLD_3 = FOLD.length > 3 ? FOLD[3] : null;
+
     /** The sum of the lanes, always added in the same order (halves folded onto each other). */
     static float sum(FloatVector x) {
+        if (V == 16) { // AVX-512: the four folds as constants, which C2 compiles to four permutes
+            x = x.add(x.rearrange(FOLD_0));
+            x = x.add(x.rearrange(FOLD_1));
+            x = x.add(x.rearrange(FOLD_2));
+            x = x.add(x.rearrange(FOLD_3));
+            return x.lane(0);
+        }
         for (jdk.incubator.vector.VectorShuffle<Float> f : FOLD) {
             x = x.add(x.rearrange(f));
         }
