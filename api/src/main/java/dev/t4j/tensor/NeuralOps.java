@@ -240,12 +240,7 @@ final class NeuralOps {
         Tensor loss = Tensor.empty(on, x.dtype(), rows);
         Tensor lse = Tensor.empty(on, x.dtype(), rows);
         Tensor dx = wantX ? Tensor.empty(on, x.dtype(), rows, d) : null;
-        Tensor dw = null;
-        if (wantW) {
-            dw = Tensor.empty(on, x.dtype(), classes, d);
-            on.fill(dw, 0);
-        }
-        Tensor dwFinal = dw;
+        Tensor dw = wantW ? Tensor.full(on, x.dtype(), 0, classes, d) : null;
         Tensor logits = Tensor.empty(on, x.dtype(), Math.min(chunk, rows), classes);
         for (int r0 = 0; r0 < rows; r0 += chunk) {
             int n = Math.min(chunk, rows - r0);
@@ -260,7 +255,7 @@ final class NeuralOps {
                     on.matmul(lc, w, dx.narrow(0, r0, n));
                 }
                 if (wantW) {
-                    on.matmulAccumulate(lc.mT(), xc, dwFinal);
+                    on.matmulAccumulate(lc.mT(), xc, dw);
                 }
             }
         }
@@ -271,7 +266,7 @@ final class NeuralOps {
             boolean one = g.device().equals(Device.CPU) && g.item() == 1.0;
             return new Tensor[] {
                 dx == null ? null : (one ? dx : dx.mul(g)).reshape(xShape),
-                dwFinal == null ? null : (one ? dwFinal : dwFinal.mul(g))};
+                dw == null ? null : (one ? dw : dw.mul(g))};
         }, x, weight);
     }
 

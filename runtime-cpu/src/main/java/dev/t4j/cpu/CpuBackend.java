@@ -1,6 +1,7 @@
 package dev.t4j.cpu;
 
 import static dev.t4j.backend.host.HostAccess.segment;
+import static dev.t4j.cpu.VectorMath.load;
 
 import dev.t4j.backend.BinaryOp;
 import dev.t4j.backend.ReduceOp;
@@ -12,7 +13,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -56,14 +56,6 @@ public final class CpuBackend extends ReferenceBackend {
             }
         }
         return true;
-    }
-
-    private static FloatVector load(MemorySegment seg, long elem) {
-        return FloatVector.fromMemorySegment(S, seg, elem * 4, NATIVE);
-    }
-
-    private static FloatVector load(MemorySegment seg, long elem, VectorMask<Float> m) {
-        return FloatVector.fromMemorySegment(S, seg, elem * 4, NATIVE, m);
     }
 
     // ------------------------------------------------------------------------------------------ data movement

@@ -1,6 +1,8 @@
 package dev.t4j.cpu;
 
-import dev.t4j.backend.BinaryOp;
+import static dev.t4j.cpu.VectorMath.load;
+import static dev.t4j.cpu.VectorMath.store;
+
 import dev.t4j.backend.UnaryOp;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -198,7 +200,6 @@ final class FusedAttention {
             int maxRows = Math.min(ROWS, tq);
             MemorySegment p = scratch.allocate((long) maxRows * tk * 4, 64);
             MemorySegment ds = scratch.allocate((long) maxRows * tk * 4, 64);
-            MemorySegment part = scratch.allocate((long) tk * d * 4, 64);
             float[] shift = new float[maxRows];
             int[] ends = new int[tq];
             long endsOf = -1;
@@ -228,9 +229,8 @@ final class FusedAttention {
                     Gemm.sgemm(rows, d, keys, new Gemm.Operand(ds, 0, keys, 1), k.rows(b, h, 0), gq,
                             gqOff + row * d, d, SERIAL);
                     keyGradient(new Gemm.Operand(ds, 0, 1, keys), q.rows(b, h, i0), keys, d, rows, tk, i0 == 0,
-                            gk, gkOff + head, part);
-                    keyGradient(new Gemm.Operand(p, 0, 1, keys), dO, keys, d, rows, tk, i0 == 0, gv, gvOff + head,
-                            part);
+                            gk, gkOff + head);
+                    keyGradient(new Gemm.Operand(p, 0, 1, keys), dO, keys, d, rows, tk, i0 == 0, gv, gvOff + head);
                 }
             }
         }
@@ -251,14 +251,6 @@ final class FusedAttention {
         }
     }
 
-    private static FloatVector load(MemorySegment seg, long at) {
-        return FloatVector.fromMemorySegment(S, seg, at * 4, NATIVE);
-    }
-
-    private static void store(FloatVector x, MemorySegment seg, long at) {
-        x.intoMemorySegment(seg, at * 4, NATIVE);
-    }
-
     private static float dot(MemorySegment a, long ao, MemorySegment b, long bo, int d) {
         FloatVector acc = FloatVector.zero(S);
         int c = 0;
@@ -275,16 +267,15 @@ final class FusedAttention {
 
     /**
      * A head's dK or dV [tk, d] at {@code at} in {@code g}, from one query tile: {@code a b} ([keys, rows] x [rows, d]).
-     * The first tile writes it (and zeros the keys past its own), the others add to it through {@code part}.
+     * The first tile writes it (and zeros the keys past its own), the others add to it.
      */
     private static void keyGradient(Gemm.Operand a, Gemm.Operand b, int keys, int d, int rows, int tk, boolean first,
-            MemorySegment g, long at, MemorySegment part) {
+            MemorySegment g, long at) {
         if (first) {
             Gemm.sgemm(keys, d, rows, a, b, g, at, d, SERIAL);
             g.asSlice((at + (long) keys * d) * 4, (long) (tk - keys) * d * 4).fill((byte) 0);
-            return;
+        } else {
+            Gemm.sgemmAccumulate(keys, d, rows, a, b, g, at, d, SERIAL);
         }
-        Gemm.sgemm(keys, d, rows, a, b, part, 0, d, SERIAL);
-        ElementwiseRuns.binary(BinaryOp.ADD, g, at, 1, part, 0, 1, g, at, keys * d);
     }
 }

@@ -158,20 +158,8 @@ final class Gemm {
                     }
                     for (int ic = ib; ic < ib + mb; ic += MC) {
                         int mc = Math.min(MC, ib + mb - ic);
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int mr = Math.min(MR, mc - ir);
-                            int aBase = (ic - ib + ir) * KC;
-                            for (int jr = 0; jr < nb; jr += NR) {
-                                int nr = Math.min(NR, nb - jr);
-                                long cIdx = cOff + (long) (ic + ir) * ldc + jc + jr;
-                                if (aByRows) {
-                                    kernelRows(ap, aBase, bp, jr * kc, kc, tile);
-                                } else {
-                                    kernelCols(ap, aBase, bp, jr * kc, kc, tile);
-                                }
-                                mergeTile(tile, mr, nr, c, cIdx, ldc, accumulate);
-                            }
-                        }
+                        multiplyPanel(ap, (ic - ib) * KC, aByRows, mc, bp, kc, nb, c, cOff + (long) ic * ldc + jc, ldc,
+                                accumulate, tile);
                         if (epilogue != null) { // the block's rows of C are still in cache
                             epilogue.apply(c, cOff + (long) ic * ldc + jc, ldc, mc, nb, jc, pc == 0, pc + kc >= k);
                         }
@@ -205,22 +193,30 @@ final class Gemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 packB(b, pc, kc, jc, nb, bp);
-                for (int ir = 0; ir < mb; ir += MR) {
-                    int mr = Math.min(MR, mb - ir);
-                    int aBase = pc / KC * kBlock + ir * KC;
-                    for (int jr = 0; jr < nb; jr += NR) {
-                        long cIdx = cOff + (long) (m0 + ir) * ldc + jc + jr;
-                        if (aByRows) {
-                            kernelRows(ap, aBase, bp, jr * kc, kc, tile);
-                        } else {
-                            kernelCols(ap, aBase, bp, jr * kc, kc, tile);
-                        }
-                        mergeTile(tile, mr, Math.min(NR, nb - jr), c, cIdx, ldc, pc > 0 || accumulateC);
-                    }
-                }
+                multiplyPanel(ap, pc / KC * kBlock, aByRows, mb, bp, kc, nb, c, cOff + (long) m0 * ldc + jc, ldc,
+                        pc > 0 || accumulateC, tile);
             }
             if (epilogue != null) { // the panel's C is still in cache
                 epilogue.apply(c, cOff + (long) m0 * ldc + jc, ldc, mb, nb, jc, true, true);
+            }
+        }
+    }
+
+    /**
+     * {@code rows} rows of packed A (from {@code aOff}, slivers KC * MR apart) times one packed panel of B (kc x nb)
+     * into C from element {@code cIdx}: every MR x NR tile through the micro-kernel, then merged into C.
+     */
+    private static void multiplyPanel(float[] ap, int aOff, boolean aByRows, int rows, float[] bp, int kc, int nb,
+            MemorySegment c, long cIdx, long ldc, boolean accumulate, float[] tile) {
+        for (int ir = 0; ir < rows; ir += MR) {
+            int aBase = aOff + ir * KC;
+            for (int jr = 0; jr < nb; jr += NR) {
+                if (aByRows) {
+                    kernelRows(ap, aBase, bp, jr * kc, kc, tile);
+                } else {
+                    kernelCols(ap, aBase, bp, jr * kc, kc, tile);
+                }
+                mergeTile(tile, Math.min(MR, rows - ir), Math.min(NR, nb - jr), c, cIdx + ir * ldc + jr, ldc, accumulate);
             }
         }
     }
@@ -312,8 +308,8 @@ final class Gemm {
                 // two vector moves a row: a 128-byte MemorySegment.copy call cost more than its bytes
                 for (int p = 0; p < kc; p++) {
                     long at = b.offset() + (pc + p) * rs + jc + jr;
-                    vector(seg, at, bf16).intoArray(bp, base + p * NR);
-                    vector(seg, at + V, bf16).intoArray(bp, base + p * NR + V);
+                    VectorMath.load(seg, at, bf16).intoArray(bp, base + p * NR);
+                    VectorMath.load(seg, at + V, bf16).intoArray(bp, base + p * NR + V);
                 }
             } else if (rs == 1) {
                 packTransposed(seg, b.offset() + pc + (long) (jc + jr) * cs, cs, kc, cols, bp, base, bf16);
@@ -327,11 +323,6 @@ final class Gemm {
                 }
             }
         }
-    }
-
-    /** V float32 values from element index {@code at}: loaded, or widened from bfloat16. */
-    private static FloatVector vector(MemorySegment seg, long at, boolean bf16) {
-        return bf16 ? Bf16.load(seg, at) : FloatVector.fromMemorySegment(S, seg, at * 4, NATIVE);
     }
 
     /**

@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -124,10 +123,10 @@ final class Gemv {
         for (; p + 2 * V <= k; p += 2 * V) {
             FloatVector x0 = FloatVector.fromArray(S, x, p);
             FloatVector x1 = FloatVector.fromArray(S, x, p + V);
-            a0 = load(bs, ra + p, bf16).fma(x0, a0);
-            b0 = load(bs, rb + p, bf16).fma(x0, b0);
-            a1 = load(bs, ra + p + V, bf16).fma(x1, a1);
-            b1 = load(bs, rb + p + V, bf16).fma(x1, b1);
+            a0 = VectorMath.load(bs, ra + p, bf16).fma(x0, a0);
+            b0 = VectorMath.load(bs, rb + p, bf16).fma(x0, b0);
+            a1 = VectorMath.load(bs, ra + p + V, bf16).fma(x1, a1);
+            b1 = VectorMath.load(bs, rb + p + V, bf16).fma(x1, b1);
         }
         float accA = VectorMath.sum(a0.add(a1));
         float accB = VectorMath.sum(b0.add(b1));
@@ -137,11 +136,6 @@ final class Gemv {
         }
         os.setAtIndex(F, ya, accA);
         os.setAtIndex(F, yb, accB);
-    }
-
-    /** V weights from element index {@code at}: float32, or bfloat16 widened. */
-    private static FloatVector load(MemorySegment bs, long at, boolean bf16) {
-        return bf16 ? Bf16.load(bs, at) : FloatVector.fromMemorySegment(S, bs, at * 4, NATIVE);
     }
 
     private static float get(MemorySegment bs, long at, boolean bf16) {

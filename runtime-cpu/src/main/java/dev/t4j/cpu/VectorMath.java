@@ -1,8 +1,13 @@
 package dev.t4j.cpu;
 
 import dev.t4j.backend.UnaryOp;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -32,36 +37,40 @@ final class VectorMath {
     private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
     private static final float EXP_HIGH = 89f; // e^89 overflows: the clamp keeps n at 128
     private static final float EXP_LOW = -104f; // e^-104 is below half the smallest denormal: 0
-    /** Lane permutations folding the upper half of each power-of-two block onto the lower: the fixed-order sum. */
-    private static final jdk.incubator.vector.VectorShuffle<Float>[] FOLD = folds();
+    // lane permutations moving lane i + h to lane i: adding each, largest first, sums the lanes in a fixed order
+    private static final VectorShuffle<Float> FOLD_32 = fold(32);
+    private static final VectorShuffle<Float> FOLD_16 = fold(16);
+    private static final VectorShuffle<Float> FOLD_8 = fold(8);
+    private static final VectorShuffle<Float> FOLD_4 = fold(4);
+    private static final VectorShuffle<Float> FOLD_2 = fold(2);
+    private static final VectorShuffle<Float> FOLD_1 = fold(1);
 
-    @SuppressWarnings("unchecked")
-    private static jdk.incubator.vector.VectorShuffle<Float>[] folds() {
-        int steps = Integer.numberOfTrailingZeros(V);
-        jdk.incubator.vector.VectorShuffle<Float>[] f = new jdk.incubator.vector.VectorShuffle[steps];
-        for (int k = 0, half = V / 2; k < steps; k++, half /= 2) {
-            int h = half;
-            f[k] = jdk.incubator.vector.VectorShuffle.fromOp(S, i -> (i + h) % V);
-        }
-        return f;
+    private static VectorShuffle<Float> fold(int h) {
+        return h < V ? VectorShuffle.fromOp(S, i -> (i + h) % V) : null;
     }
 
-    private static final jdk.incubator.vector.VectorShuffle<Float> FOLD_0 = FOLD.length > 0 ? FOLD[0] : null;
-    private static final jdk.incubator.vector.VectorShuffle<Float> FOLD_1 = FOLD.length > 1 ? FOLD[1] : null;
-    private static final jdk.incubator.vector.VectorShuffle<Float> FOLD_2 = FOLD.length > 2 ? FOLD[2] : null;
-    private static final jdk.incubator.vector.VectorShuffle<Float> FOLD_3 = FOLD.length > 3 ? FOLD[3] : null;
-
-    /** The sum of the lanes, always added in the same order (halves folded onto each other). */
+    /**
+     * The sum of the lanes, always added in the same order: halves folded onto each other (constant permutations,
+     * which C2 compiles to one permute each; a loop over an array of them cost GEMV decoding 10 %).
+     */
     static float sum(FloatVector x) {
-        if (V == 16) { // AVX-512: the four folds as constants, which C2 compiles to four permutes
-            x = x.add(x.rearrange(FOLD_0));
-            x = x.add(x.rearrange(FOLD_1));
-            x = x.add(x.rearrange(FOLD_2));
-            x = x.add(x.rearrange(FOLD_3));
-            return x.lane(0);
+        if (V > 32) {
+            x = x.add(x.rearrange(FOLD_32));
         }
-        for (jdk.incubator.vector.VectorShuffle<Float> f : FOLD) {
-            x = x.add(x.rearrange(f));
+        if (V > 16) {
+            x = x.add(x.rearrange(FOLD_16));
+        }
+        if (V > 8) {
+            x = x.add(x.rearrange(FOLD_8));
+        }
+        if (V > 4) {
+            x = x.add(x.rearrange(FOLD_4));
+        }
+        if (V > 2) {
+            x = x.add(x.rearrange(FOLD_2));
+        }
+        if (V > 1) {
+            x = x.add(x.rearrange(FOLD_1));
         }
         return x.lane(0);
     }
@@ -85,8 +94,8 @@ final class VectorMath {
         p = p.fma(r, x.broadcast(0.5f));
         p = p.fma(r, x.broadcast(1f));
         p = p.fma(r, x.broadcast(1f));
-        jdk.incubator.vector.IntVector ni = t.reinterpretAsInts().sub(ROUND_BITS);
-        jdk.incubator.vector.IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
+        IntVector ni = t.reinterpretAsInts().sub(ROUND_BITS);
+        IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
         FloatVector s1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector s2 = ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return p.mul(s1).mul(s2);
@@ -118,10 +127,10 @@ final class VectorMath {
     static FloatVector log(FloatVector x) {
         var tiny = x.compare(VectorOperators.LT, Float.MIN_NORMAL);
         FloatVector xs = x.blend(x.mul(8388608f), tiny); // 2^23
-        jdk.incubator.vector.IntVector bits = xs.reinterpretAsInts();
+        IntVector bits = xs.reinterpretAsInts();
         // m in [sqrt(1/2), sqrt(2)): take the exponent relative to 0x3f3504f3 (sqrt(1/2))
-        jdk.incubator.vector.IntVector shifted = bits.sub(0x3f3504f3);
-        jdk.incubator.vector.IntVector e = shifted.lanewise(VectorOperators.ASHR, 23);
+        IntVector shifted = bits.sub(0x3f3504f3);
+        IntVector e = shifted.lanewise(VectorOperators.ASHR, 23);
         FloatVector m = bits.sub(e.lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats();
         FloatVector ef = (FloatVector) e.convert(VectorOperators.I2F, 0);
         ef = ef.sub(x.broadcast(0f).blend(x.broadcast(23f), tiny));
@@ -139,6 +148,32 @@ final class VectorMath {
         y = y.blend(x.broadcast(Float.NaN), x.compare(VectorOperators.LT, 0f));
         y = y.blend(x, x.compare(VectorOperators.EQ, Float.POSITIVE_INFINITY));
         return y.blend(x, x.test(VectorOperators.IS_NAN));
+    }
+
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+
+    /** V floats from element index {@code at} of {@code seg}. */
+    static FloatVector load(MemorySegment seg, long at) {
+        return FloatVector.fromMemorySegment(S, seg, at * 4, NATIVE);
+    }
+
+    /** The lanes of {@code m} from element index {@code at}. */
+    static FloatVector load(MemorySegment seg, long at, VectorMask<Float> m) {
+        return FloatVector.fromMemorySegment(S, seg, at * 4, NATIVE, m);
+    }
+
+    /**
+     * V floats from element index {@code at}: stored as float32, or as bfloat16 and widened. It loads itself rather
+     * than calling {@link #load(MemorySegment, long)}: through that one more call, GEMV decoding fell from 121 to 21
+     * tokens/s (C2 left the shared, already compiled method out of line, and its vectors boxed).
+     */
+    static FloatVector load(MemorySegment seg, long at, boolean bf16) {
+        return bf16 ? Bf16.load(seg, at) : FloatVector.fromMemorySegment(S, seg, at * 4, NATIVE);
+    }
+
+    /** x into element index {@code at} of {@code seg}. */
+    static void store(FloatVector x, MemorySegment seg, long at) {
+        x.intoMemorySegment(seg, at * 4, NATIVE);
     }
 
     static FloatVector sign(FloatVector x) {
