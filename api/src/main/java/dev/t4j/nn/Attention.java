@@ -41,10 +41,9 @@ public final class Attention {
      * the probabilities in memory (dropout on them, or a bias that needs a gradient, as T5's learned position bias
      * while training) and either the backend says its fused kernel is the faster one for these sizes
      * ({@link dev.t4j.backend.Backend#fusedAttentionFaster}) or the scores would take more memory than
-     * {@link dev.t4j.backend.Backend#fuseAttentionAboveBytes}. Measured on CPU (BENCHMARKS.md): at 512 and 2,048
-     * tokens the fused path is faster both ways and holds 32-127x less; at 128 tokens (GPT training bench) the
-     * materialising path is 7-15 % faster, its batched products amortising better over small heads. On an H200 the
-     * materialising path (cuBLAS) is the faster one. {@code -Dt4j.attention=fused|materialised} forces either.
+     * {@link dev.t4j.backend.Backend#fuseAttentionAboveBytes}. Measured on CPU (BENCHMARKS.md): from 128 to 2,048
+     * tokens the fused path is faster both ways and holds 32-127x less at 512 and above. On an H200 the materialising
+     * path (cuBLAS) is the faster one. {@code -Dt4j.attention=fused|materialised} forces either.
      */
     public static Tensor scaledDotProduct(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Dropout dropout) {
         boolean biasGrad = bias != null && bias.requiresGrad() && GradMode.isEnabled();

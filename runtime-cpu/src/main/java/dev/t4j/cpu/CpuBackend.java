@@ -84,6 +84,15 @@ public final class CpuBackend extends ReferenceBackend {
         it.forEachRun(par, (at, n) -> {
             if (ss == 1 && ds == 1) {
                 MemorySegment.copy(s, at[0] * 4, d, at[1] * 4, (long) n * 4);
+            } else if (ss == 0 && ds == 1) { // one value broadcast (the gradient of a sum): a fill, not 3 ns a float
+                FloatVector bv = FloatVector.broadcast(S, s.getAtIndex(F, at[0]));
+                int i = 0;
+                for (; i <= n - V; i += V) {
+                    bv.intoMemorySegment(d, (at[1] + i) * 4, NATIVE);
+                }
+                for (; i < n; i++) {
+                    d.setAtIndex(F, at[1] + i, bv.lane(0));
+                }
             } else {
                 for (int i = 0; i < n; i++) {
                     d.setAtIndex(F, at[1] + (long) i * ds, s.getAtIndex(F, at[0] + (long) i * ss));

@@ -212,9 +212,9 @@ final class Gemm {
             int aBase = aOff + ir * KC;
             for (int jr = 0; jr < nb; jr += NR) {
                 if (aByRows) {
-                    kernelRows(ap, aBase, bp, jr * kc, kc, tile);
+                    kernelRows(ap, aBase, bp, jr * kc, kc, tile, 0, NR);
                 } else {
-                    kernelCols(ap, aBase, bp, jr * kc, kc, tile);
+                    kernelCols(ap, aBase, bp, jr * kc, kc, tile, 0, NR);
                 }
                 mergeTile(tile, Math.min(MR, rows - ir), Math.min(NR, nb - jr), c, cIdx + ir * ldc + jr, ldc, accumulate);
             }
@@ -296,7 +296,7 @@ final class Gemm {
     }
 
     /** Rows [pc, pc+kc) x cols [jc, jc+nb) of B into NR-column slivers: bp[sliver][p][j], zero past the last col. */
-    private static void packB(Operand b, int pc, int kc, int jc, int nb, float[] bp) {
+    static void packB(Operand b, int pc, int kc, int jc, int nb, float[] bp) {
         MemorySegment seg = b.seg();
         long rs = b.rowStride();
         long cs = b.colStride();
@@ -361,12 +361,12 @@ final class Gemm {
 
     /**
      * The micro-kernel: an MR x NR tile (12 x 2 vectors) of A_sliver * B_sliver over kc steps, written to
-     * {@code tile}, with A packed by rows (row i of the sliver at ap[aBase + i * KC], a straight copy from a
+     * {@code out} from {@code o}, rows {@code ldo} apart, with A packed by rows (row i of the sliver at ap[aBase + i * KC], a straight copy from a
      * row-major A). The accumulators are named locals so that C2 keeps all 24 in registers; the method holds
      * nothing else, because a larger method makes C2 give up on the vector intrinsics (measured: 260 GFLOP/s
      * for this loop alone, 15 with the stores to C inlined into it). Generated, like its twin below.
      */
-    private static void kernelRows(float[] ap, int aBase, float[] bp, int bBase, int kc, float[] tile) {
+    static void kernelRows(float[] ap, int aBase, float[] bp, int bBase, int kc, float[] out, int o, int ldo) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z;
         FloatVector c10 = z, c11 = z;
@@ -420,34 +420,34 @@ final class Gemm {
             c110 = b0.fma(a11, c110);
             c111 = b1.fma(a11, c111);
         }
-        c00.intoArray(tile, 0 * NR);
-        c01.intoArray(tile, 0 * NR + 1 * V);
-        c10.intoArray(tile, 1 * NR);
-        c11.intoArray(tile, 1 * NR + 1 * V);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + 1 * V);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + 1 * V);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + 1 * V);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + 1 * V);
-        c60.intoArray(tile, 6 * NR);
-        c61.intoArray(tile, 6 * NR + 1 * V);
-        c70.intoArray(tile, 7 * NR);
-        c71.intoArray(tile, 7 * NR + 1 * V);
-        c80.intoArray(tile, 8 * NR);
-        c81.intoArray(tile, 8 * NR + 1 * V);
-        c90.intoArray(tile, 9 * NR);
-        c91.intoArray(tile, 9 * NR + 1 * V);
-        c100.intoArray(tile, 10 * NR);
-        c101.intoArray(tile, 10 * NR + 1 * V);
-        c110.intoArray(tile, 11 * NR);
-        c111.intoArray(tile, 11 * NR + 1 * V);
+        c00.intoArray(out, o);
+        c01.intoArray(out, o + V);
+        c10.intoArray(out, o + 1 * ldo);
+        c11.intoArray(out, o + 1 * ldo + V);
+        c20.intoArray(out, o + 2 * ldo);
+        c21.intoArray(out, o + 2 * ldo + V);
+        c30.intoArray(out, o + 3 * ldo);
+        c31.intoArray(out, o + 3 * ldo + V);
+        c40.intoArray(out, o + 4 * ldo);
+        c41.intoArray(out, o + 4 * ldo + V);
+        c50.intoArray(out, o + 5 * ldo);
+        c51.intoArray(out, o + 5 * ldo + V);
+        c60.intoArray(out, o + 6 * ldo);
+        c61.intoArray(out, o + 6 * ldo + V);
+        c70.intoArray(out, o + 7 * ldo);
+        c71.intoArray(out, o + 7 * ldo + V);
+        c80.intoArray(out, o + 8 * ldo);
+        c81.intoArray(out, o + 8 * ldo + V);
+        c90.intoArray(out, o + 9 * ldo);
+        c91.intoArray(out, o + 9 * ldo + V);
+        c100.intoArray(out, o + 10 * ldo);
+        c101.intoArray(out, o + 10 * ldo + V);
+        c110.intoArray(out, o + 11 * ldo);
+        c111.intoArray(out, o + 11 * ldo + V);
     }
 
     /** The same micro-kernel with A packed by columns (column p of the sliver at ap[aBase + p * MR]). */
-    private static void kernelCols(float[] ap, int aBase, float[] bp, int bBase, int kc, float[] tile) {
+    static void kernelCols(float[] ap, int aBase, float[] bp, int bBase, int kc, float[] out, int o, int ldo) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z;
         FloatVector c10 = z, c11 = z;
@@ -501,30 +501,30 @@ final class Gemm {
             c110 = b0.fma(a11, c110);
             c111 = b1.fma(a11, c111);
         }
-        c00.intoArray(tile, 0 * NR);
-        c01.intoArray(tile, 0 * NR + 1 * V);
-        c10.intoArray(tile, 1 * NR);
-        c11.intoArray(tile, 1 * NR + 1 * V);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + 1 * V);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + 1 * V);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + 1 * V);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + 1 * V);
-        c60.intoArray(tile, 6 * NR);
-        c61.intoArray(tile, 6 * NR + 1 * V);
-        c70.intoArray(tile, 7 * NR);
-        c71.intoArray(tile, 7 * NR + 1 * V);
-        c80.intoArray(tile, 8 * NR);
-        c81.intoArray(tile, 8 * NR + 1 * V);
-        c90.intoArray(tile, 9 * NR);
-        c91.intoArray(tile, 9 * NR + 1 * V);
-        c100.intoArray(tile, 10 * NR);
-        c101.intoArray(tile, 10 * NR + 1 * V);
-        c110.intoArray(tile, 11 * NR);
-        c111.intoArray(tile, 11 * NR + 1 * V);
+        c00.intoArray(out, o);
+        c01.intoArray(out, o + V);
+        c10.intoArray(out, o + 1 * ldo);
+        c11.intoArray(out, o + 1 * ldo + V);
+        c20.intoArray(out, o + 2 * ldo);
+        c21.intoArray(out, o + 2 * ldo + V);
+        c30.intoArray(out, o + 3 * ldo);
+        c31.intoArray(out, o + 3 * ldo + V);
+        c40.intoArray(out, o + 4 * ldo);
+        c41.intoArray(out, o + 4 * ldo + V);
+        c50.intoArray(out, o + 5 * ldo);
+        c51.intoArray(out, o + 5 * ldo + V);
+        c60.intoArray(out, o + 6 * ldo);
+        c61.intoArray(out, o + 6 * ldo + V);
+        c70.intoArray(out, o + 7 * ldo);
+        c71.intoArray(out, o + 7 * ldo + V);
+        c80.intoArray(out, o + 8 * ldo);
+        c81.intoArray(out, o + 8 * ldo + V);
+        c90.intoArray(out, o + 9 * ldo);
+        c91.intoArray(out, o + 9 * ldo + V);
+        c100.intoArray(out, o + 10 * ldo);
+        c101.intoArray(out, o + 10 * ldo + V);
+        c110.intoArray(out, o + 11 * ldo);
+        c111.intoArray(out, o + 11 * ldo + V);
     }
 
     /** C[tile rows] (+)= tile, for the mr x nr corner that lies inside C. */
