@@ -22,12 +22,21 @@ public final class Parallel {
     private volatile Job job;
     private final AtomicInteger generation = new AtomicInteger();
 
-    /** One published job: the body, the split, and a count of chunks still running. */
+    /**
+     * One published job: the body, the split, the next chunk nobody has claimed, and a count of chunks still running.
+     * Chunks are claimed, not assigned: a chunk's range is fixed by its index, whichever thread runs it, so results do
+     * not depend on who does; and a worker the OS has not scheduled yet (parked, or preempted by a JIT or GC thread on
+     * a machine with as many cores as workers) no longer holds the caller up for a scheduler tick: the caller claims
+     * the chunk itself. Timed call by call in GPT training steps on two threads, 6 of 45 layer norms (120
+     * microseconds each) had taken 0.6-5 ms before, none above 0.6 ms after; whole steps were no faster within the
+     * noise (8,030-8,379 vs 8,220-8,405 tokens/s).
+     */
     private static final class Job {
         final Range body;
         final int n;
         final int chunks;
         final int gen;
+        final AtomicInteger next = new AtomicInteger(1); // chunk 0 is the caller's
         final AtomicInteger pending;
         volatile Throwable failure;
 
@@ -37,6 +46,13 @@ public final class Parallel {
             this.n = n;
             this.chunks = chunks;
             this.pending = new AtomicInteger(chunks);
+        }
+
+        /** Runs chunks nobody has claimed until none is left. */
+        void runClaimed() {
+            for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
+                runChunk(c);
+            }
         }
 
         void runChunk(int c) {
@@ -55,12 +71,10 @@ public final class Parallel {
     }
 
     private final class Worker extends Thread {
-        private final int index; // runs chunk index + 1 of each job
         private volatile boolean parked;
 
         Worker(int index) {
             super("t4j-cpu-" + index);
-            this.index = index;
             setDaemon(true);
         }
 
@@ -83,12 +97,10 @@ public final class Parallel {
                 }
                 seen = generation.get();
                 Job j = job;
-                // a job is run at most once per worker, and only if it was split for this worker
+                // each job is looked at once per worker; its chunks go to whoever claims them first
                 if (j != null && j.gen - lastRun > 0) {
                     lastRun = j.gen;
-                    if (index + 1 < j.chunks) {
-                        j.runChunk(index + 1);
-                    }
+                    j.runClaimed();
                 }
             }
         }
@@ -161,6 +173,7 @@ public final class Parallel {
                 }
             }
             j.runChunk(0);
+            j.runClaimed();
             while (j.pending.get() > 0) {
                 Thread.onSpinWait();
             }
