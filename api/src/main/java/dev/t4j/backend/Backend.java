@@ -144,6 +144,17 @@ public interface Backend {
             Tensor grad);
 
     /**
+     * {@link #crossEntropy} and {@link #crossEntropyBackward} in one call, for a caller that wants the gradient at once
+     * (the chunks of dev.t4j.tensor.Tensor#linearCrossEntropy). grad may be logits itself. This default runs the two;
+     * a runtime may compute each exponential once instead of twice.
+     */
+    default void crossEntropyWithGradient(Tensor logits, Tensor targets, long ignoreIndex, double scale, Tensor loss,
+            Tensor logSumExp, Tensor grad) {
+        crossEntropy(logits, targets, ignoreIndex, loss, logSumExp);
+        crossEntropyBackward(logits, targets, logSumExp, ignoreIndex, scale, grad);
+    }
+
+    /**
      * A linear layer in one call: out [M, N] = act(x [M, K] @ w [K, N] + bias [N]), bias and act optional (act one
      * of RELU, GELU, GELU_TANH), w of any strides and float32 or bfloat16. This default composes the ops; a runtime
      * may add the bias and apply the activation as the product's values are written.

@@ -248,9 +248,12 @@ final class NeuralOps {
             Tensor tc = tf.narrow(0, r0, n);
             Tensor lc = logits.narrow(0, 0, n);
             on.matmul(xc, w.mT(), lc);
-            on.crossEntropy(lc, tc, ignoreIndex, loss.narrow(0, r0, n), lse.narrow(0, r0, n));
-            if (wantX || wantW) {
-                on.crossEntropyBackward(lc, tc, lse.narrow(0, r0, n), ignoreIndex, gradScale, lc); // dlogits
+            if (!wantX && !wantW) {
+                on.crossEntropy(lc, tc, ignoreIndex, loss.narrow(0, r0, n), lse.narrow(0, r0, n));
+            } else {
+                // dlogits, in place
+                on.crossEntropyWithGradient(lc, tc, ignoreIndex, gradScale, loss.narrow(0, r0, n), lse.narrow(0, r0, n),
+                        lc);
                 if (wantX) {
                     on.matmul(lc, w, dx.narrow(0, r0, n));
                 }

@@ -904,6 +904,47 @@ public final class CpuBackend extends ReferenceBackend {
         });
     }
 
+    /**
+     * Each row's exponentials are written into grad as the sum is taken, then scaled by scale / sum: one exp per logit
+     * where the two calls take two. Measured, one thread, the GPT training bench's LM head (8 chunks of 256 x 8,192):
+     * 16.3 -> 11.0 ms a step (crossEntropy 9.3 and crossEntropyBackward 7.0 before).
+     */
+    @Override
+    public void crossEntropyWithGradient(Tensor logits, Tensor targets, long ignoreIndex, double scale, Tensor loss,
+            Tensor logSumExp, Tensor grad) {
+        if (!f32(logits, loss, logSumExp, grad) || targets.dtype() != DType.I64) {
+            super.crossEntropyWithGradient(logits, targets, ignoreIndex, scale, loss, logSumExp, grad);
+            return;
+        }
+        int n = logits.shape()[0];
+        int c = logits.shape()[1];
+        float sc = (float) scale;
+        MemorySegment xs = segment(logits);
+        MemorySegment ts = segment(targets);
+        MemorySegment ls = segment(loss);
+        MemorySegment es = segment(logSumExp);
+        MemorySegment gs = segment(grad);
+        par.forRange(n, rowGrain(c), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                long xb = logits.offset() + (long) r * c;
+                long gb = grad.offset() + (long) r * c;
+                long t = ts.getAtIndex(L, targets.offset() + r);
+                float target = t == ignoreIndex ? 0f : xs.getAtIndex(F, xb + t); // before grad overwrites it
+                float max = rowMax(xs, xb, c);
+                float sum = ElementwiseRuns.expRun(xs, xb, max, 1f, gs, gb, c);
+                float lse = max + (float) Math.log(sum);
+                es.setAtIndex(F, logSumExp.offset() + r, lse);
+                ls.setAtIndex(F, loss.offset() + r, t == ignoreIndex ? 0f : lse - target);
+                if (t == ignoreIndex) {
+                    gs.asSlice(gb * 4, (long) c * 4).fill((byte) 0);
+                    continue;
+                }
+                ElementwiseRuns.unary(UnaryOp.SCALE, sc / sum, gs, gb, gs, gb, c);
+                gs.setAtIndex(F, gb + t, gs.getAtIndex(F, gb + t) - sc);
+            }
+        });
+    }
+
     @Override
     public void crossEntropyBackward(Tensor logits, Tensor targets, Tensor logSumExp, long ignoreIndex, double scale,
             Tensor grad) {
