@@ -885,23 +885,7 @@ public final class CpuBackend extends ReferenceBackend {
             super.crossEntropy(logits, targets, ignoreIndex, loss, logSumExp);
             return;
         }
-        int n = logits.shape()[0];
-        int c = logits.shape()[1];
-        MemorySegment xs = segment(logits);
-        MemorySegment ts = segment(targets);
-        MemorySegment ls = segment(loss);
-        MemorySegment es = segment(logSumExp);
-        par.forRange(n, rowGrain(c), (s, e) -> {
-            for (int r = s; r < e; r++) {
-                long xb = logits.offset() + (long) r * c;
-                float max = rowMax(xs, xb, c);
-                float sum = ElementwiseRuns.expRun(xs, xb, max, 1f, null, 0, c);
-                float lse = max + (float) Math.log(sum);
-                long t = ts.getAtIndex(L, targets.offset() + r);
-                es.setAtIndex(F, logSumExp.offset() + r, lse);
-                ls.setAtIndex(F, loss.offset() + r, t == ignoreIndex ? 0f : lse - xs.getAtIndex(F, xb + t));
-            }
-        });
+        crossEntropyRows(logits, targets, ignoreIndex, 0, loss, logSumExp, null);
     }
 
     /**
@@ -916,6 +900,12 @@ public final class CpuBackend extends ReferenceBackend {
             super.crossEntropyWithGradient(logits, targets, ignoreIndex, scale, loss, logSumExp, grad);
             return;
         }
+        crossEntropyRows(logits, targets, ignoreIndex, scale, loss, logSumExp, grad);
+    }
+
+    /** Loss and log-sum-exp of each row, and with {@code grad} not null its gradient times {@code scale}. */
+    private void crossEntropyRows(Tensor logits, Tensor targets, long ignoreIndex, double scale, Tensor loss,
+            Tensor logSumExp, Tensor grad) {
         int n = logits.shape()[0];
         int c = logits.shape()[1];
         float sc = (float) scale;
@@ -923,11 +913,11 @@ public final class CpuBackend extends ReferenceBackend {
         MemorySegment ts = segment(targets);
         MemorySegment ls = segment(loss);
         MemorySegment es = segment(logSumExp);
-        MemorySegment gs = segment(grad);
+        MemorySegment gs = grad == null ? null : segment(grad);
         par.forRange(n, rowGrain(c), (s, e) -> {
             for (int r = s; r < e; r++) {
                 long xb = logits.offset() + (long) r * c;
-                long gb = grad.offset() + (long) r * c;
+                long gb = grad == null ? 0 : grad.offset() + (long) r * c;
                 long t = ts.getAtIndex(L, targets.offset() + r);
                 float target = t == ignoreIndex ? 0f : xs.getAtIndex(F, xb + t); // before grad overwrites it
                 float max = rowMax(xs, xb, c);
@@ -935,12 +925,15 @@ public final class CpuBackend extends ReferenceBackend {
                 float lse = max + (float) Math.log(sum);
                 es.setAtIndex(F, logSumExp.offset() + r, lse);
                 ls.setAtIndex(F, loss.offset() + r, t == ignoreIndex ? 0f : lse - target);
-                if (t == ignoreIndex) {
-                    gs.asSlice(gb * 4, (long) c * 4).fill((byte) 0);
+                if (gs == null) {
                     continue;
                 }
-                ElementwiseRuns.unary(UnaryOp.SCALE, sc / sum, gs, gb, gs, gb, c);
-                gs.setAtIndex(F, gb + t, gs.getAtIndex(F, gb + t) - sc);
+                if (t == ignoreIndex) {
+                    gs.asSlice(gb * 4, (long) c * 4).fill((byte) 0);
+                } else {
+                    ElementwiseRuns.unary(UnaryOp.SCALE, sc / sum, gs, gb, gs, gb, c);
+                    gs.setAtIndex(F, gb + t, gs.getAtIndex(F, gb + t) - sc);
+                }
             }
         });
     }
