@@ -224,7 +224,9 @@ public interface Backend {
             if (bias != null) {
                 s = s.add(bias);
             }
-            Tensor p = s.sub(lse.unsqueeze(-1)).exp();
+            // normalised by the sum as the forward pass was, not as exp(s - lse), for the same rows
+            Tensor e = s.sub(s.max(-1, true)).exp();
+            Tensor p = e.div(e.sum(-1, true));
             gv.copy_(p.mT().matmul(gradOut));
             Tensor dp = gradOut.matmul(v.mT());
             Tensor ds = p.mul(dp.sub(gradOut.mul(out).sum(-1, true))).mul(scale);

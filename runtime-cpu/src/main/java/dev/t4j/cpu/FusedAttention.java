@@ -17,9 +17,10 @@ import jdk.incubator.vector.VectorSpecies;
  * micro-kernel ({@link #forwardPacked}, {@link #backwardPacked}). Beyond that, a tile of query rows at a time: for
  * each head and each block of up to {@link #ROWS} queries, the block's scores against all keys are one packed GEMM
  * into a per-thread tile, turned into probabilities in place, and multiplied by V straight into the output. Memory
- * is one [ROWS, Tk] tile per thread, not [B, H, Tq, Tk]. The backward pass recomputes each tile's probabilities from the saved log-sum-exp (as
- * FlashAttention does) and accumulates dK and dV per head; every product in it is a GEMM too. Heads are spread over
- * the threads; the products inside a head run on the calling thread.
+ * is one [ROWS, Tk] tile per thread, not [B, H, Tq, Tk]. The backward pass recomputes each tile's probabilities (a
+ * tile's rows hold all of their keys, so it normalises them by their own sums, as the forward pass did, rather than
+ * by the saved log-sum-exp: see backwardPacked) and accumulates dK and dV per head; every product in it is a GEMM
+ * too. Heads are spread over the threads; the products inside a head run on the calling thread.
  *
  * <p>A tile computes only the keys up to the last one its bias leaves unmasked ({@link #keyEnds}): under a causal
  * mask the tiles of the first queries skip most keys. Measured with the other changes of that session (key ends
@@ -57,14 +58,13 @@ final class FusedAttention {
     }
 
     /**
-     * Row r of the tile (scores of query i0 + r) becomes exp(scale * s + bias - shift): the probabilities, given the
-     * rows' log-sum-exp as {@code shift}. With {@code shift} null the row's own maximum is subtracted, its log-sum-exp
-     * stored into {@code lse} and the reciprocal of its sum into {@code invSum}: the forward pass scales the row of
-     * the output by it, d values, rather than the tk of the tile (a pass over the tile saved: 8x fewer at head size
-     * 64 and 512 keys). The tile's rows are tk long.
+     * Row r of the tile (scores of query i0 + r) becomes exp(scale * s + bias - max), max the row's own; the reciprocal
+     * of its sum goes into {@code invSum}, and its log-sum-exp into {@code lse} when that is not null. The forward
+     * pass scales the row of the output by invSum, d values, rather than the tk of the tile (a pass over the tile
+     * saved: 8x fewer at head size 64 and 512 keys). The tile's rows are tk long.
      */
     private static void probabilities(MemorySegment tile, int rows, int tk, float scale, View bias, int b, int h,
-            int i0, float[] shift, MemorySegment lse, long lseAt, float[] invSum) {
+            int i0, MemorySegment lse, long lseAt, float[] invSum) {
         for (int r = 0; r < rows; r++) {
             int o = r * tk;
             long bAt = bias == null ? 0 : bias.at(b, h, i0 + r);
@@ -93,9 +93,9 @@ final class FusedAttention {
                 tile.setAtIndex(F, o + j, x);
                 max = Math.max(max, x);
             }
-            float sum = ElementwiseRuns.expRun(tile, o, shift == null ? max : shift[r], 1f, tile, o, tk);
-            if (shift == null) {
-                invSum[r] = 1 / sum;
+            float sum = ElementwiseRuns.expRun(tile, o, max, 1f, tile, o, tk);
+            invSum[r] = 1 / sum;
+            if (lse != null) {
                 lse.setAtIndex(F, lseAt + r, max + (float) Math.log(sum));
             }
         }
@@ -144,6 +144,15 @@ final class FusedAttention {
             acc = acc.add(e);
         }
         acc.intoArray(sums, at);
+    }
+
+    /** The V lane sums of a row from {@code at}, added in a fixed order. */
+    private static float laneSum(float[] sums, int at) {
+        float sum = 0;
+        for (int l = 0; l < V; l++) {
+            sum += sums[at + l];
+        }
+        return sum;
     }
 
     /** out[at, at + d) = o[from, from + d) * factor. */
@@ -265,10 +274,7 @@ final class FusedAttention {
                     expRow(p, r * kc, keys, max[r], sums, r * V);
                 }
                 for (int r = 0; r < rows; r++) {
-                    float sum = 0;
-                    for (int l = 0; l < V; l++) {
-                        sum += sums[r * V + l];
-                    }
+                    float sum = laneSum(sums, r * V);
                     lse.setAtIndex(F, lseOff + row + r, max[r] + (float) Math.log(sum));
                     invSum[r] = 1 / sum;
                 }
@@ -300,7 +306,7 @@ final class FusedAttention {
                     int keys = tileKeys(ends, i0, rows);
                     Gemm.sgemm(rows, keys, d, q.rows(b, h, i0), k.transposed(b, h), tile, 0, keys, SERIAL);
                     long row = (long) bh * tq + i0;
-                    probabilities(tile, rows, keys, scale, bias, b, h, i0, null, lse, lseOff + row, invSum);
+                    probabilities(tile, rows, keys, scale, bias, b, h, i0, lse, lseOff + row, invSum);
                     Gemm.sgemm(rows, d, keys, new Gemm.Operand(tile, 0, keys, 1), v.rows(b, h, 0), out,
                             outOff + row * d, d, SERIAL);
                     for (int r = 0; r < rows; r++) {
@@ -313,30 +319,29 @@ final class FusedAttention {
     }
 
     static void backward(int batch, int heads, int tq, int tk, int d, View q, View k, View v, View bias, float scale,
-            MemorySegment out, long outOff, MemorySegment lse, long lseOff, MemorySegment gradOut, long gOff,
+            MemorySegment out, long outOff, MemorySegment gradOut, long gOff,
             MemorySegment gq, long gqOff, MemorySegment gk, long gkOff, MemorySegment gv, long gvOff, Parallel par) {
         if (tk <= Gemm.KC && d <= Gemm.KC && tq <= 4 * Gemm.KC) {
             par.forRange(batch * heads, 1, (s0, s1) -> backwardPacked(s0, s1, heads, tq, tk, d, q, k, v, bias, scale,
-                    out, outOff, lse, lseOff, gradOut, gOff, gq, gqOff, gk, gkOff, gv, gvOff));
+                    out, outOff, gradOut, gOff, gq, gqOff, gk, gkOff, gv, gvOff));
         } else {
             par.forRange(batch * heads, 1, (s0, s1) -> backwardHeads(s0, s1, heads, tq, tk, d, q, k, v, bias, scale,
-                    out, outOff, lse, lseOff, gradOut, gOff, gq, gqOff, gk, gkOff, gv, gvOff));
+                    out, outOff, gradOut, gOff, gq, gqOff, gk, gkOff, gv, gvOff));
         }
     }
 
     /**
      * The backward pass of {@link #forwardPacked}: per head, K^T, V^T and K are packed once as the micro-kernel's B
-     * panels, Q and dO as B panels over the queries. Twelve queries at a time, P is recomputed from the saved
-     * log-sum-exp, dP = dO V^T, dS = P (dP - rowsum(dO O)) scale, and dQ = dS K goes straight out; the tile's P and
+     * panels, Q and dO as B panels over the queries. Twelve queries at a time, P is recomputed as the forward pass
+     * had it, dP = dO V^T, dS = P (dP - rowsum(dO O)) scale, and dQ = dS K goes straight out; the tile's P and
      * dS are also written transposed, twelve keys to a sliver, into the kernel's packed A layout, so that after the
      * last tile dK = dS^T Q and dV = P^T dO are one pass of the kernel over all queries (a product over 12-query
      * tiles would be twelve steps deep). Causal keys start their sums at the first tile that sees them. Measured as
      * above: 128 tokens 6.28-6.46 -> 4.13 ms, 512 tokens 55.7 -> 40.9 ms.
      */
     private static void backwardPacked(int s0, int s1, int heads, int tq, int tk, int d, View q, View k, View v,
-            View bias, float scale, MemorySegment out, long outOff, MemorySegment lse, long lseOff,
-            MemorySegment gradOut, long gOff, MemorySegment gq, long gqOff, MemorySegment gk, long gkOff,
-            MemorySegment gv, long gvOff) {
+            View bias, float scale, MemorySegment out, long outOff, MemorySegment gradOut, long gOff, MemorySegment gq,
+            long gqOff, MemorySegment gk, long gkOff, MemorySegment gv, long gvOff) {
         int mr = Gemm.MR;
         int nr = Gemm.NR;
         int kc = Gemm.KC;
@@ -356,6 +361,7 @@ final class FusedAttention {
         float[] ds = new float[mr * kc + V];
         float[] o = new float[mr * Math.max(dPad, nr)];
         float[] sums = new float[mr * V];
+        float[] invSum = new float[mr];
         int[] ends = new int[tq];
         int[] firstTile = new int[keySlivers]; // per key sliver, the first query that can attend to it
         long endsOf = -1;
@@ -386,10 +392,15 @@ final class FusedAttention {
                     Gemm.kernelRows(dop, 0, vT, j * d, d, ds, j, kc);
                 }
                 for (int r = 0; r < rows; r++) {
-                    scoresRow(p, r * kc, keys, scale, bias, bias == null ? 0 : bias.at(b, h, i0 + r));
-                    expRow(p, r * kc, keys, lse.getAtIndex(F, lseOff + row + r), sums, r * V);
+                    // P normalised by its sum as in the forward pass, not exp(s - lse): where the scores dwarf
+                    // log(sum) (a row whose every key is masked with -3.4e38), lse rounds to the maximum, and
+                    // exp(s - lse) would make every probability of the row 1 instead of 1 / keys
+                    // (p holds exp(s - max); its 1 / sum is applied in the score gradient and the transposing copy)
+                    float max = scoresRow(p, r * kc, keys, scale, bias, bias == null ? 0 : bias.at(b, h, i0 + r));
+                    expRow(p, r * kc, keys, max, sums, r * V);
+                    invSum[r] = 1 / laneSum(sums, r * V);
                     float di = dot(gradOut, gOff + (row + r) * d, out, outOff + (row + r) * d, d);
-                    scoreGradient(p, ds, r * kc, keys, di, scale);
+                    scoreGradient(p, ds, r * kc, keys, di, scale * invSum[r]);
                     java.util.Arrays.fill(p, r * kc + keys, r * kc + tk, 0f);
                     java.util.Arrays.fill(ds, r * kc + keys, r * kc + tk, 0f);
                 }
@@ -399,8 +410,8 @@ final class FusedAttention {
                 for (int r = 0; r < rows; r++) {
                     MemorySegment.copy(o, r * dPad, gq, F, (gqOff + (row + r) * d) * 4, d);
                 }
-                transposeRows(p, rows, tk, i0, pT, sliver);
-                transposeRows(ds, rows, tk, i0, dsT, sliver);
+                transposeRows(p, rows, tk, i0, pT, sliver, invSum);
+                transposeRows(ds, rows, tk, i0, dsT, sliver, null);
             }
             long head = (long) bh * tk * d;
             keyGradients(dsT, qRows, firstTile, tq, tk, d, sliver, o, gk, gkOff + head);
@@ -409,35 +420,38 @@ final class FusedAttention {
     }
 
     /**
-     * Rows [0, rows) of a tile (queries from i0, rows KC apart) into the transposed layout [key sliver][query][MR]:
-     * the MR keys of a sliver are contiguous for each query, as the kernel's column-packed A wants them. The rows
+     * Rows [0, rows) of a tile (queries from i0, rows KC apart), each times its factor (null: 1), into the transposed
+     * layout [key sliver][query][MR]: the MR keys of a sliver are contiguous for each query, as the kernel's
+     * column-packed A wants them. The rows
      * hold zeros past their tile's keys; the keys past tk in the last sliver are read from whatever follows the row,
      * and only reach gradient rows of keys that do not exist, which are never stored.
      */
-    private static void transposeRows(float[] t, int rows, int tk, int i0, float[] dst, int sliver) {
+    private static void transposeRows(float[] t, int rows, int tk, int i0, float[] dst, int sliver, float[] factors) {
         int mr = Gemm.MR;
         for (int r = 0; r < rows; r++) {
             int from = r * Gemm.KC;
             int to = (i0 + r) * mr;
+            float f = factors == null ? 1 : factors[r];
             for (int key = 0; key < tk; key += mr, to += sliver) {
                 if (V >= mr) { // a whole vector: its spare lanes land where the next query's keys go next
-                    FloatVector.fromArray(S, t, from + key).intoArray(dst, to);
+                    FloatVector.fromArray(S, t, from + key).mul(f).intoArray(dst, to);
                 } else {
-                    System.arraycopy(t, from + key, dst, to, mr);
+                    for (int i = 0; i < mr; i++) {
+                        dst[to + i] = t[from + key + i] * f;
+                    }
                 }
             }
         }
     }
 
     private static void backwardHeads(int s0, int s1, int heads, int tq, int tk, int d, View q, View k, View v,
-            View bias, float scale, MemorySegment out, long outOff, MemorySegment lse, long lseOff,
-            MemorySegment gradOut, long gOff, MemorySegment gq, long gqOff, MemorySegment gk, long gkOff,
-            MemorySegment gv, long gvOff) {
+            View bias, float scale, MemorySegment out, long outOff, MemorySegment gradOut, long gOff, MemorySegment gq,
+            long gqOff, MemorySegment gk, long gkOff, MemorySegment gv, long gvOff) {
         try (Arena scratch = Arena.ofConfined()) { // off-heap, as in forwardHeads
             int maxRows = Math.min(ROWS, tq);
             MemorySegment p = scratch.allocate((long) maxRows * tk * 4, 64);
             MemorySegment ds = scratch.allocate((long) maxRows * tk * 4, 64);
-            float[] shift = new float[maxRows];
+            float[] invSum = new float[maxRows];
             int[] ends = new int[tq];
             long endsOf = -1;
             for (int bh = s0; bh < s1; bh++) {
@@ -450,12 +464,12 @@ final class FusedAttention {
                     int keys = tileKeys(ends, i0, rows);
                     long row = (long) bh * tq + i0;
                     Gemm.Operand dO = new Gemm.Operand(gradOut, gOff + row * d, d, 1);
-                    // P, as the forward pass had it
+                    // P, as the forward pass had it: normalised by its sum (see backwardPacked)
                     Gemm.sgemm(rows, keys, d, q.rows(b, h, i0), k.transposed(b, h), p, 0, keys, SERIAL);
+                    probabilities(p, rows, keys, scale, bias, b, h, i0, null, 0, invSum);
                     for (int r = 0; r < rows; r++) {
-                        shift[r] = lse.getAtIndex(F, lseOff + row + r);
+                        ElementwiseRuns.unary(UnaryOp.SCALE, invSum[r], p, (long) r * keys, p, (long) r * keys, keys);
                     }
-                    probabilities(p, rows, keys, scale, bias, b, h, i0, shift, null, 0, null);
                     // dP = dO V^T, then dS = P * (dP - rowsum(dO * O)) * scale
                     Gemm.sgemm(rows, keys, d, dO, v.transposed(b, h), ds, 0, keys, SERIAL);
                     for (int r = 0; r < rows; r++) {
