@@ -291,7 +291,8 @@ public abstract class BackendParitySuite {
         int[][] cases = {{2, 3, 7, 7, 20, 0, 1}, {1, 2, 5, 19, 16, 1, 0}, {2, 2, 33, 33, 64, 1, 1}, {1, 1, 1, 9, 8, 0, 1},
             {1, 2, 45, 70, 64, 1, 1}, {1, 1, 130, 130, 32, 0, 1}, {1, 1, 9, 40, 80, 1, 1},
             {1, 2, 300, 300, 16, 1, 1}, // causal over 25 CPU query tiles, each computing only its unmasked keys
-            {1, 1, 140, 530, 24, 1, 1}}; // more keys than one CPU GEMM block: the CPU's 128-query tiles
+            {1, 1, 140, 1100, 24, 1, 1}, // keys in three CPU GEMM blocks (online softmax; 128-query tiles backward)
+            {1, 1, 5, 7, 520, 1, 1}}; // a head wider than a CPU GEMM block: the 128-query tiles both ways
         for (int[] t : cases) {
             Tensor[] ref = withDefault(reference,
                     () -> attentionAndGrads(reference, t[0], t[1], t[2], t[3], t[4], t[5] == 1, t[6] == 1));

@@ -12,15 +12,16 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * softmax(q k^T * scale + bias) v without the [B, H, Tq, Tk] scores in memory, two ways. Up to 512 keys (one k
- * block of the GEMM) a head's K and V are packed once and twelve queries at a time go straight through the GEMM's
- * micro-kernel ({@link #forwardPacked}, {@link #backwardPacked}). Beyond that, a tile of query rows at a time: for
- * each head and each block of up to {@link #ROWS} queries, the block's scores against all keys are one packed GEMM
- * into a per-thread tile, turned into probabilities in place, and multiplied by V straight into the output. Memory
- * is one [ROWS, Tk] tile per thread, not [B, H, Tq, Tk]. The backward pass recomputes each tile's probabilities (a
- * tile's rows hold all of their keys, so it normalises them by their own sums, as the forward pass did, rather than
- * by the saved log-sum-exp: see backwardPacked) and accumulates dK and dV per head; every product in it is a GEMM
- * too. Heads are spread over the threads; the products inside a head run on the calling thread.
+ * softmax(q k^T * scale + bias) v without the [B, H, Tq, Tk] scores in memory. The forward pass packs a head's K and
+ * V once and sends twelve queries at a time straight through the GEMM's micro-kernel, keys in blocks of 512 with an
+ * online softmax ({@link #forwardPacked}); so does the backward pass up to 512 keys ({@link #backwardPacked}).
+ * Beyond that the backward pass (and, for heads wider than 512, the forward one) goes a tile of query rows at a
+ * time: for each head and each block of up to {@link #ROWS} queries, the block's scores against all keys are one
+ * packed GEMM into a per-thread tile, turned into probabilities in place, and multiplied by V straight into the
+ * output. Memory is one [ROWS, Tk] tile per thread, not [B, H, Tq, Tk]. The backward pass recomputes each tile's
+ * probabilities (a tile's rows hold all of their keys, so it normalises them by their own sums, as the forward pass
+ * did, rather than by the saved log-sum-exp: see backwardPacked) and accumulates dK and dV per head; every product
+ * in it is a GEMM too. Heads are spread over the threads; the products inside a head run on the calling thread.
  *
  * <p>A tile computes only the keys up to the last one its bias leaves unmasked ({@link #keyEnds}): under a causal
  * mask the tiles of the first queries skip most keys. Measured with the other changes of that session (key ends
@@ -218,7 +219,7 @@ final class FusedAttention {
 
     static void forward(int batch, int heads, int tq, int tk, int d, View q, View k, View v, View bias, float scale,
             MemorySegment out, long outOff, MemorySegment lse, long lseOff, Parallel par) {
-        if (tk <= Gemm.KC && d <= Gemm.KC) {
+        if (d <= Gemm.KC) {
             par.forRange(batch * heads, 1, (s0, s1) -> forwardPacked(s0, s1, heads, tq, tk, d, q, k, v, bias, scale,
                     out, outOff, lse, lseOff));
         } else {
@@ -228,14 +229,16 @@ final class FusedAttention {
     }
 
     /**
-     * The forward pass for heads whose keys fit one k block of the GEMM (up to {@link Gemm#KC}, 512): K^T and V are
-     * packed once per head into the micro-kernel's panel layout, and the queries go {@link Gemm#MR} (12) at a time
-     * straight through {@link Gemm#kernelRows}: their scores land in a [12, KC] array whose rows are already the
-     * kernel's packed A for the product with V. No packing per query tile, no GEMM set-up per product, and causal
-     * tiles skip keys 12 rows at a time. The tiled path packed K and V for every 128-query tile and padded 128 rows
-     * to 132. Measured, one thread: 8 heads of 64 at 512 tokens with a position bias (T5's encoder) 4.43-4.57 ->
+     * The forward pass, K^T and V packed once per head into the micro-kernel's panel layout, the queries
+     * {@link Gemm#MR} (12) at a time straight through {@link Gemm#kernelRows}: their scores land in a [12, KC] array
+     * whose rows are already the kernel's packed A for the product with V. No packing per query tile, no GEMM set-up
+     * per product, and causal tiles skip keys 12 rows at a time. Keys go in blocks of {@link Gemm#KC} (512, one k block
+     * of the kernel); past the first, a row's running maximum, sum and output are rescaled as a new block raises its
+     * maximum (FlashAttention's online softmax). The tiled path packed K and V for every 128-query tile and padded 128
+     * rows to 132. Measured, one thread: 8 heads of 64 at 512 tokens with a position bias (T5's encoder) 4.43-4.57 ->
      * 3.87-3.94 ms; causal, 16 x 4 heads of 64 (the GPT training bench's layer) at 128 tokens 2.96-2.99 ->
-     * 1.87-1.92 ms, at 512 tokens 25.9 -> 18.6 ms.
+     * 1.87-1.92 ms, at 512 tokens 25.9 -> 18.6 ms; causal, 12 heads of 64, 1,024 tokens 16.0-16.4 -> 12.4-12.7 ms,
+     * 2,048 tokens 61.4-63.4 -> 49.7-50.0 ms.
      */
     private static void forwardPacked(int s0, int s1, int heads, int tq, int tk, int d, View q, View k, View v,
             View bias, float scale, MemorySegment out, long outOff, MemorySegment lse, long lseOff) {
@@ -243,14 +246,20 @@ final class FusedAttention {
         int nr = Gemm.NR;
         int kc = Gemm.KC;
         int dPad = (d + nr - 1) / nr * nr;
+        int blocks = (tk + kc - 1) / kc;
         float[] kp = new float[(tk + nr - 1) / nr * nr * d]; // K^T: [key sliver][d][NR]
-        float[] vp = new float[dPad * tk]; // V: [d sliver][key][NR]
+        float[][] vp = new float[blocks][]; // V, a block of keys each: [d sliver][key][NR]
+        for (int kb = 0; kb < blocks; kb++) {
+            vp[kb] = new float[dPad * Math.min(kc, tk - kb * kc)];
+        }
         float[] qp = new float[mr * kc]; // a tile's queries, rows KC apart: the kernel's packed A
         float[] p = new float[mr * kc]; // their scores, then probabilities: packed A again, for P V
-        float[] o = new float[mr * dPad];
+        float[] o = new float[mr * dPad]; // the output rows, unnormalised
+        float[] pv = blocks > 1 ? new float[mr * dPad] : null; // a later block's P V, before it is merged into o
         float[] max = new float[mr];
-        float[] sums = new float[mr * V]; // each row's exps summed lane by lane
-        float[] invSum = new float[mr];
+        float[] sum = new float[mr];
+        float[] rescale = new float[mr];
+        float[] sums = new float[mr * V]; // a block's exps summed lane by lane
         int[] ends = new int[tq];
         long endsOf = -1;
         for (int bh = s0; bh < s1; bh++) {
@@ -258,33 +267,56 @@ final class FusedAttention {
             int h = bh % heads;
             endsOf = keyEnds(bias, b, h, tq, tk, ends, endsOf);
             Gemm.packB(k.transposed(b, h), 0, d, 0, tk, kp);
-            Gemm.packB(v.rows(b, h, 0), 0, tk, 0, d, vp);
+            for (int kb = 0; kb < blocks; kb++) {
+                Gemm.packB(v.rows(b, h, 0), kb * kc, Math.min(kc, tk - kb * kc), 0, d, vp[kb]);
+            }
             for (int i0 = 0; i0 < tq; i0 += mr) {
                 int rows = Math.min(mr, tq - i0);
                 int keys = tileKeys(ends, i0, rows);
                 for (int r = 0; r < rows; r++) {
                     MemorySegment.copy(q.seg(), F, q.at(b, h, i0 + r) * 4, qp, r * kc, d);
                 }
-                for (int j = 0; j < keys; j += nr) {
-                    Gemm.kernelRows(qp, 0, kp, j * d, d, p, j, kc);
+                for (int k0 = 0; k0 < keys; k0 += kc) {
+                    int n = Math.min(kc, keys - k0);
+                    int blockKeys = Math.min(kc, tk - k0); // the packed block's length: its slivers' stride
+                    for (int j = 0; j < n; j += nr) {
+                        Gemm.kernelRows(qp, 0, kp, (k0 + j) * d, d, p, j, kc);
+                    }
+                    for (int r = 0; r < rows; r++) {
+                        long bAt = bias == null ? 0 : bias.at(b, h, i0 + r) + (long) k0 * bias.strides()[3];
+                        float blockMax = scoresRow(p, r * kc, n, scale, bias, bAt);
+                        float m = k0 == 0 ? blockMax : Math.max(max[r], blockMax);
+                        // a row with only -infinity so far stays at 0 (shift 0), instead of exp(-inf + inf)
+                        float shift = m == Float.NEGATIVE_INFINITY ? 0 : m;
+                        expRow(p, r * kc, n, shift, sums, r * V);
+                        rescale[r] = k0 == 0 ? 0 : (float) Math.exp(max[r] - shift);
+                        sum[r] = (k0 == 0 ? 0 : sum[r] * rescale[r]) + laneSum(sums, r * V);
+                        max[r] = m;
+                    }
+                    float[] target = k0 == 0 ? o : pv;
+                    for (int j = 0; j < d; j += nr) {
+                        Gemm.kernelRows(p, 0, vp[k0 / kc], j * blockKeys, n, target, j, dPad);
+                    }
+                    if (k0 > 0) {
+                        for (int r = 0; r < rows; r++) {
+                            merge(o, pv, r * dPad, dPad, rescale[r]);
+                        }
+                    }
                 }
                 long row = (long) bh * tq + i0;
                 for (int r = 0; r < rows; r++) {
-                    max[r] = scoresRow(p, r * kc, keys, scale, bias, bias == null ? 0 : bias.at(b, h, i0 + r));
-                    expRow(p, r * kc, keys, max[r], sums, r * V);
-                }
-                for (int r = 0; r < rows; r++) {
-                    float sum = laneSum(sums, r * V);
-                    lse.setAtIndex(F, lseOff + row + r, max[r] + (float) Math.log(sum));
-                    invSum[r] = 1 / sum;
-                }
-                for (int j = 0; j < d; j += nr) {
-                    Gemm.kernelRows(p, 0, vp, j * tk, keys, o, j, dPad);
-                }
-                for (int r = 0; r < rows; r++) {
-                    scaleInto(o, r * dPad, invSum[r], out, outOff + (row + r) * d, d);
+                    lse.setAtIndex(F, lseOff + row + r, max[r] + (float) Math.log(sum[r]));
+                    scaleInto(o, r * dPad, 1 / sum[r], out, outOff + (row + r) * d, d);
                 }
             }
+        }
+    }
+
+    /** o[at, at + n) = o * rescale + pv, n a whole number of vectors: a later key block merged into a row. */
+    private static void merge(float[] o, float[] pv, int at, int n, float rescale) {
+        FloatVector f = FloatVector.broadcast(S, rescale);
+        for (int j = 0; j < n; j += V) {
+            FloatVector.fromArray(S, o, at + j).fma(f, FloatVector.fromArray(S, pv, at + j)).intoArray(o, at + j);
         }
     }
 
