@@ -306,6 +306,38 @@ public abstract class BackendParitySuite {
     }
 
     @Test
+    void fusedAttentionOnRowsWhoseEveryKeyIsMasked() {
+        // a sequence of nothing but padding (mask -3.4e38): its rows attend uniformly to every key. Recomputing the
+        // probabilities from the log-sum-exp made them 1 instead of 1 / keys there (lse = max + log(keys) rounds back
+        // to max): gradients keys times too large. 20 keys: the CPU's packed kernels; 530: its tiled backward
+        for (int keys : new int[] {20, 530}) {
+            Tensor[] ref = withDefault(reference, () -> fullyMaskedAttention(reference, keys, false));
+            Tensor[] got = withDefault(backend(), () -> fullyMaskedAttention(backend(), keys, true));
+            String what = "attention, every key masked, " + keys + " keys";
+            assertClose(what + " out", ref[0], got[0], 1e-4);
+            assertClose(what + " dq", ref[1], got[1], 1e-4);
+            assertClose(what + " dk", ref[2], got[2], 1e-4);
+            assertClose(what + " dv", ref[3], got[3], 1e-4);
+        }
+    }
+
+    /** Fused (Tensor.attention) or materialised attention over two sequences, the second all padding. */
+    private static Tensor[] fullyMaskedAttention(Backend b, int t, boolean fused) {
+        int heads = 2;
+        int d = 16;
+        Tensor q = on(b, random(61, 2 * heads * t * d, 1), 2, heads, t, d).requiresGrad(true);
+        Tensor k = on(b, random(62, 2 * heads * t * d, 1), 2, heads, t, d).requiresGrad(true);
+        Tensor v = on(b, random(63, 2 * heads * t * d, 1), 2, heads, t, d).requiresGrad(true);
+        long[] mask = new long[2 * t];
+        java.util.Arrays.fill(mask, 0, t, 1);
+        Tensor bias = dev.t4j.nn.Attention.paddingBias(on(b, mask, 2, t));
+        Tensor out = fused ? Tensor.attention(q, k, v, bias, 0.25)
+                : dev.t4j.nn.Attention.materialised(q, k, v, bias, 0.25, null);
+        out.mul(on(b, random(64, (int) out.numel(), 1), out.shape())).sum().backward();
+        return new Tensor[] {out.detach(), q.grad(), k.grad(), v.grad()};
+    }
+
+    @Test
     void linearCrossEntropyAndItsGradients() {
         // 70 rows over 70,000 classes: logits in chunks of 29 rows (8 MiB), the weight's gradient summed over them
         int rows = 70;

@@ -738,7 +738,7 @@ final class CudaBackend implements Backend {
     @Override
     public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Tensor out, Tensor lse,
             Tensor gradOut, Tensor gq, Tensor gk, Tensor gv) {
-        if (!fusable(q, k, v) || gradOut.dtype() != DType.F32) {
+        if (!fusable(q, k, v) || gradOut.dtype() != DType.F32 || (bias != null && hasRowWithEveryKeyMasked(bias))) {
             Backend.super.attentionBackward(q, k, v, bias, scale, out, lse, gradOut, gq, gk, gv);
             return;
         }
@@ -756,6 +756,24 @@ final class CudaBackend implements Backend {
                     Kernel.ATTENTION_BACKWARD_DKV_F32, new Kernels.Args(arena).longs(dims).f64(scale)
                     .ptr(base(q)).ptr(base(k)).ptr(base(v)).ptr(biasAddress).i32(biasType).ptr(first(lse))
                     .ptr(base(gradOut)).ptr(first(delta)).ptr(first(gk)).ptr(first(gv)), "attention backward (dk, dv)");
+        }
+    }
+
+    /**
+     * Whether some query row of {@code bias} masks every key (all below -1e30, as a sequence of nothing but padding).
+     * The backward kernels recompute probabilities as exp(s - lse), and in such a row lse = max + log(keys) rounds
+     * back to max: every probability would come out 1 instead of 1 / keys. Those calls take the composed path,
+     * which normalises by the sum. Checked on the bias without its broadcast dims (one small reduction and a read).
+     */
+    private static boolean hasRowWithEveryKeyMasked(Tensor bias) {
+        Tensor b = bias;
+        for (int d = 0; d < b.dim(); d++) {
+            if (b.strides()[d] == 0 && b.size(d) > 1) {
+                b = b.narrow(d, 0, 1);
+            }
+        }
+        try (var g = dev.t4j.autograd.GradMode.noGrad()) {
+            return b.max(-1, false).neg().max().item() > 1e30; // the least row maximum below -1e30
         }
     }
 
