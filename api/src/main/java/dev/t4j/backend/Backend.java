@@ -196,9 +196,10 @@ public interface Backend {
      * Whether {@link #attention} is the faster path for {@code queries} x {@code keys} scores per head, where either
      * path is possible (see dev.t4j.nn.Attention). The default is the CPU runtime's measured crossover: up to 512 keys
      * (one k block of its GEMM, packed once per head and run twelve queries at a time) fused is the faster path from
-     * 16 queries (128 tokens: GPT training steps 2-4 %, BERT inference 4-7 %); above 512 keys, from 64 queries (its
-     * tiles of 128 queries are GEMMs, slow for a handful of rows). Below that, a decoding step's single query is a
-     * matrix-vector product, which the materialising path has.
+     * 16 queries (128 tokens: GPT training steps 2-4 %, BERT inference 4-7 %); above 512 keys, from 64 queries (the
+     * crossover measured when those went through tiles of 128 queries; the packed kernels now take them too, and the
+     * lower bound there is not re-measured). Below that, a decoding step's single query is a matrix-vector product,
+     * which the materialising path has.
      */
     default boolean fusedAttentionFaster(int queries, int keys) {
         return keys <= 512 ? queries >= 16 : queries >= 64;

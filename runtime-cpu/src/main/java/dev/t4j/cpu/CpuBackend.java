@@ -543,8 +543,8 @@ public final class CpuBackend extends ReferenceBackend {
         }
         int[] s = q.shape();
         FusedAttention.backward(s[0], s[1], s[2], k.size(2), s[3], view(q), view(k), view(v), view(bias), (float) scale,
-                segment(out), out.offset(), segment(gradOut), gradOut.offset(), segment(gq), gq.offset(), segment(gk),
-                gk.offset(), segment(gv), gv.offset(), par);
+                segment(out), out.offset(), segment(lse), lse.offset(), segment(gradOut), gradOut.offset(), segment(gq),
+                gq.offset(), segment(gk), gk.offset(), segment(gv), gv.offset(), par);
     }
 
     // ------------------------------------------------------------------------------------------ indexing

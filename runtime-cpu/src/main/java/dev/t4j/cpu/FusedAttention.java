@@ -12,11 +12,11 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * softmax(q k^T * scale + bias) v without the [B, H, Tq, Tk] scores in memory. The forward pass packs a head's K and
- * V once and sends twelve queries at a time straight through the GEMM's micro-kernel, keys in blocks of 512 with an
- * online softmax ({@link #forwardPacked}); so does the backward pass up to 512 keys ({@link #backwardPacked}).
- * Beyond that the backward pass (and, for heads wider than 512, the forward one) goes a tile of query rows at a
- * time: for each head and each block of up to {@link #ROWS} queries, the block's scores against all keys are one
+ * softmax(q k^T * scale + bias) v without the [B, H, Tq, Tk] scores in memory. Both passes pack a head's K and V
+ * once and send twelve queries at a time straight through the GEMM's micro-kernel, keys in blocks of 512
+ * ({@link #forwardPacked}, {@link #backwardPacked}). For heads wider than 512, more than 2,048 queries, or (backward)
+ * log-sum-exps too large to recompute probabilities from, a tile of query rows at a time instead: for each head and
+ * each block of up to {@link #ROWS} queries, the block's scores against all keys are one
  * packed GEMM into a per-thread tile, turned into probabilities in place, and multiplied by V straight into the
  * output. Memory is one [ROWS, Tk] tile per thread, not [B, H, Tq, Tk]. The backward pass recomputes each tile's
  * probabilities (a tile's rows hold all of their keys, so it normalises them by their own sums, as the forward pass
@@ -351,11 +351,11 @@ final class FusedAttention {
     }
 
     static void backward(int batch, int heads, int tq, int tk, int d, View q, View k, View v, View bias, float scale,
-            MemorySegment out, long outOff, MemorySegment gradOut, long gOff,
+            MemorySegment out, long outOff, MemorySegment lse, long lseOff, MemorySegment gradOut, long gOff,
             MemorySegment gq, long gqOff, MemorySegment gk, long gkOff, MemorySegment gv, long gvOff, Parallel par) {
-        if (tk <= Gemm.KC && d <= Gemm.KC && tq <= 4 * Gemm.KC) {
+        if (d <= Gemm.KC && tq <= 4 * Gemm.KC) {
             par.forRange(batch * heads, 1, (s0, s1) -> backwardPacked(s0, s1, heads, tq, tk, d, q, k, v, bias, scale,
-                    out, outOff, gradOut, gOff, gq, gqOff, gk, gkOff, gv, gvOff));
+                    out, outOff, lse, lseOff, gradOut, gOff, gq, gqOff, gk, gkOff, gv, gvOff));
         } else {
             par.forRange(batch * heads, 1, (s0, s1) -> backwardHeads(s0, s1, heads, tq, tk, d, q, k, v, bias, scale,
                     out, outOff, gradOut, gOff, gq, gqOff, gk, gkOff, gv, gvOff));
@@ -368,86 +368,150 @@ final class FusedAttention {
      * had it, dP = dO V^T, dS = P (dP - rowsum(dO O)) scale, and dQ = dS K goes straight out; the tile's P and
      * dS are also written transposed, twelve keys to a sliver, into the kernel's packed A layout, so that after the
      * last tile dK = dS^T Q and dV = P^T dO are one pass of the kernel over all queries (a product over 12-query
-     * tiles would be twelve steps deep). Causal keys start their sums at the first tile that sees them. Measured as
-     * above: 128 tokens 6.28-6.46 -> 4.13 ms, 512 tokens 55.7 -> 40.9 ms.
+     * tiles would be twelve steps deep). Causal keys start their sums at the first tile that sees them. Past 512 keys
+     * this runs once per block of 512 keys (dQ summed over them), with P as exp(s - lse) from the forward pass's
+     * log-sum-exp, since a block does not hold the whole row; a head with a log-sum-exp past a million goes to the
+     * tiled path. Measured as above: 128 tokens 6.28-6.46 -> 4.13 ms, 512 tokens 55.7 -> 40.9 ms; 12 heads of 64,
+     * 1,024 tokens 34.4-35.6 -> 27.2-28.4 ms, 2,048 tokens 130.2-132.7 -> 122.2-124.2 ms.
      */
     private static void backwardPacked(int s0, int s1, int heads, int tq, int tk, int d, View q, View k, View v,
-            View bias, float scale, MemorySegment out, long outOff, MemorySegment gradOut, long gOff, MemorySegment gq,
-            long gqOff, MemorySegment gk, long gkOff, MemorySegment gv, long gvOff) {
+            View bias, float scale, MemorySegment out, long outOff, MemorySegment lse, long lseOff,
+            MemorySegment gradOut, long gOff, MemorySegment gq, long gqOff, MemorySegment gk, long gkOff,
+            MemorySegment gv, long gvOff) {
         int mr = Gemm.MR;
         int nr = Gemm.NR;
         int kc = Gemm.KC;
         int dPad = (d + nr - 1) / nr * nr;
-        int keySlivers = (tk + mr - 1) / mr;
+        int blocks = (tk + kc - 1) / kc;
+        int blockSlivers = (Math.min(tk, kc) + mr - 1) / mr;
         int sliver = (tq + 1) * mr; // one spare query: the transposing stores write a vector, MR of it used
         float[] kT = new float[(tk + nr - 1) / nr * nr * d]; // K^T, V^T: [key sliver][d][NR]
         float[] vT = new float[kT.length];
-        float[] kRows = new float[dPad * tk]; // K: [d sliver][key][NR]
+        float[][] kRows = new float[blocks][]; // K, a block of keys each: [d sliver][key][NR]
+        for (int kb = 0; kb < blocks; kb++) {
+            kRows[kb] = new float[dPad * Math.min(kc, tk - kb * kc)];
+        }
         float[] qRows = new float[dPad * tq]; // Q, dO: [d sliver][query][NR]
         float[] doRows = new float[dPad * tq];
-        float[] pT = new float[keySlivers * sliver]; // P^T, dS^T: [key sliver][query][MR keys]
-        float[] dsT = new float[keySlivers * sliver];
+        float[] pT = new float[blockSlivers * sliver]; // a block's P^T, dS^T: [key sliver][query][MR keys]
+        float[] dsT = new float[blockSlivers * sliver];
         float[] qp = new float[mr * kc]; // a tile's queries and their dO, rows KC apart (packed A)
         float[] dop = new float[mr * kc];
-        float[] p = new float[mr * kc + V]; // a tile's P and dS, rows KC apart
+        float[] p = new float[mr * kc + V]; // a tile's P and dS over a block, rows KC apart
         float[] ds = new float[mr * kc + V];
         float[] o = new float[mr * Math.max(dPad, nr)];
         float[] sums = new float[mr * V];
         float[] invSum = new float[mr];
         int[] ends = new int[tq];
-        int[] firstTile = new int[keySlivers]; // per key sliver, the first query that can attend to it
+        int[] firstTile = new int[blockSlivers]; // per key sliver of a block, the first query that can attend to it
         long endsOf = -1;
         for (int bh = s0; bh < s1; bh++) {
             int b = bh / heads;
             int h = bh % heads;
+            long head = (long) bh * tk * d;
+            if (blocks > 1 && extremeLogSumExp(lse, lseOff + (long) bh * tq, tq)) {
+                // exp(s - lse) would lose the row's sum (see below): the tiled path normalises rows by their own sums
+                backwardHeads(bh, bh + 1, heads, tq, tk, d, q, k, v, bias, scale, out, outOff, gradOut, gOff, gq,
+                        gqOff, gk, gkOff, gv, gvOff);
+                continue;
+            }
             endsOf = keyEnds(bias, b, h, tq, tk, ends, endsOf);
             Gemm.packB(k.transposed(b, h), 0, d, 0, tk, kT);
             Gemm.packB(v.transposed(b, h), 0, d, 0, tk, vT);
-            Gemm.packB(k.rows(b, h, 0), 0, tk, 0, d, kRows);
+            for (int kb = 0; kb < blocks; kb++) {
+                Gemm.packB(k.rows(b, h, 0), kb * kc, Math.min(kc, tk - kb * kc), 0, d, kRows[kb]);
+            }
             Gemm.packB(q.rows(b, h, 0), 0, tq, 0, d, qRows);
             Gemm.Operand dO = new Gemm.Operand(gradOut, gOff + (long) bh * tq * d, d, 1);
             Gemm.packB(dO, 0, tq, 0, d, doRows);
-            java.util.Arrays.fill(firstTile, tq);
-            for (int i0 = 0; i0 < tq; i0 += mr) {
-                int rows = Math.min(mr, tq - i0);
-                int keys = tileKeys(ends, i0, rows);
-                for (int sk = 0; sk * mr < keys; sk++) {
-                    firstTile[sk] = Math.min(firstTile[sk], i0);
+            for (int k0 = 0; k0 < tk; k0 += kc) {
+                int blockKeys = Math.min(kc, tk - k0);
+                java.util.Arrays.fill(firstTile, tq);
+                for (int i0 = 0; i0 < tq; i0 += mr) {
+                    int rows = Math.min(mr, tq - i0);
+                    int keys = tileKeys(ends, i0, rows);
+                    if (keys <= k0) { // no key of this block is seen by the tile (the first block always is)
+                        for (int sk = 0; sk < blockSlivers; sk++) { // zeros, for sums that start at an earlier tile
+                            java.util.Arrays.fill(pT, sk * sliver + i0 * mr, sk * sliver + (i0 + rows) * mr, 0f);
+                            java.util.Arrays.fill(dsT, sk * sliver + i0 * mr, sk * sliver + (i0 + rows) * mr, 0f);
+                        }
+                        continue;
+                    }
+                    int n = Math.min(blockKeys, keys - k0);
+                    for (int sk = 0; sk * mr < n; sk++) {
+                        firstTile[sk] = Math.min(firstTile[sk], i0);
+                    }
+                    long row = (long) bh * tq + i0;
+                    for (int r = 0; r < rows; r++) {
+                        MemorySegment.copy(q.seg(), F, q.at(b, h, i0 + r) * 4, qp, r * kc, d);
+                        MemorySegment.copy(gradOut, F, (gOff + (row + r) * d) * 4, dop, r * kc, d);
+                    }
+                    for (int j = 0; j < n; j += nr) {
+                        Gemm.kernelRows(qp, 0, kT, (k0 + j) * d, d, p, j, kc);
+                        Gemm.kernelRows(dop, 0, vT, (k0 + j) * d, d, ds, j, kc);
+                    }
+                    for (int r = 0; r < rows; r++) {
+                        long bAt = bias == null ? 0 : bias.at(b, h, i0 + r) + (long) k0 * bias.strides()[3];
+                        float max = scoresRow(p, r * kc, n, scale, bias, bAt);
+                        if (blocks == 1) {
+                            // all of the row's keys are here: P is normalised by its own sum, as in the forward pass,
+                            // not as exp(s - lse): where the scores dwarf log(sum) (a row whose every key is masked
+                            // with -3.4e38), lse rounds to the maximum, and exp(s - lse) would make every
+                            // probability of the row 1 instead of 1 / keys. p holds exp(s - max); the 1 / sum is
+                            // applied in the score gradient and the transposing copy
+                            expRow(p, r * kc, n, max, sums, r * V);
+                            invSum[r] = 1 / laneSum(sums, r * V);
+                        } else {
+                            expRow(p, r * kc, n, lse.getAtIndex(F, lseOff + row + r), sums, r * V);
+                            invSum[r] = 1;
+                        }
+                        float di = dot(gradOut, gOff + (row + r) * d, out, outOff + (row + r) * d, d);
+                        scoreGradient(p, ds, r * kc, n, di, scale * invSum[r]);
+                        java.util.Arrays.fill(p, r * kc + n, r * kc + blockKeys, 0f);
+                        java.util.Arrays.fill(ds, r * kc + n, r * kc + blockKeys, 0f);
+                    }
+                    for (int j = 0; j < d; j += nr) {
+                        Gemm.kernelRows(ds, 0, kRows[k0 / kc], j * blockKeys, n, o, j, dPad);
+                    }
+                    for (int r = 0; r < rows; r++) { // dQ: the first block writes it, later ones add to it
+                        long at = gqOff + (row + r) * d;
+                        if (k0 == 0) {
+                            MemorySegment.copy(o, r * dPad, gq, F, at * 4, d);
+                        } else {
+                            addInto(o, r * dPad, gq, at, d);
+                        }
+                    }
+                    transposeRows(p, rows, blockKeys, i0, pT, sliver, invSum);
+                    transposeRows(ds, rows, blockKeys, i0, dsT, sliver, null);
                 }
-                long row = (long) bh * tq + i0;
-                for (int r = 0; r < rows; r++) {
-                    MemorySegment.copy(q.seg(), F, q.at(b, h, i0 + r) * 4, qp, r * kc, d);
-                    MemorySegment.copy(gradOut, F, (gOff + (row + r) * d) * 4, dop, r * kc, d);
-                }
-                for (int j = 0; j < keys; j += nr) {
-                    Gemm.kernelRows(qp, 0, kT, j * d, d, p, j, kc);
-                    Gemm.kernelRows(dop, 0, vT, j * d, d, ds, j, kc);
-                }
-                for (int r = 0; r < rows; r++) {
-                    // P normalised by its sum as in the forward pass, not exp(s - lse): where the scores dwarf
-                    // log(sum) (a row whose every key is masked with -3.4e38), lse rounds to the maximum, and
-                    // exp(s - lse) would make every probability of the row 1 instead of 1 / keys
-                    // (p holds exp(s - max); its 1 / sum is applied in the score gradient and the transposing copy)
-                    float max = scoresRow(p, r * kc, keys, scale, bias, bias == null ? 0 : bias.at(b, h, i0 + r));
-                    expRow(p, r * kc, keys, max, sums, r * V);
-                    invSum[r] = 1 / laneSum(sums, r * V);
-                    float di = dot(gradOut, gOff + (row + r) * d, out, outOff + (row + r) * d, d);
-                    scoreGradient(p, ds, r * kc, keys, di, scale * invSum[r]);
-                    java.util.Arrays.fill(p, r * kc + keys, r * kc + tk, 0f);
-                    java.util.Arrays.fill(ds, r * kc + keys, r * kc + tk, 0f);
-                }
-                for (int j = 0; j < d; j += nr) {
-                    Gemm.kernelRows(ds, 0, kRows, j * tk, keys, o, j, dPad);
-                }
-                for (int r = 0; r < rows; r++) {
-                    MemorySegment.copy(o, r * dPad, gq, F, (gqOff + (row + r) * d) * 4, d);
-                }
-                transposeRows(p, rows, tk, i0, pT, sliver, invSum);
-                transposeRows(ds, rows, tk, i0, dsT, sliver, null);
+                keyGradients(dsT, qRows, firstTile, tq, blockKeys, d, sliver, o, gk, gkOff + head + (long) k0 * d);
+                keyGradients(pT, doRows, firstTile, tq, blockKeys, d, sliver, o, gv, gvOff + head + (long) k0 * d);
             }
-            long head = (long) bh * tk * d;
-            keyGradients(dsT, qRows, firstTile, tq, tk, d, sliver, o, gk, gkOff + head);
-            keyGradients(pT, doRows, firstTile, tq, tk, d, sliver, o, gv, gvOff + head);
+        }
+    }
+
+    /**
+     * Whether a head's log-sum-exps are so large that exp(s - lse) loses the row's sum (|lse| past a million: float32
+     * steps of 0.06 there; a fully masked row's is -3.4e38), or not finite.
+     */
+    private static boolean extremeLogSumExp(MemorySegment lse, long at, int tq) {
+        for (int i = 0; i < tq; i++) {
+            float x = lse.getAtIndex(F, at + i);
+            if (!(Math.abs(x) <= 1e6f)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** g[at, at + d) += o[from, from + d). */
+    private static void addInto(float[] o, int from, MemorySegment g, long at, int d) {
+        int j = 0;
+        for (; j + V <= d; j += V) {
+            store(FloatVector.fromArray(S, o, from + j).add(load(g, at + j)), g, at + j);
+        }
+        for (; j < d; j++) {
+            g.setAtIndex(F, at + j, g.getAtIndex(F, at + j) + o[from + j]);
         }
     }
 
