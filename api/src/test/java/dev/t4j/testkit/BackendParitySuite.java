@@ -321,6 +321,41 @@ public abstract class BackendParitySuite {
         }
     }
 
+    @Test
+    void fusedAttentionUnderAMaskWhoseRowsEndAnywhere() {
+        // each query row sees the keys before its own end, and the ends go up and down: rows 12-23 see none of the
+        // second CPU block of 512 keys although rows 0-11 before them do, so the sums over that block that start at
+        // row 0 must find zeros for rows 12-23, not what the first block left there
+        int tq = 40;
+        int tk = 600;
+        int[] ends = new int[tq];
+        for (int i = 0; i < tq; i++) {
+            ends[i] = i < 12 ? 600 : i < 24 ? 100 : i < 36 ? 550 : 300;
+        }
+        Tensor[] ref = withDefault(reference, () -> raggedMaskAttention(reference, tq, tk, ends));
+        Tensor[] got = withDefault(backend(), () -> raggedMaskAttention(backend(), tq, tk, ends));
+        assertClose("attention, ragged mask, out", ref[0], got[0], 1e-4);
+        assertClose("attention, ragged mask, dq", ref[1], got[1], 1e-4);
+        assertClose("attention, ragged mask, dk", ref[2], got[2], 1e-4);
+        assertClose("attention, ragged mask, dv", ref[3], got[3], 1e-4);
+    }
+
+    private static Tensor[] raggedMaskAttention(Backend b, int tq, int tk, int[] ends) {
+        int heads = 2;
+        int d = 16;
+        Tensor q = on(b, random(71, heads * tq * d, 1), 1, heads, tq, d).requiresGrad(true);
+        Tensor k = on(b, random(72, heads * tk * d, 1), 1, heads, tk, d).requiresGrad(true);
+        Tensor v = on(b, random(73, heads * tk * d, 1), 1, heads, tk, d).requiresGrad(true);
+        float[] mask = new float[tq * tk];
+        for (int i = 0; i < tq; i++) {
+            java.util.Arrays.fill(mask, i * tk + ends[i], (i + 1) * tk, (float) dev.t4j.nn.Attention.MASK_VALUE);
+        }
+        Tensor bias = on(b, mask, 1, 1, tq, tk);
+        Tensor out = Tensor.attention(q, k, v, bias, 0.25);
+        out.mul(on(b, random(74, (int) out.numel(), 1), out.shape())).sum().backward();
+        return new Tensor[] {out.detach(), q.grad(), k.grad(), v.grad()};
+    }
+
     /** Fused (Tensor.attention) or materialised attention over two sequences, the second all padding. */
     private static Tensor[] fullyMaskedAttention(Backend b, int t, boolean fused) {
         int heads = 2;
