@@ -291,8 +291,8 @@ public abstract class BackendParitySuite {
         int[][] cases = {{2, 3, 7, 7, 20, 0, 1}, {1, 2, 5, 19, 16, 1, 0}, {2, 2, 33, 33, 64, 1, 1}, {1, 1, 1, 9, 8, 0, 1},
             {1, 2, 45, 70, 64, 1, 1}, {1, 1, 130, 130, 32, 0, 1}, {1, 1, 9, 40, 80, 1, 1},
             {1, 2, 300, 300, 16, 1, 1}, // causal over 25 CPU query tiles, each computing only its unmasked keys
-            {1, 1, 140, 1100, 24, 1, 1}, // keys in three CPU GEMM blocks (online softmax; 128-query tiles backward)
-            {1, 1, 5, 7, 520, 1, 1}}; // a head wider than a CPU GEMM block: the 128-query tiles both ways
+            {1, 1, 140, 1100, 24, 1, 1}, // keys in three CPU GEMM blocks (online softmax; dQ summed over blocks)
+            {1, 1, 5, 7, 520, 1, 1}}; // a head wider than a CPU GEMM block: the CPU's composed path
         for (int[] t : cases) {
             Tensor[] ref = withDefault(reference,
                     () -> attentionAndGrads(reference, t[0], t[1], t[2], t[3], t[4], t[5] == 1, t[6] == 1));
@@ -309,7 +309,7 @@ public abstract class BackendParitySuite {
     void fusedAttentionOnRowsWhoseEveryKeyIsMasked() {
         // a sequence of nothing but padding (mask -3.4e38): its rows attend uniformly to every key. Recomputing the
         // probabilities from the log-sum-exp made them 1 instead of 1 / keys there (lse = max + log(keys) rounds back
-        // to max): gradients keys times too large. 20 keys: the CPU's packed kernels; 530: its tiled backward
+        // to max): gradients keys times too large. 20 keys: one CPU block; 530: two, the rows' own sums recomputed
         for (int keys : new int[] {20, 530}) {
             Tensor[] ref = withDefault(reference, () -> fullyMaskedAttention(reference, keys, false));
             Tensor[] got = withDefault(backend(), () -> fullyMaskedAttention(backend(), keys, true));

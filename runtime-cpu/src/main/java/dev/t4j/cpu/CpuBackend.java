@@ -84,15 +84,8 @@ public final class CpuBackend extends ReferenceBackend {
         it.forEachRun(par, (at, n) -> {
             if (ss == 1 && ds == 1) {
                 MemorySegment.copy(s, at[0] * 4, d, at[1] * 4, (long) n * 4);
-            } else if (ss == 0 && ds == 1) { // one value broadcast (the gradient of a sum): a fill, not 3 ns a float
-                FloatVector bv = FloatVector.broadcast(S, s.getAtIndex(F, at[0]));
-                int i = 0;
-                for (; i <= n - V; i += V) {
-                    bv.intoMemorySegment(d, (at[1] + i) * 4, NATIVE);
-                }
-                for (; i < n; i++) {
-                    d.setAtIndex(F, at[1] + i, bv.lane(0));
-                }
+            } else if (ss == 0) { // one value broadcast (the gradient of a sum): a fill, not 3 ns a float
+                ElementwiseRuns.fill(d, at[1], ds, n, s.getAtIndex(F, at[0]));
             } else {
                 for (int i = 0; i < n; i++) {
                     d.setAtIndex(F, at[1] + (long) i * ds, s.getAtIndex(F, at[0] + (long) i * ss));
@@ -136,18 +129,7 @@ public final class CpuBackend extends ReferenceBackend {
         float v = (float) value;
         Strided it = Strided.of(dst.shape(), new long[] {dst.offset()}, dst.strides());
         int ds = it.innerStride(0);
-        FloatVector bv = FloatVector.broadcast(S, v);
-        it.forEachRun(par, (at, n) -> {
-            int i = 0;
-            if (ds == 1) {
-                for (; i <= n - V; i += V) {
-                    bv.intoMemorySegment(d, (at[0] + i) * 4, NATIVE);
-                }
-            }
-            for (; i < n; i++) {
-                d.setAtIndex(F, at[0] + (long) i * ds, v);
-            }
-        });
+        it.forEachRun(par, (at, n) -> ElementwiseRuns.fill(d, at[0], ds, n, v));
     }
 
     // ------------------------------------------------------------------------------------------ elementwise
@@ -515,8 +497,10 @@ public final class CpuBackend extends ReferenceBackend {
 
     // ------------------------------------------------------------------------------------------ attention
 
+    /** FusedAttention's case: float32, rows of unit stride, heads of at most 512 values (one row of packed A). */
     private static boolean fusable(Tensor q, Tensor k, Tensor v, Tensor bias) {
-        return f32(q, k, v, bias) && q.strides()[3] == 1 && k.strides()[3] == 1 && v.strides()[3] == 1;
+        return f32(q, k, v, bias) && q.strides()[3] == 1 && k.strides()[3] == 1 && v.strides()[3] == 1
+                && q.size(3) <= Gemm.KC;
     }
 
     private static FusedAttention.View view(Tensor t) {

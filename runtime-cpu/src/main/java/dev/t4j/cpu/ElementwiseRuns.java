@@ -23,6 +23,20 @@ final class ElementwiseRuns {
 
     private ElementwiseRuns() {}
 
+    /** out[oo + i * step] = v for i < n, whole vectors where step is 1. */
+    static void fill(MemorySegment os, long oo, int step, int n, float v) {
+        int i = 0;
+        if (step == 1) {
+            FloatVector bv = FloatVector.broadcast(S, v);
+            for (; i <= n - V; i += V) {
+                bv.intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            }
+        }
+        for (; i < n; i++) {
+            os.setAtIndex(VectorMath.F, oo + (long) i * step, v);
+        }
+    }
+
     /**
      * out[oo + i] = e^(x[xo + i] - shift) * scale for i < n (not stored when os is null); returns the sum of the
      * unscaled exponentials, added in a fixed order. The loop of softmax, cross-entropy and attention, in a method of

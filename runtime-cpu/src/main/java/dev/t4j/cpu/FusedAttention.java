@@ -3,8 +3,6 @@ package dev.t4j.cpu;
 import static dev.t4j.cpu.VectorMath.load;
 import static dev.t4j.cpu.VectorMath.store;
 
-import dev.t4j.backend.UnaryOp;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
@@ -12,32 +10,27 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * softmax(q k^T * scale + bias) v without the [B, H, Tq, Tk] scores in memory. Both passes pack a head's K and V
- * once and send twelve queries at a time straight through the GEMM's micro-kernel, keys in blocks of 512
- * ({@link #forwardPacked}, {@link #backwardPacked}). For heads wider than 512, more than 2,048 queries, or (backward)
- * log-sum-exps too large to recompute probabilities from, a tile of query rows at a time instead: for each head and
- * each block of up to {@link #ROWS} queries, the block's scores against all keys are one
- * packed GEMM into a per-thread tile, turned into probabilities in place, and multiplied by V straight into the
- * output. Memory is one [ROWS, Tk] tile per thread, not [B, H, Tq, Tk]. The backward pass recomputes each tile's
- * probabilities (a tile's rows hold all of their keys, so it normalises them by their own sums, as the forward pass
- * did, rather than by the saved log-sum-exp: see backwardPacked) and accumulates dK and dV per head; every product
- * in it is a GEMM too. Heads are spread over the threads; the products inside a head run on the calling thread.
+ * softmax(q k^T * scale + bias) v without the [B, H, Tq, Tk] scores in memory, for heads of up to 512 values. Per
+ * head, K and V are packed once into the GEMM micro-kernel's panel layout and the queries go twelve at a time
+ * ({@link Gemm#MR}) straight through {@link Gemm#kernelRows}, keys in blocks of 512 ({@link Gemm#KC}, one k block of
+ * the kernel) with an online softmax ({@link #forwardHeads}); the backward pass recomputes the probabilities the same
+ * way and sums dK and dV with one kernel pass per block over all queries ({@link #backwardHeads}). Memory per thread:
+ * the packed head, a few [12, 512] tiles, and in the backward pass the transposed probabilities and score gradients of
+ * one key block for all queries (4 KB a query). Heads are spread over the threads.
  *
- * <p>A tile computes only the keys up to the last one its bias leaves unmasked ({@link #keyEnds}): under a causal
- * mask the tiles of the first queries skip most keys. Measured with the other changes of that session (key ends
- * found once per bias matrix, dK and dV written in place by the first tile), one thread, 12 heads of 64, causal:
- * 2,048 tokens forward 104 -> 60 ms, backward 240 -> 134 ms; 512 tokens 6.8 -> 5.7 ms and 16.0 -> 12.1 ms. (Smaller
- * query tiles to skip more, 24-64 rows, were slower: the small products' packing outweighed the skipped work.)
+ * <p>A tile computes only the keys up to the last one its bias leaves unmasked ({@link #keyEnds}): under a causal mask
+ * the first queries skip most keys. This replaced a path of 128-query tiles whose products were whole GEMMs (each
+ * packing its operands again); against it, one thread, causal, 12 heads of 64: 2,048 tokens forward 61.4-63.4 ->
+ * 49.7-50.0 ms, backward 130.2-132.7 -> 122.2-124.2 ms; 16 x 4 heads at 128 tokens 2.96-2.99 / 6.28-6.46 -> 1.87-1.92
+ * / 4.13 ms.
  */
 final class FusedAttention {
-    static final int ROWS = 128;
     /** Below this, a bias value masks its key: exp of it underflows to exactly 0 beside any unmasked score. */
     static final float MASKED = -1e30f;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final java.nio.ByteOrder NATIVE = java.nio.ByteOrder.nativeOrder();
-    private static final Parallel SERIAL = new Parallel(1);
 
     private FusedAttention() {}
 
@@ -55,50 +48,6 @@ final class FusedAttention {
         /** The transpose [D, T] of the rows from 0, as a GEMM operand. */
         Gemm.Operand transposed(int b, int h) {
             return new Gemm.Operand(seg, at(b, h, 0), 1, strides[2]);
-        }
-    }
-
-    /**
-     * Row r of the tile (scores of query i0 + r) becomes exp(scale * s + bias - max), max the row's own; the reciprocal
-     * of its sum goes into {@code invSum}, and its log-sum-exp into {@code lse} when that is not null. The forward
-     * pass scales the row of the output by invSum, d values, rather than the tk of the tile (a pass over the tile
-     * saved: 8x fewer at head size 64 and 512 keys). The tile's rows are tk long.
-     */
-    private static void probabilities(MemorySegment tile, int rows, int tk, float scale, View bias, int b, int h,
-            int i0, MemorySegment lse, long lseAt, float[] invSum) {
-        for (int r = 0; r < rows; r++) {
-            int o = r * tk;
-            long bAt = bias == null ? 0 : bias.at(b, h, i0 + r);
-            int js = bias == null ? 0 : bias.strides()[3];
-            FloatVector vs = FloatVector.broadcast(S, scale);
-            FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            int j = 0;
-            for (; j + V <= tk; j += V) {
-                FloatVector x = load(tile, o + j).mul(vs);
-                if (bias != null && js == 1) {
-                    x = x.add(FloatVector.fromMemorySegment(S, bias.seg(), (bAt + j) * 4, NATIVE));
-                } else if (bias != null) {
-                    for (int l = 0; l < V; l++) {
-                        tile.setAtIndex(F, o + j + l, tile.getAtIndex(F, o + j + l) * scale
-                                + bias.seg().getAtIndex(F, bAt + (long) (j + l) * js));
-                    }
-                    x = load(tile, o + j);
-                }
-                store(x, tile, o + j);
-                vmax = vmax.max(x);
-            }
-            float max = vmax.reduceLanes(VectorOperators.MAX);
-            for (; j < tk; j++) {
-                float x = tile.getAtIndex(F, o + j) * scale
-                        + (bias == null ? 0 : bias.seg().getAtIndex(F, bAt + (long) j * js));
-                tile.setAtIndex(F, o + j, x);
-                max = Math.max(max, x);
-            }
-            float sum = ElementwiseRuns.expRun(tile, o, max, 1f, tile, o, tk);
-            invSum[r] = 1 / sum;
-            if (lse != null) {
-                lse.setAtIndex(F, lseAt + r, max + (float) Math.log(sum));
-            }
         }
     }
 
@@ -217,15 +166,11 @@ final class FusedAttention {
         return end;
     }
 
+    /** For heads of at most {@link Gemm#KC} (512) values: a tile's queries are one row of the kernel's packed A. */
     static void forward(int batch, int heads, int tq, int tk, int d, View q, View k, View v, View bias, float scale,
             MemorySegment out, long outOff, MemorySegment lse, long lseOff, Parallel par) {
-        if (d <= Gemm.KC) {
-            par.forRange(batch * heads, 1, (s0, s1) -> forwardPacked(s0, s1, heads, tq, tk, d, q, k, v, bias, scale,
-                    out, outOff, lse, lseOff));
-        } else {
-            par.forRange(batch * heads, 1, (s0, s1) -> forwardHeads(s0, s1, heads, tq, tk, d, q, k, v, bias, scale,
-                    out, outOff, lse, lseOff));
-        }
+        par.forRange(batch * heads, 1, (s0, s1) -> forwardHeads(s0, s1, heads, tq, tk, d, q, k, v, bias, scale, out,
+                outOff, lse, lseOff));
     }
 
     /**
@@ -234,13 +179,13 @@ final class FusedAttention {
      * whose rows are already the kernel's packed A for the product with V. No packing per query tile, no GEMM set-up
      * per product, and causal tiles skip keys 12 rows at a time. Keys go in blocks of {@link Gemm#KC} (512, one k block
      * of the kernel); past the first, a row's running maximum, sum and output are rescaled as a new block raises its
-     * maximum (FlashAttention's online softmax). The tiled path packed K and V for every 128-query tile and padded 128
-     * rows to 132. Measured, one thread: 8 heads of 64 at 512 tokens with a position bias (T5's encoder) 4.43-4.57 ->
+     * maximum (FlashAttention's online softmax). The earlier tiled path packed K and V for every 128-query tile and
+     * padded 128 rows to 132. Measured, one thread: 8 heads of 64 at 512 tokens with a position bias (T5's encoder) 4.43-4.57 ->
      * 3.87-3.94 ms; causal, 16 x 4 heads of 64 (the GPT training bench's layer) at 128 tokens 2.96-2.99 ->
      * 1.87-1.92 ms, at 512 tokens 25.9 -> 18.6 ms; causal, 12 heads of 64, 1,024 tokens 16.0-16.4 -> 12.4-12.7 ms,
      * 2,048 tokens 61.4-63.4 -> 49.7-50.0 ms.
      */
-    private static void forwardPacked(int s0, int s1, int heads, int tq, int tk, int d, View q, View k, View v,
+    private static void forwardHeads(int s0, int s1, int heads, int tq, int tk, int d, View q, View k, View v,
             View bias, float scale, MemorySegment out, long outOff, MemorySegment lse, long lseOff) {
         int mr = Gemm.MR;
         int nr = Gemm.NR;
@@ -279,20 +224,7 @@ final class FusedAttention {
                 for (int k0 = 0; k0 < keys; k0 += kc) {
                     int n = Math.min(kc, keys - k0);
                     int blockKeys = Math.min(kc, tk - k0); // the packed block's length: its slivers' stride
-                    for (int j = 0; j < n; j += nr) {
-                        Gemm.kernelRows(qp, 0, kp, (k0 + j) * d, d, p, j, kc);
-                    }
-                    for (int r = 0; r < rows; r++) {
-                        long bAt = bias == null ? 0 : bias.at(b, h, i0 + r) + (long) k0 * bias.strides()[3];
-                        float blockMax = scoresRow(p, r * kc, n, scale, bias, bAt);
-                        float m = k0 == 0 ? blockMax : Math.max(max[r], blockMax);
-                        // a row with only -infinity so far stays at 0 (shift 0), instead of exp(-inf + inf)
-                        float shift = m == Float.NEGATIVE_INFINITY ? 0 : m;
-                        expRow(p, r * kc, n, shift, sums, r * V);
-                        rescale[r] = k0 == 0 ? 0 : (float) Math.exp(max[r] - shift);
-                        sum[r] = (k0 == 0 ? 0 : sum[r] * rescale[r]) + laneSum(sums, r * V);
-                        max[r] = m;
-                    }
+                    softmaxBlock(qp, kp, d, k0, n, p, rows, scale, bias, b, h, i0, max, sum, rescale, sums);
                     float[] target = k0 == 0 ? o : pv;
                     for (int j = 0; j < d; j += nr) {
                         Gemm.kernelRows(p, 0, vp[k0 / kc], j * blockKeys, n, target, j, dPad);
@@ -312,6 +244,31 @@ final class FusedAttention {
         }
     }
 
+    /**
+     * One block of keys [k0, k0 + n) for a tile's rows (queries in qp, rows KC apart): their scores into p, times
+     * scale plus the bias, then exp(s - the row's running maximum) in place; each row's running maximum and sum are
+     * updated, and rescale[r] is what its earlier sum (and output) was multiplied by (0 at the first block): the online
+     * softmax, shared by the forward pass and the backward pass's rows whose log-sum-exp cannot be used.
+     */
+    private static void softmaxBlock(float[] qp, float[] kT, int d, int k0, int n, float[] p, int rows, float scale,
+            View bias, int b, int h, int i0, float[] max, float[] sum, float[] rescale, float[] sums) {
+        int kc = Gemm.KC;
+        for (int j = 0; j < n; j += Gemm.NR) {
+            Gemm.kernelRows(qp, 0, kT, (k0 + j) * d, d, p, j, kc);
+        }
+        for (int r = 0; r < rows; r++) {
+            long bAt = bias == null ? 0 : bias.at(b, h, i0 + r) + (long) k0 * bias.strides()[3];
+            float blockMax = scoresRow(p, r * kc, n, scale, bias, bAt);
+            float m = k0 == 0 ? blockMax : Math.max(max[r], blockMax);
+            // a row with only -infinity so far stays at 0 (shift 0), instead of exp(-inf + inf)
+            float shift = m == Float.NEGATIVE_INFINITY ? 0 : m;
+            expRow(p, r * kc, n, shift, sums, r * V);
+            rescale[r] = k0 == 0 ? 0 : (float) Math.exp(max[r] - shift);
+            sum[r] = (k0 == 0 ? 0 : sum[r] * rescale[r]) + laneSum(sums, r * V);
+            max[r] = m;
+        }
+    }
+
     /** o[at, at + n) = o * rescale + pv, n a whole number of vectors: a later key block merged into a row. */
     private static void merge(float[] o, float[] pv, int at, int n, float rescale) {
         FloatVector f = FloatVector.broadcast(S, rescale);
@@ -320,61 +277,26 @@ final class FusedAttention {
         }
     }
 
-    private static void forwardHeads(int s0, int s1, int heads, int tq, int tk, int d, View q, View k, View v,
-            View bias, float scale, MemorySegment out, long outOff, MemorySegment lse, long lseOff) {
-        // off-heap scratch: a heap array as a GEMM operand would make the GEMM's code see two kinds of segment and
-        // slow it for every caller (measured: weight-gradient products 8-10 % slower after fused attention ran)
-        try (Arena scratch = Arena.ofConfined()) {
-            int[] ends = new int[tq];
-            float[] invSum = new float[Math.min(ROWS, tq)];
-            MemorySegment tile = scratch.allocate((long) Math.min(ROWS, tq) * tk * 4, 64);
-            long endsOf = -1;
-            for (int bh = s0; bh < s1; bh++) {
-                int b = bh / heads;
-                int h = bh % heads;
-                endsOf = keyEnds(bias, b, h, tq, tk, ends, endsOf);
-                for (int i0 = 0; i0 < tq; i0 += ROWS) {
-                    int rows = Math.min(ROWS, tq - i0);
-                    int keys = tileKeys(ends, i0, rows);
-                    Gemm.sgemm(rows, keys, d, q.rows(b, h, i0), k.transposed(b, h), tile, 0, keys, SERIAL);
-                    long row = (long) bh * tq + i0;
-                    probabilities(tile, rows, keys, scale, bias, b, h, i0, lse, lseOff + row, invSum);
-                    Gemm.sgemm(rows, d, keys, new Gemm.Operand(tile, 0, keys, 1), v.rows(b, h, 0), out,
-                            outOff + row * d, d, SERIAL);
-                    for (int r = 0; r < rows; r++) {
-                        ElementwiseRuns.unary(UnaryOp.SCALE, invSum[r], out, outOff + (row + r) * d,
-                                out, outOff + (row + r) * d, d);
-                    }
-                }
-            }
-        }
-    }
-
+    /** For heads of at most {@link Gemm#KC} (512) values, as {@link #forward}. */
     static void backward(int batch, int heads, int tq, int tk, int d, View q, View k, View v, View bias, float scale,
             MemorySegment out, long outOff, MemorySegment lse, long lseOff, MemorySegment gradOut, long gOff,
             MemorySegment gq, long gqOff, MemorySegment gk, long gkOff, MemorySegment gv, long gvOff, Parallel par) {
-        if (d <= Gemm.KC && tq <= 4 * Gemm.KC) {
-            par.forRange(batch * heads, 1, (s0, s1) -> backwardPacked(s0, s1, heads, tq, tk, d, q, k, v, bias, scale,
-                    out, outOff, lse, lseOff, gradOut, gOff, gq, gqOff, gk, gkOff, gv, gvOff));
-        } else {
-            par.forRange(batch * heads, 1, (s0, s1) -> backwardHeads(s0, s1, heads, tq, tk, d, q, k, v, bias, scale,
-                    out, outOff, gradOut, gOff, gq, gqOff, gk, gkOff, gv, gvOff));
-        }
+        par.forRange(batch * heads, 1, (s0, s1) -> backwardHeads(s0, s1, heads, tq, tk, d, q, k, v, bias, scale, out,
+                outOff, lse, lseOff, gradOut, gOff, gq, gqOff, gk, gkOff, gv, gvOff));
     }
 
     /**
-     * The backward pass of {@link #forwardPacked}: per head, K^T, V^T and K are packed once as the micro-kernel's B
+     * The backward pass of {@link #forwardHeads}: per head, K^T, V^T and K are packed once as the micro-kernel's B
      * panels, Q and dO as B panels over the queries. Twelve queries at a time, P is recomputed as the forward pass
      * had it, dP = dO V^T, dS = P (dP - rowsum(dO O)) scale, and dQ = dS K goes straight out; the tile's P and
      * dS are also written transposed, twelve keys to a sliver, into the kernel's packed A layout, so that after the
      * last tile dK = dS^T Q and dV = P^T dO are one pass of the kernel over all queries (a product over 12-query
      * tiles would be twelve steps deep). Causal keys start their sums at the first tile that sees them. Past 512 keys
      * this runs once per block of 512 keys (dQ summed over them), with P as exp(s - lse) from the forward pass's
-     * log-sum-exp, since a block does not hold the whole row; a head with a log-sum-exp past a million goes to the
-     * tiled path. Measured as above: 128 tokens 6.28-6.46 -> 4.13 ms, 512 tokens 55.7 -> 40.9 ms; 12 heads of 64,
+     * log-sum-exp, since a block does not hold the whole row ({@link #normalisers}). Measured as above: 128 tokens 6.28-6.46 -> 4.13 ms, 512 tokens 55.7 -> 40.9 ms; 12 heads of 64,
      * 1,024 tokens 34.4-35.6 -> 27.2-28.4 ms, 2,048 tokens 130.2-132.7 -> 122.2-124.2 ms.
      */
-    private static void backwardPacked(int s0, int s1, int heads, int tq, int tk, int d, View q, View k, View v,
+    private static void backwardHeads(int s0, int s1, int heads, int tq, int tk, int d, View q, View k, View v,
             View bias, float scale, MemorySegment out, long outOff, MemorySegment lse, long lseOff,
             MemorySegment gradOut, long gOff, MemorySegment gq, long gqOff, MemorySegment gk, long gkOff,
             MemorySegment gv, long gvOff) {
@@ -402,6 +324,11 @@ final class FusedAttention {
         float[] o = new float[mr * Math.max(dPad, nr)];
         float[] sums = new float[mr * V];
         float[] invSum = new float[mr];
+        float[] max = new float[mr];
+        float[] sum = new float[mr];
+        float[] rescale = new float[mr];
+        float[] shift = blocks > 1 ? new float[tq] : null; // past one block: each query's exp shift and 1 / sum
+        float[] factor = blocks > 1 ? new float[tq] : null;
         int[] ends = new int[tq];
         int[] firstTile = new int[blockSlivers]; // per key sliver of a block, the first query that can attend to it
         long endsOf = -1;
@@ -409,12 +336,6 @@ final class FusedAttention {
             int b = bh / heads;
             int h = bh % heads;
             long head = (long) bh * tk * d;
-            if (blocks > 1 && extremeLogSumExp(lse, lseOff + (long) bh * tq, tq)) {
-                // exp(s - lse) would lose the row's sum (see below): the tiled path normalises rows by their own sums
-                backwardHeads(bh, bh + 1, heads, tq, tk, d, q, k, v, bias, scale, out, outOff, gradOut, gOff, gq,
-                        gqOff, gk, gkOff, gv, gvOff);
-                continue;
-            }
             endsOf = keyEnds(bias, b, h, tq, tk, ends, endsOf);
             Gemm.packB(k.transposed(b, h), 0, d, 0, tk, kT);
             Gemm.packB(v.transposed(b, h), 0, d, 0, tk, vT);
@@ -446,24 +367,25 @@ final class FusedAttention {
                         MemorySegment.copy(q.seg(), F, q.at(b, h, i0 + r) * 4, qp, r * kc, d);
                         MemorySegment.copy(gradOut, F, (gOff + (row + r) * d) * 4, dop, r * kc, d);
                     }
+                    if (blocks > 1 && k0 == 0) { // each row's shift and 1 / sum for every block of this tile
+                        normalisers(qp, kT, d, keys, p, rows, scale, bias, b, h, i0, lse, lseOff + row, max, sum,
+                                rescale, sums, shift, factor);
+                    }
                     for (int j = 0; j < n; j += nr) {
                         Gemm.kernelRows(qp, 0, kT, (k0 + j) * d, d, p, j, kc);
                         Gemm.kernelRows(dop, 0, vT, (k0 + j) * d, d, ds, j, kc);
                     }
                     for (int r = 0; r < rows; r++) {
                         long bAt = bias == null ? 0 : bias.at(b, h, i0 + r) + (long) k0 * bias.strides()[3];
-                        float max = scoresRow(p, r * kc, n, scale, bias, bAt);
+                        float rowMax = scoresRow(p, r * kc, n, scale, bias, bAt);
+                        // p holds exp(s - shift); the 1 / sum is applied in the score gradient and the transposing
+                        // copy. All of the row's keys in this one block: its own maximum and sum, as the forward pass
                         if (blocks == 1) {
-                            // all of the row's keys are here: P is normalised by its own sum, as in the forward pass,
-                            // not as exp(s - lse): where the scores dwarf log(sum) (a row whose every key is masked
-                            // with -3.4e38), lse rounds to the maximum, and exp(s - lse) would make every
-                            // probability of the row 1 instead of 1 / keys. p holds exp(s - max); the 1 / sum is
-                            // applied in the score gradient and the transposing copy
-                            expRow(p, r * kc, n, max, sums, r * V);
+                            expRow(p, r * kc, n, rowMax, sums, r * V);
                             invSum[r] = 1 / laneSum(sums, r * V);
                         } else {
-                            expRow(p, r * kc, n, lse.getAtIndex(F, lseOff + row + r), sums, r * V);
-                            invSum[r] = 1;
+                            expRow(p, r * kc, n, shift[i0 + r], sums, r * V);
+                            invSum[r] = factor[i0 + r];
                         }
                         float di = dot(gradOut, gOff + (row + r) * d, out, outOff + (row + r) * d, d);
                         scoreGradient(p, ds, r * kc, n, di, scale * invSum[r]);
@@ -491,17 +413,34 @@ final class FusedAttention {
     }
 
     /**
-     * Whether a head's log-sum-exps are so large that exp(s - lse) loses the row's sum (|lse| past a million: float32
-     * steps of 0.06 there; a fully masked row's is -3.4e38), or not finite.
+     * For a tile's rows whose keys span several blocks, the shift and the factor that turn exp(s - shift) into the
+     * probability: the forward pass's log-sum-exp and 1, one pass for all blocks. Unless some row's log-sum-exp is
+     * past a million: there exp(s - lse) loses the row's sum (float32 steps of 0.06 at a million; a row whose every key
+     * is masked with -3.4e38 has lse = max + log(keys) rounded back to max, and every probability would be 1 instead
+     * of 1 / keys), so the tile's rows get their own maximum and sum from a first pass over the blocks, as the
+     * forward pass had them.
      */
-    private static boolean extremeLogSumExp(MemorySegment lse, long at, int tq) {
-        for (int i = 0; i < tq; i++) {
-            float x = lse.getAtIndex(F, at + i);
-            if (!(Math.abs(x) <= 1e6f)) {
-                return true;
-            }
+    private static void normalisers(float[] qp, float[] kT, int d, int keys, float[] p, int rows, float scale,
+            View bias, int b, int h, int i0, MemorySegment lse, long lseAt, float[] max, float[] sum,
+            float[] rescale, float[] sums, float[] shift, float[] factor) {
+        boolean usable = true;
+        for (int r = 0; r < rows; r++) {
+            float x = lse.getAtIndex(F, lseAt + r);
+            usable &= Math.abs(x) <= 1e6f;
+            shift[i0 + r] = x;
+            factor[i0 + r] = 1;
         }
-        return false;
+        if (usable) {
+            return;
+        }
+        for (int k0 = 0; k0 < keys; k0 += Gemm.KC) {
+            softmaxBlock(qp, kT, d, k0, Math.min(Gemm.KC, keys - k0), p, rows, scale, bias, b, h, i0, max, sum, rescale,
+                    sums);
+        }
+        for (int r = 0; r < rows; r++) {
+            shift[i0 + r] = max[r] == Float.NEGATIVE_INFINITY ? 0 : max[r];
+            factor[i0 + r] = 1 / sum[r];
+        }
     }
 
     /** g[at, at + d) += o[from, from + d). */
@@ -540,49 +479,6 @@ final class FusedAttention {
         }
     }
 
-    private static void backwardHeads(int s0, int s1, int heads, int tq, int tk, int d, View q, View k, View v,
-            View bias, float scale, MemorySegment out, long outOff, MemorySegment gradOut, long gOff, MemorySegment gq,
-            long gqOff, MemorySegment gk, long gkOff, MemorySegment gv, long gvOff) {
-        try (Arena scratch = Arena.ofConfined()) { // off-heap, as in forwardHeads
-            int maxRows = Math.min(ROWS, tq);
-            MemorySegment p = scratch.allocate((long) maxRows * tk * 4, 64);
-            MemorySegment ds = scratch.allocate((long) maxRows * tk * 4, 64);
-            float[] invSum = new float[maxRows];
-            int[] ends = new int[tq];
-            long endsOf = -1;
-            for (int bh = s0; bh < s1; bh++) {
-                int b = bh / heads;
-                int h = bh % heads;
-                long head = (long) bh * tk * d;
-                endsOf = keyEnds(bias, b, h, tq, tk, ends, endsOf);
-                for (int i0 = 0; i0 < tq; i0 += ROWS) {
-                    int rows = Math.min(ROWS, tq - i0);
-                    int keys = tileKeys(ends, i0, rows);
-                    long row = (long) bh * tq + i0;
-                    Gemm.Operand dO = new Gemm.Operand(gradOut, gOff + row * d, d, 1);
-                    // P, as the forward pass had it: normalised by its sum (see backwardPacked)
-                    Gemm.sgemm(rows, keys, d, q.rows(b, h, i0), k.transposed(b, h), p, 0, keys, SERIAL);
-                    probabilities(p, rows, keys, scale, bias, b, h, i0, null, 0, invSum);
-                    for (int r = 0; r < rows; r++) {
-                        ElementwiseRuns.unary(UnaryOp.SCALE, invSum[r], p, (long) r * keys, p, (long) r * keys, keys);
-                    }
-                    // dP = dO V^T, then dS = P * (dP - rowsum(dO * O)) * scale
-                    Gemm.sgemm(rows, keys, d, dO, v.transposed(b, h), ds, 0, keys, SERIAL);
-                    for (int r = 0; r < rows; r++) {
-                        float di = dot(gradOut, (gOff + (row + r) * d), out, (outOff + (row + r) * d), d);
-                        scoreGradient(p, ds, r * keys, keys, di, scale);
-                    }
-                    // dQ = dS K; dK += dS^T Q; dV += P^T dO (the keys past this tile's get nothing from it)
-                    Gemm.sgemm(rows, d, keys, new Gemm.Operand(ds, 0, keys, 1), k.rows(b, h, 0), gq,
-                            gqOff + row * d, d, SERIAL);
-                    keyGradient(new Gemm.Operand(ds, 0, 1, keys), q.rows(b, h, i0), keys, d, rows, tk, i0 == 0,
-                            gk, gkOff + head);
-                    keyGradient(new Gemm.Operand(p, 0, 1, keys), dO, keys, d, rows, tk, i0 == 0, gv, gvOff + head);
-                }
-            }
-        }
-    }
-
     /**
      * dK (from dS^T and Q) or dV (from P^T and dO) of one head into g from {@code at}: per sliver of MR keys, the
      * kernel over the queries from the first that can attend to them ({@code firstQuery}; none: zeros).
@@ -608,22 +504,7 @@ final class FusedAttention {
         }
     }
 
-    /**
-     * ds[o, o + n) = p * (ds - di) * scale: the scores' gradient from dP (in ds) and rowsum(dO * O) = di. Kept out of
-     * the loop that calls it: C2 stops intrinsifying vector code in methods that grow large.
-     */
-    private static void scoreGradient(MemorySegment p, MemorySegment ds, int o, int n, float di, float scale) {
-        FloatVector vd = FloatVector.broadcast(S, di);
-        int j = 0;
-        for (; j + V <= n; j += V) {
-            store(load(p, o + j).mul(load(ds, o + j).sub(vd)).mul(scale), ds, o + j);
-        }
-        for (; j < n; j++) {
-            ds.setAtIndex(F, o + j, p.getAtIndex(F, o + j) * (ds.getAtIndex(F, o + j) - di) * scale);
-        }
-    }
-
-    /** The array twin of the above, for the packed backward pass's tiles. */
+    /** ds[o, o + n) = p * (ds - di) * scale: the scores' gradient from dP (in ds) and rowsum(dO * O) = di. */
     private static void scoreGradient(float[] p, float[] ds, int o, int n, float di, float scale) {
         FloatVector vd = FloatVector.broadcast(S, di);
         int j = 0;
@@ -648,19 +529,5 @@ final class FusedAttention {
             sum += a.getAtIndex(F, ao + c) * b.getAtIndex(F, bo + c);
         }
         return sum;
-    }
-
-    /**
-     * A head's dK or dV [tk, d] at {@code at} in {@code g}, from one query tile: {@code a b} ([keys, rows] x [rows, d]).
-     * The first tile writes it (and zeros the keys past its own), the others add to it.
-     */
-    private static void keyGradient(Gemm.Operand a, Gemm.Operand b, int keys, int d, int rows, int tk, boolean first,
-            MemorySegment g, long at) {
-        if (first) {
-            Gemm.sgemm(keys, d, rows, a, b, g, at, d, SERIAL);
-            g.asSlice((at + (long) keys * d) * 4, (long) (tk - keys) * d * 4).fill((byte) 0);
-        } else {
-            Gemm.sgemmAccumulate(keys, d, rows, a, b, g, at, d, SERIAL);
-        }
     }
 }
