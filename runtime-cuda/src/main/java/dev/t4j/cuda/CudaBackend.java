@@ -764,6 +764,8 @@ final class CudaBackend implements Backend {
      * The backward kernels recompute probabilities as exp(s - lse), and in such a row lse = max + log(keys) rounds
      * back to max: every probability would come out 1 instead of 1 / keys. Those calls take the composed path,
      * which normalises by the sum. Checked on the bias without its broadcast dims (one small reduction and a read).
+     * The fix belongs in the kernels (recompute such rows' maxima and sums first, as the CPU's FusedAttention does);
+     * it waits for a GPU to test it on.
      */
     private static boolean hasRowWithEveryKeyMasked(Tensor bias) {
         Tensor b = bias;
