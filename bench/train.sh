@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Training throughput: t4j (GptTrainThroughput) beside PyTorch eager (Debian python3-torch), 1 and 2 threads.
 # Prints a Markdown table for BENCHMARKS.md for each of two models: the training-toolkit issue's (4 layers, width 256,
-# vocabulary 8,192) and `t4j pretrain gpt`'s default (4 layers, width 128, vocabulary 2,048). About 3 minutes.
+# vocabulary 8,192), the same with GPT-2's default dropout (0.1) and `t4j pretrain gpt`'s default (4 layers, width 128,
+# vocabulary 2,048). About 4 minutes.
 . "$(dirname "$0")/lib.sh"
 echo "toolkit model:"
 versus_torch GptTrainThroughput torch_gpt_train.py tokens_per_s:tokens/s:0
+echo "toolkit model, dropout 0.1:"
+BENCH_ARGS=dropout versus_torch GptTrainThroughput torch_gpt_train.py tokens_per_s:tokens/s:0
 echo "pretrain gpt default:"
 BENCH_ARGS=pretrain versus_torch GptTrainThroughput torch_gpt_train.py tokens_per_s:tokens/s:0

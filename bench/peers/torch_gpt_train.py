@@ -2,7 +2,9 @@
 """GPT-style training throughput in PyTorch eager (Debian python3-torch), the peer of GptTrainThroughput.java:
 4 layers, width 256, 4 heads, vocab 8192, sequence 128, batch 16, AdamW, GPT-2 layout (pre-LN, learned positions,
 tanh GELU, tied head), dropout off; argv[2] = pretrain for `t4j pretrain gpt`'s default model (width 128, vocabulary
-2048). Prints {"threads": T, "tokens_per_s": X}. Threads from argv[1]."""
+2048), or dropout for the first with GPT-2's default dropout (0.1 on the embeddings, the residual branches and the
+attention probabilities, as Hugging Face's eager GPT-2). Prints {"threads": T, "tokens_per_s": X}. Threads from
+argv[1]."""
 import json
 import math
 import sys
@@ -16,6 +18,7 @@ threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 pretrain = len(sys.argv) > 2 and sys.argv[2] == "pretrain"
+P = 0.1 if len(sys.argv) > 2 and sys.argv[2] == "dropout" else 0.0
 V, T, C, L, H, B = (2048, 128, 128, 4, 4, 16) if pretrain else (8192, 128, 256, 4, 4, 16)
 
 
@@ -38,9 +41,10 @@ class Block(nn.Module):
         v = v.view(b, t, H, c // H).transpose(1, 2)
         att = (q @ k.transpose(-2, -1)) / math.sqrt(c // H)
         att = att.masked_fill(self.mask[:t, :t], float("-inf")).softmax(-1)
+        att = F.dropout(att, P, self.training)
         y = (att @ v).transpose(1, 2).reshape(b, t, c)
-        x = x + self.c_proj(y)
-        return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+        x = x + F.dropout(self.c_proj(y), P, self.training)
+        return x + F.dropout(self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh")), P, self.training)
 
 
 class GPT(nn.Module):
@@ -52,7 +56,7 @@ class GPT(nn.Module):
         self.ln_f = nn.LayerNorm(C)
 
     def forward(self, ids):
-        x = self.wte(ids) + self.wpe.weight[: ids.shape[1]]
+        x = F.dropout(self.wte(ids) + self.wpe.weight[: ids.shape[1]], P, self.training)
         for blk in self.h:
             x = blk(x)
         return self.ln_f(x) @ self.wte.weight.t()

@@ -170,13 +170,14 @@ public interface Backend {
     }
 
     /**
-     * Attention without the [Tq, Tk] probabilities in memory: out = softmax(q k^T * scale + bias) v for q
-     * [B, H, Tq, D], k and v [B, H, Tk, D], bias null or a view broadcast to [B, H, Tq, Tk]; lse [B, H, Tq] receives
-     * each row's log-sum-exp of the scores for {@link #attentionBackward}. out and lse are contiguous. This default
-     * composes the materialising ops (it is the reference); a runtime overrides it with a kernel that streams over
-     * the keys.
+     * Attention without the [Tq, Tk] probabilities in memory: out = dropout(softmax(q k^T * scale + bias)) v for q
+     * [B, H, Tq, D], k and v [B, H, Tk, D], bias null or a view broadcast to [B, H, Tq, Tk], dropout null or the
+     * {@link DropoutMask} mask's parameters; lse [B, H, Tq] receives each row's log-sum-exp of the scores (before
+     * dropout) for {@link #attentionBackward}. out and lse are contiguous. This default composes the materialising ops
+     * (it is the reference); a runtime overrides it with a kernel that streams over the keys.
      */
-    default void attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Tensor out, Tensor lse) {
+    default void attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, DropoutMask dropout,
+            Tensor out, Tensor lse) {
         try (var g = dev.t4j.autograd.GradMode.noGrad()) {
             Tensor s = q.matmul(k.mT()).mul(scale);
             if (bias != null) {
@@ -187,8 +188,23 @@ public interface Backend {
             Tensor sum = e.sum(-1, true);
             // normalised by the sum, not as exp(s - lse): in a row whose every key is masked with a finite -3.4e38,
             // lse = max + log(sum) rounds back to max, and exp(s - lse) would sum the values instead of averaging them
-            out.copy_(e.div(sum).matmul(v));
+            Tensor p = e.div(sum);
+            if (dropout != null) {
+                p = p.dropout(dropout);
+            }
+            out.copy_(p.matmul(v));
             lse.copy_(sum.log().add(max).squeeze(-1));
+        }
+    }
+
+    /**
+     * out = x times the factors of {@code mask} (0 or 1 / (1 - p)), x seen as rows of its last dim; x and out
+     * contiguous, same shape, out may be x. This default multiplies by the mask drawn on the host; a runtime draws it
+     * in the kernel. Being linear, it is also its own backward pass.
+     */
+    default void dropout(Tensor x, DropoutMask mask, Tensor out) {
+        try (var g = dev.t4j.autograd.GradMode.noGrad()) {
+            out.copy_(x.mul(mask.tensor(this, x.shape()).to(x.dtype())));
         }
     }
 
@@ -214,12 +230,13 @@ public interface Backend {
     }
 
     /**
-     * Gradients of {@link #attention} for the upstream gradient gradOut [B, H, Tq, D]: the probabilities are
-     * recomputed from lse, then gq, gk, gv (contiguous, q's, k's and v's shapes) are written. The bias gets none: a
-     * bias that needs one (T5's learned position bias while training) takes the materialising path instead.
+     * Gradients of {@link #attention} for the upstream gradient gradOut [B, H, Tq, D]: the probabilities (and the
+     * dropout mask, from its seed) are recomputed, then gq, gk, gv (contiguous, q's, k's and v's shapes) are written,
+     * and, unless null, gBias (contiguous [B, H, Tq, Tk]): the scores' gradient, which is the bias's before its
+     * broadcast dims are summed (T5's learned position bias while training).
      */
-    default void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Tensor out, Tensor lse,
-            Tensor gradOut, Tensor gq, Tensor gk, Tensor gv) {
+    default void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, DropoutMask dropout,
+            Tensor out, Tensor lse, Tensor gradOut, Tensor gq, Tensor gk, Tensor gv, Tensor gBias) {
         try (var g = dev.t4j.autograd.GradMode.noGrad()) {
             Tensor s = q.matmul(k.mT()).mul(scale);
             if (bias != null) {
@@ -228,9 +245,16 @@ public interface Backend {
             // normalised by the sum as the forward pass was, not as exp(s - lse), for the same rows
             Tensor e = s.sub(s.max(-1, true)).exp();
             Tensor p = e.div(e.sum(-1, true));
-            gv.copy_(p.mT().matmul(gradOut));
-            Tensor dp = gradOut.matmul(v.mT());
-            Tensor ds = p.mul(dp.sub(gradOut.mul(out).sum(-1, true))).mul(scale);
+            Tensor dropped = dropout == null ? p : p.dropout(dropout);
+            gv.copy_(dropped.mT().matmul(gradOut));
+            Tensor dDropped = gradOut.matmul(v.mT());
+            Tensor dp = dropout == null ? dDropped : dDropped.dropout(dropout); // the mask is linear: its own gradient
+            // rowsum(dP * P) = rowsum(dO * O) with or without the mask: O = (P * mask) V
+            Tensor gs = p.mul(dp.sub(gradOut.mul(out).sum(-1, true))); // d loss / d (q k^T * scale + bias)
+            if (gBias != null) {
+                gBias.copy_(gs);
+            }
+            Tensor ds = gs.mul(scale);
             gq.copy_(ds.matmul(k));
             gk.copy_(ds.mT().matmul(q));
         }

@@ -1,6 +1,6 @@
 package dev.t4j.nn;
 
-import dev.t4j.autograd.GradMode;
+import dev.t4j.backend.DropoutMask;
 import dev.t4j.tensor.DType;
 import dev.t4j.tensor.Tensor;
 
@@ -36,32 +36,37 @@ public final class Attention {
     }
 
     /**
-     * softmax(q k^T * scale + bias) v; bias broadcasts to [B, h, Tq, Tk] and may be null. Runs as the fused
-     * {@link Tensor#attention}, which never holds the [B, h, Tq, Tk] scores (nor their gradient), when nothing needs
-     * the probabilities in memory (dropout on them, or a bias that needs a gradient, as T5's learned position bias
-     * while training) and either the backend says its fused kernel is the faster one for these sizes
-     * ({@link dev.t4j.backend.Backend#fusedAttentionFaster}) or the scores would take more memory than
-     * {@link dev.t4j.backend.Backend#fuseAttentionAboveBytes}. Measured on CPU (BENCHMARKS.md): from 128 to 2,048
-     * tokens the fused path is faster both ways and holds 32-127x less at 512 and above. On an H200 the materialising
-     * path (cuBLAS) is the faster one. {@code -Dt4j.attention=fused|materialised} forces either.
+     * softmax(q k^T * scale + bias) v, with {@code dropout} (null, or a module in evaluation mode: none) on the
+     * probabilities; bias broadcasts to [B, h, Tq, Tk] and may be null. Runs as the fused {@link Tensor#attention},
+     * which never holds the [B, h, Tq, Tk] scores, probabilities or their gradients (its kernel draws a dropout mask
+     * from a seed, see {@link DropoutMask}; a bias that needs a gradient, as T5's learned position bias while
+     * training, gets the scores' gradient written once), when either the backend says its fused kernel is the faster
+     * one for these sizes ({@link dev.t4j.backend.Backend#fusedAttentionFaster}) or the scores would take more memory
+     * than {@link dev.t4j.backend.Backend#fuseAttentionAboveBytes}. Both paths drop the same probabilities. Measured on
+     * CPU (BENCHMARKS.md): from 128 to 2,048 tokens the fused path is faster both ways and holds 32-127x less at 512
+     * and above. On an H200 the materialising path (cuBLAS) is the faster one.
+     * {@code -Dt4j.attention=fused|materialised} forces either.
      */
     public static Tensor scaledDotProduct(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Dropout dropout) {
-        boolean biasGrad = bias != null && bias.requiresGrad() && GradMode.isEnabled();
-        boolean possible = (dropout == null || !dropout.isActive()) && !biasGrad;
+        DropoutMask drop = dropout == null ? null : dropout.forAttention();
         String mode = System.getProperty("t4j.attention", "auto");
         long scores = (long) q.size(0) * q.size(1) * q.size(2) * k.size(2) * 4;
         boolean fused = switch (mode) {
-            case "fused" -> possible;
+            case "fused" -> true;
             case "materialised" -> false;
             // one query row at a time (a decoding step) is a matrix-vector product: the materialising path has those
-            default -> possible && (q.backend().fusedAttentionFaster(q.size(2), k.size(2))
-                    || scores > q.backend().fuseAttentionAboveBytes());
+            default -> q.backend().fusedAttentionFaster(q.size(2), k.size(2))
+                    || scores > q.backend().fuseAttentionAboveBytes();
         };
-        return fused ? Tensor.attention(q, k, v, bias, scale) : materialised(q, k, v, bias, scale, dropout);
+        return fused ? Tensor.attention(q, k, v, bias, scale, drop) : materialised(q, k, v, bias, scale, drop);
     }
 
-    /** The plain path: the [B, h, Tq, Tk] scores and probabilities in memory. The reference for the fused one. */
-    public static Tensor materialised(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Dropout dropout) {
+    /**
+     * The plain path: the [B, h, Tq, Tk] scores and probabilities (and the dropout mask, null: none) in memory. The
+     * reference for the fused one.
+     */
+    public static Tensor materialised(Tensor q, Tensor k, Tensor v, Tensor bias, double scale,
+            DropoutMask dropout) {
         // the scale goes on q, not on the scores: a pass over [B, h, Tq, d] instead of [B, h, Tq, Tk] (8x fewer
         // elements at 512 tokens and head size 64), both ways; exact when the scale is a power of two (head size 64)
         Tensor scores = (scale != 1 ? q.mul(scale) : q).matmul(k.mT()); // (B, h, Tq, Tk)
@@ -70,7 +75,7 @@ public final class Attention {
         }
         Tensor p = scores.softmax(-1);
         if (dropout != null) {
-            p = dropout.forward(p);
+            p = p.dropout(dropout);
         }
         return p.matmul(v); // (B, h, Tq, d)
     }

@@ -1,5 +1,6 @@
 package dev.t4j.nn;
 
+import dev.t4j.backend.DropoutMask;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
 
@@ -19,6 +20,14 @@ public final class Dropout extends Module {
     /** Whether forward changes anything: training mode with p > 0. */
     public boolean isActive() {
         return p > 0 && isTraining();
+    }
+
+    /**
+     * This module's dropout for attention probabilities, drawn for one call: its mask is a function of a seed taken
+     * from the generator now ({@link DropoutMask}); null when inactive.
+     */
+    public DropoutMask forAttention() {
+        return isActive() ? new DropoutMask(p, gen.nextLong()) : null;
     }
 
     public Tensor forward(Tensor x) {

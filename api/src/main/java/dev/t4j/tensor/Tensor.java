@@ -861,6 +861,14 @@ public final class Tensor implements Owned {
     }
 
     /**
+     * This tensor times the factors of {@code mask} (0 with its probability, else 1 / (1 - p)), a function of the
+     * mask's seed and each element's (row, column) in rows of the last dim: the same mask, however often it is drawn.
+     */
+    public Tensor dropout(dev.t4j.backend.DropoutMask mask) {
+        return NeuralOps.dropout(this, mask);
+    }
+
+    /**
      * Mean cross-entropy of logits [..., C] against integer targets [...], skipping targets equal to
      * {@code ignoreIndex} (as torch's default -100). NaN when every target is ignored, as in torch.
      */
@@ -899,11 +907,23 @@ public final class Tensor implements Owned {
 
     /**
      * softmax(q k^T * scale + bias) v for q [B, H, Tq, D] and k, v [B, H, Tk, D], with bias null or broadcastable
-     * to [B, H, Tq, Tk] (masks): one fused op whose backward recomputes the probabilities, so the [Tq, Tk] matrices
-     * are never kept (PyTorch's scaled_dot_product_attention). The bias gets no gradient.
+     * to [B, H, Tq, Tk] (masks, a learned position bias): one fused op whose backward recomputes the probabilities,
+     * so the [Tq, Tk] matrices are never kept (PyTorch's scaled_dot_product_attention). A bias that requires a
+     * gradient gets one: the backward pass then writes the [B, H, Tq, Tk] scores' gradient once and sums it over the
+     * bias's broadcast dims.
      */
     public static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale) {
-        return NeuralOps.attention(q, k, v, bias, scale);
+        return NeuralOps.attention(q, k, v, bias, scale, null);
+    }
+
+    /**
+     * {@link #attention(Tensor, Tensor, Tensor, Tensor, double)} with dropout on the probabilities (null: none), its
+     * mask drawn from {@code dropout}'s seed inside the kernel and drawn again by the backward pass, never stored
+     * (scaled_dot_product_attention's dropout_p).
+     */
+    public static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale,
+            dev.t4j.backend.DropoutMask dropout) {
+        return NeuralOps.attention(q, k, v, bias, scale, dropout);
     }
 
     // ------------------------------------------------------------------------------------------ indexing

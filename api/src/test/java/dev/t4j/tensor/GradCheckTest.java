@@ -107,6 +107,12 @@ class GradCheckTest {
         Tensor causal = dev.t4j.nn.Attention.causalBias(1, 3).to(DType.F64);
         check("attention (fused op, causal)", x -> Tensor.attention(x[0], x[1], x[2], causal, 0.7), r(21, 2, 2, 3, 5),
                 r(22, 2, 2, 4, 5), r(23, 2, 2, 4, 5));
+        var dropout = new dev.t4j.backend.DropoutMask(0.4, 7);
+        check("attention (fused op, learned bias)", x -> Tensor.attention(x[0], x[1], x[2], x[3], 1, null),
+                r(21, 2, 2, 3, 5), r(22, 2, 2, 4, 5), r(23, 2, 2, 4, 5), r(28, 1, 2, 3, 4));
+        check("dropout (its mask drawn again backward)", x -> x[0].dropout(dropout), r(27, 3, 2, 9));
+        check("attention (fused op, causal, dropout)", x -> Tensor.attention(x[0], x[1], x[2], causal, 0.7, dropout),
+                r(21, 2, 2, 3, 5), r(22, 2, 2, 4, 5), r(23, 2, 2, 4, 5));
         check("linear (fused bias)", x -> Tensor.linear(x[0], x[1], x[2], null), r(24, 2, 3, 5), r(25, 5, 4), r(26, 4));
         check("linear with GELU", x -> Tensor.linear(x[0], x[1].mT(), x[2], dev.t4j.backend.UnaryOp.GELU), r(24, 3, 5),
                 r(25, 4, 5), r(26, 4));

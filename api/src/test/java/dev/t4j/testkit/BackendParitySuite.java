@@ -2,6 +2,7 @@ package dev.t4j.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.t4j.backend.DropoutMask;
 import dev.t4j.backend.Backend;
 import dev.t4j.backend.Backends;
 import dev.t4j.backend.reference.ReferenceBackend;
@@ -258,6 +259,11 @@ public abstract class BackendParitySuite {
     /** Fused attention over heads split from [B, T, C] projections (strided views), with a mask; out and grads. */
     private Tensor[] attentionAndGrads(Backend b, int batch, int heads, int tq, int tk, int d, boolean padding,
             boolean causal) {
+        return attentionAndGrads(b, batch, heads, tq, tk, d, padding, causal, null);
+    }
+
+    private Tensor[] attentionAndGrads(Backend b, int batch, int heads, int tq, int tk, int d, boolean padding,
+            boolean causal, DropoutMask dropout) {
         int c = heads * d;
         Tensor xq = on(b, random(41, batch * tq * c, 1), batch, tq, c).requiresGrad(true);
         Tensor xkv = on(b, random(42, batch * tk * 2 * c, 1), batch, tk, 2 * c).requiresGrad(true);
@@ -277,7 +283,7 @@ public abstract class BackendParitySuite {
             Tensor mask = dev.t4j.nn.Attention.causalBias(tk - tq, tq).to(b);
             bias = bias == null ? mask : bias.add(mask);
         }
-        Tensor out = Tensor.attention(q, k, v, bias, 1 / Math.sqrt(d));
+        Tensor out = Tensor.attention(q, k, v, bias, 1 / Math.sqrt(d), dropout);
         Tensor w = on(b, random(43, (int) out.numel(), 1), out.shape());
         out.mul(w).sum().backward();
         return new Tensor[] {out.detach(), xq.grad(), xkv.grad()};
@@ -303,6 +309,117 @@ public abstract class BackendParitySuite {
             assertClose(what + " dq", ref[1], got[1], 1e-4);
             assertClose(what + " dkv", ref[2], got[2], 1e-4);
         }
+    }
+
+    @Test
+    void fusedAttentionWithDropout() {
+        // the mask is drawn inside the kernels from the seed, forward and again backward; the reference multiplies by
+        // DropoutMask.mask. One CPU block and three (the mask over a later block's keys), causal, padding
+        DropoutMask dropout = new DropoutMask(0.3, 1234);
+        int[][] cases = {{2, 3, 7, 7, 20, 0, 1}, {1, 2, 45, 70, 64, 1, 1}, {1, 2, 300, 300, 16, 1, 1},
+            {1, 1, 140, 1100, 24, 1, 1}};
+        for (int[] t : cases) {
+            Tensor[] ref = withDefault(reference,
+                    () -> attentionAndGrads(reference, t[0], t[1], t[2], t[3], t[4], t[5] == 1, t[6] == 1, dropout));
+            Tensor[] got = withDefault(backend(),
+                    () -> attentionAndGrads(backend(), t[0], t[1], t[2], t[3], t[4], t[5] == 1, t[6] == 1, dropout));
+            Tensor[] none = withDefault(backend(),
+                    () -> attentionAndGrads(backend(), t[0], t[1], t[2], t[3], t[4], t[5] == 1, t[6] == 1, null));
+            String what = "attention with dropout " + java.util.Arrays.toString(t);
+            assertClose(what + " out", ref[0], got[0], 1e-4);
+            assertClose(what + " dq", ref[1], got[1], 1e-4);
+            assertClose(what + " dkv", ref[2], got[2], 1e-4);
+            assertThat(maxAbsDiff(got[0], none[0])).as(what + ": dropout changes the output").isGreaterThan(1e-3);
+        }
+    }
+
+    @Test
+    void fusedAttentionGivesALearnedBiasItsGradient() {
+        // T5's case: a position bias [1, H, Tq, Tk] that requires a gradient plus a padding mask over the batch;
+        // one CPU key block and two, with and without dropout
+        int[][] cases = {{2, 3, 9, 9, 16}, {2, 2, 20, 530, 8}};
+        for (int[] t : cases) {
+            for (DropoutMask dropout : new DropoutMask[] {null, new DropoutMask(0.2, 5)}) {
+                Tensor[] ref = withDefault(reference, () -> learnedBiasAttention(reference, t, dropout));
+                Tensor[] got = withDefault(backend(), () -> learnedBiasAttention(backend(), t, dropout));
+                String what = "attention with a learned bias " + java.util.Arrays.toString(t)
+                        + (dropout == null ? "" : " and dropout");
+                assertClose(what + " out", ref[0], got[0], 1e-4);
+                assertClose(what + " dq", ref[1], got[1], 1e-4);
+                assertClose(what + " dk", ref[2], got[2], 1e-4);
+                assertClose(what + " dv", ref[3], got[3], 1e-4);
+                assertClose(what + " dbias", ref[4], got[4], 1e-4);
+            }
+        }
+    }
+
+    private static Tensor[] learnedBiasAttention(Backend b, int[] t, DropoutMask dropout) {
+        int batch = t[0];
+        int heads = t[1];
+        int tq = t[2];
+        int tk = t[3];
+        int d = t[4];
+        Tensor q = on(b, random(101, batch * heads * tq * d, 1), batch, heads, tq, d).requiresGrad(true);
+        Tensor k = on(b, random(102, batch * heads * tk * d, 1), batch, heads, tk, d).requiresGrad(true);
+        Tensor v = on(b, random(103, batch * heads * tk * d, 1), batch, heads, tk, d).requiresGrad(true);
+        Tensor position = on(b, random(104, heads * tq * tk, 2), 1, heads, tq, tk).requiresGrad(true);
+        long[] mask = new long[batch * tk];
+        java.util.Arrays.fill(mask, 1);
+        java.util.Arrays.fill(mask, mask.length - 3, mask.length, 0); // the last sequence's last keys are padding
+        Tensor bias = position.add(dev.t4j.nn.Attention.paddingBias(on(b, mask, batch, tk)));
+        Tensor out = Tensor.attention(q, k, v, bias, 1, dropout); // T5 does not scale
+        out.mul(on(b, random(105, (int) out.numel(), 1), out.shape())).sum().backward();
+        return new Tensor[] {out.detach(), q.grad(), k.grad(), v.grad(), position.grad()};
+    }
+
+    @Test
+    void dropoutDrawsTheMaskOfItsSeed() {
+        // rows of 37 (a vector and a tail) and of 1,000; the same op is its own backward pass
+        for (int[] shape : new int[][] {{3, 5, 37}, {40, 1000}}) {
+            same("dropout " + java.util.Arrays.toString(shape), x -> x[0].dropout(new DropoutMask(0.3, 17)), shape);
+            Tensor[] ref = withDefault(reference, () -> droppedAndGrad(reference, shape));
+            Tensor[] got = withDefault(backend(), () -> droppedAndGrad(backend(), shape));
+            assertClose("dropout gradient " + java.util.Arrays.toString(shape), ref[1], got[1], 1e-6);
+        }
+    }
+
+    private static Tensor[] droppedAndGrad(Backend b, int[] shape) {
+        Tensor x = on(b, random(91, numel(shape), 1), shape).requiresGrad(true);
+        Tensor y = x.dropout(new DropoutMask(0.3, 17));
+        y.mul(on(b, random(92, numel(shape), 1), shape)).sum().backward();
+        return new Tensor[] {y.detach(), x.grad()};
+    }
+
+    @Test
+    void fusedAndMaterialisedAttentionDropTheSameProbabilities() {
+        DropoutMask dropout = new DropoutMask(0.5, 99);
+        Tensor[] fused = withDefault(backend(), () -> droppedAttention(backend(), dropout, true));
+        Tensor[] materialised = withDefault(backend(), () -> droppedAttention(backend(), dropout, false));
+        assertClose("attention with dropout, fused against materialised, out", materialised[0], fused[0], 1e-4);
+        assertClose("attention with dropout, fused against materialised, dq", materialised[1], fused[1], 1e-4);
+        assertClose("attention with dropout, fused against materialised, dk", materialised[2], fused[2], 1e-4);
+        assertClose("attention with dropout, fused against materialised, dv", materialised[3], fused[3], 1e-4);
+    }
+
+    private static Tensor[] droppedAttention(Backend b, DropoutMask dropout, boolean fused) {
+        Tensor q = on(b, random(81, 2 * 3 * 40 * 16, 1), 2, 3, 40, 16).requiresGrad(true);
+        Tensor k = on(b, random(82, 2 * 3 * 40 * 16, 1), 2, 3, 40, 16).requiresGrad(true);
+        Tensor v = on(b, random(83, 2 * 3 * 40 * 16, 1), 2, 3, 40, 16).requiresGrad(true);
+        Tensor bias = dev.t4j.nn.Attention.causalBias(0, 40).to(b);
+        Tensor out = fused ? Tensor.attention(q, k, v, bias, 0.25, dropout)
+                : dev.t4j.nn.Attention.materialised(q, k, v, bias, 0.25, dropout);
+        out.mul(on(b, random(84, (int) out.numel(), 1), out.shape())).sum().backward();
+        return new Tensor[] {out.detach(), q.grad(), k.grad(), v.grad()};
+    }
+
+    private static double maxAbsDiff(Tensor a, Tensor b) {
+        double[] x = a.toDoubleArray();
+        double[] y = b.toDoubleArray();
+        double max = 0;
+        for (int i = 0; i < x.length; i++) {
+            max = Math.max(max, Math.abs(x[i] - y[i]));
+        }
+        return max;
     }
 
     @Test

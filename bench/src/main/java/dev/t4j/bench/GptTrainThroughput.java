@@ -14,7 +14,9 @@ import java.util.Map;
 /**
  * Training throughput of the GPT-style model of the training-toolkit issue (4 layers, width 256, 4 heads, vocab
  * 8192, sequence 128, batch 16, AdamW), or with a second argument {@code pretrain} that of {@code t4j pretrain gpt}'s
- * defaults (width 128, vocabulary 2048), in tokens/s: 12 steps timed after at least 3 steps and 5 s of warm-up. The
+ * defaults (width 128, vocabulary 2048), or {@code dropout} the first with GPT-2's default dropout (0.1 on the
+ * embeddings, the residual branches and the attention probabilities), in tokens/s: 12 steps timed after at least 3
+ * steps and 5 s of warm-up. The
  * same model in PyTorch is bench/peers/torch_gpt_train.py; bench/train.sh runs both. An end-to-end step, so a plain
  * timer, not JMH.
  */
@@ -26,11 +28,13 @@ public final class GptTrainThroughput {
         Backends.setDefault(new CpuBackend(threads));
         // "pretrain": the model `t4j pretrain gpt` trains by default (width 128, its 2,048-token BPE vocabulary)
         boolean pretrain = args.length > 1 && args[1].equals("pretrain");
+        boolean dropout = args.length > 1 && args[1].equals("dropout");
+        double p = dropout ? 0.1 : 0;
         int v = pretrain ? 2048 : 8192;
         int width = pretrain ? 128 : 256;
         int t = 128;
         int b = 16;
-        GPT2Config c = new GPT2Config(v, t, width, 4, 4, 4 * width, "gelu_new", 1e-5, 0, 0, 0, Map.of());
+        GPT2Config c = new GPT2Config(v, t, width, 4, 4, 4 * width, "gelu_new", 1e-5, p, p, p, Map.of());
         try (Scope s = Scope.open("model")) {
             GPT2LMHeadModel model = new GPT2LMHeadModel(c, new Generator(0));
             AdamW opt = new AdamW(model.parameters(), 1e-3);
@@ -48,7 +52,7 @@ public final class GptTrainThroughput {
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             System.out.printf(Locale.ROOT, "{\"threads\": %d, \"model\": \"%s\", \"tokens_per_s\": %.1f}%n", threads,
-                    pretrain ? "pretrain" : "toolkit", n * b * t / seconds);
+                    pretrain ? "pretrain" : dropout ? "toolkit, dropout 0.1" : "toolkit", n * b * t / seconds);
         }
     }
 

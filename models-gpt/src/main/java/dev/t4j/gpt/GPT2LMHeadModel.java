@@ -234,7 +234,7 @@ public final class GPT2LMHeadModel extends Module {
                 k = kv[0];
                 v = kv[1];
             }
-            // softmax(q k^T / sqrt(hs) + mask) v, fused unless attention dropout is on
+            // dropout(softmax(q k^T / sqrt(hs) + mask)) v, fused where that is faster
             Tensor y = Attention.mergeHeads(Attention.scaledDotProduct(q, k, v, mask.to(x.dtype()), 1.0 / Math.sqrt(hd),
                     attnDropout)); // (B, T, C)
             return residDropout.forward(cProj.forward(y));

@@ -3,6 +3,7 @@ package dev.t4j.cpu;
 import static dev.t4j.backend.host.HostAccess.segment;
 import static dev.t4j.cpu.VectorMath.load;
 
+import dev.t4j.backend.DropoutMask;
 import dev.t4j.backend.BinaryOp;
 import dev.t4j.backend.ReduceOp;
 import dev.t4j.backend.UnaryOp;
@@ -495,6 +496,20 @@ public final class CpuBackend extends ReferenceBackend {
         });
     }
 
+    @Override
+    public void dropout(Tensor x, DropoutMask mask, Tensor out) {
+        if (!f32(x, out) || !x.isContiguous() || !out.isContiguous()) {
+            super.dropout(x, mask, out);
+            return;
+        }
+        int cols = x.dim() == 0 ? 1 : x.size(-1);
+        long rows = cols == 0 ? 0 : x.numel() / cols;
+        MemorySegment xs = segment(x);
+        MemorySegment os = segment(out);
+        par.forRange(Math.toIntExact(rows), Math.max(1, 16384 / Math.max(1, cols)),
+                (r0, r1) -> DropoutRows.apply(xs, x.offset(), os, out.offset(), cols, r0, r1, mask));
+    }
+
     // ------------------------------------------------------------------------------------------ attention
 
     /** FusedAttention's case: float32, rows of unit stride, heads of at most 512 values (one row of packed A). */
@@ -508,27 +523,30 @@ public final class CpuBackend extends ReferenceBackend {
     }
 
     @Override
-    public void attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Tensor out, Tensor lse) {
+    public void attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, DropoutMask dropout,
+            Tensor out, Tensor lse) {
         if (!fusable(q, k, v, bias) || !f32(out, lse)) {
-            super.attention(q, k, v, bias, scale, out, lse);
+            super.attention(q, k, v, bias, scale, dropout, out, lse);
             return;
         }
         int[] s = q.shape();
         FusedAttention.forward(s[0], s[1], s[2], k.size(2), s[3], view(q), view(k), view(v), view(bias), (float) scale,
-                segment(out), out.offset(), segment(lse), lse.offset(), par);
+                dropout, segment(out), out.offset(), segment(lse), lse.offset(), par);
     }
 
     @Override
-    public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Tensor out, Tensor lse,
-            Tensor gradOut, Tensor gq, Tensor gk, Tensor gv) {
-        if (!fusable(q, k, v, bias) || !f32(out, lse, gradOut, gq, gk, gv) || !gradOut.isContiguous()) {
-            super.attentionBackward(q, k, v, bias, scale, out, lse, gradOut, gq, gk, gv);
+    public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, DropoutMask dropout,
+            Tensor out, Tensor lse, Tensor gradOut, Tensor gq, Tensor gk, Tensor gv, Tensor gBias) {
+        if (!fusable(q, k, v, bias) || !f32(out, lse, gradOut, gq, gk, gv) || !gradOut.isContiguous()
+                || (gBias != null && (!f32(gBias) || scale == 0))) {
+            super.attentionBackward(q, k, v, bias, scale, dropout, out, lse, gradOut, gq, gk, gv, gBias);
             return;
         }
         int[] s = q.shape();
         FusedAttention.backward(s[0], s[1], s[2], k.size(2), s[3], view(q), view(k), view(v), view(bias), (float) scale,
-                segment(out), out.offset(), segment(lse), lse.offset(), segment(gradOut), gradOut.offset(), segment(gq),
-                gq.offset(), segment(gk), gk.offset(), segment(gv), gv.offset(), par);
+                dropout, segment(out), out.offset(), segment(lse), lse.offset(), segment(gradOut), gradOut.offset(),
+                segment(gq), gq.offset(), segment(gk), gk.offset(), segment(gv), gv.offset(),
+                gBias == null ? null : segment(gBias), gBias == null ? 0 : gBias.offset(), par);
     }
 
     // ------------------------------------------------------------------------------------------ indexing

@@ -3,6 +3,7 @@ package dev.t4j.cpu;
 import static dev.t4j.cpu.VectorMath.load;
 import static dev.t4j.cpu.VectorMath.store;
 
+import dev.t4j.backend.DropoutMask;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
@@ -16,7 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
  * the kernel) with an online softmax ({@link #forwardHeads}); the backward pass recomputes the probabilities the same
  * way and sums dK and dV with one kernel pass per block over all queries ({@link #backwardHeads}). Memory per thread:
  * the packed head, a few [12, 512] tiles, and in the backward pass the transposed probabilities and score gradients of
- * one key block for all queries (4 KB a query). Heads are spread over the threads.
+ * one key block for all queries (4 KB a query). Heads are spread over the threads. Dropout on the probabilities
+ * draws its mask inside the loops from a seed ({@link DropoutRows}), forward and again backward; a bias that needs a
+ * gradient (T5's position bias) gets the scores' gradient written row by row as the backward pass computes it.
  *
  * <p>A tile computes only the keys up to the last one its bias leaves unmasked ({@link #keyEnds}): under a causal mask
  * the first queries skip most keys. This replaced a path of 128-query tiles whose products were whole GEMMs (each
@@ -168,9 +171,9 @@ final class FusedAttention {
 
     /** For heads of at most {@link Gemm#KC} (512) values: a tile's queries are one row of the kernel's packed A. */
     static void forward(int batch, int heads, int tq, int tk, int d, View q, View k, View v, View bias, float scale,
-            MemorySegment out, long outOff, MemorySegment lse, long lseOff, Parallel par) {
-        par.forRange(batch * heads, 1, (s0, s1) -> forwardHeads(s0, s1, heads, tq, tk, d, q, k, v, bias, scale, out,
-                outOff, lse, lseOff));
+            DropoutMask dropout, MemorySegment out, long outOff, MemorySegment lse, long lseOff, Parallel par) {
+        par.forRange(batch * heads, 1, (s0, s1) -> forwardHeads(s0, s1, heads, tq, tk, d, q, k, v, bias, scale,
+                dropout, out, outOff, lse, lseOff));
     }
 
     /**
@@ -186,7 +189,8 @@ final class FusedAttention {
      * 2,048 tokens 61.4-63.4 -> 49.7-50.0 ms.
      */
     private static void forwardHeads(int s0, int s1, int heads, int tq, int tk, int d, View q, View k, View v,
-            View bias, float scale, MemorySegment out, long outOff, MemorySegment lse, long lseOff) {
+            View bias, float scale, DropoutMask dropout, MemorySegment out, long outOff, MemorySegment lse,
+            long lseOff) {
         int mr = Gemm.MR;
         int nr = Gemm.NR;
         int kc = Gemm.KC;
@@ -205,6 +209,7 @@ final class FusedAttention {
         float[] sum = new float[mr];
         float[] rescale = new float[mr];
         float[] sums = new float[mr * V]; // a block's exps summed lane by lane
+        float[] keep = dropout == null ? null : new float[kc]; // a row's dropout factors over a block
         int[] ends = new int[tq];
         long endsOf = -1;
         for (int bh = s0; bh < s1; bh++) {
@@ -225,6 +230,12 @@ final class FusedAttention {
                     int n = Math.min(kc, keys - k0);
                     int blockKeys = Math.min(kc, tk - k0); // the packed block's length: its slivers' stride
                     softmaxBlock(qp, kp, d, k0, n, p, rows, scale, bias, b, h, i0, max, sum, rescale, sums);
+                    if (dropout != null) { // after the sums: the softmax's statistics are those before dropout
+                        for (int r = 0; r < rows; r++) {
+                            DropoutRows.factors(keep, n, dropout, (long) bh * tq + i0 + r, k0);
+                            multiplyRow(p, r * kc, keep, n);
+                        }
+                    }
                     float[] target = k0 == 0 ? o : pv;
                     for (int j = 0; j < d; j += nr) {
                         Gemm.kernelRows(p, 0, vp[k0 / kc], j * blockKeys, n, target, j, dPad);
@@ -279,10 +290,11 @@ final class FusedAttention {
 
     /** For heads of at most {@link Gemm#KC} (512) values, as {@link #forward}. */
     static void backward(int batch, int heads, int tq, int tk, int d, View q, View k, View v, View bias, float scale,
-            MemorySegment out, long outOff, MemorySegment lse, long lseOff, MemorySegment gradOut, long gOff,
-            MemorySegment gq, long gqOff, MemorySegment gk, long gkOff, MemorySegment gv, long gvOff, Parallel par) {
-        par.forRange(batch * heads, 1, (s0, s1) -> backwardHeads(s0, s1, heads, tq, tk, d, q, k, v, bias, scale, out,
-                outOff, lse, lseOff, gradOut, gOff, gq, gqOff, gk, gkOff, gv, gvOff));
+            DropoutMask dropout, MemorySegment out, long outOff, MemorySegment lse, long lseOff,
+            MemorySegment gradOut, long gOff, MemorySegment gq, long gqOff, MemorySegment gk, long gkOff,
+            MemorySegment gv, long gvOff, MemorySegment gb, long gbOff, Parallel par) {
+        par.forRange(batch * heads, 1, (s0, s1) -> backwardHeads(s0, s1, heads, tq, tk, d, q, k, v, bias, scale,
+                dropout, out, outOff, lse, lseOff, gradOut, gOff, gq, gqOff, gk, gkOff, gv, gvOff, gb, gbOff));
     }
 
     /**
@@ -297,9 +309,9 @@ final class FusedAttention {
      * 1,024 tokens 34.4-35.6 -> 27.2-28.4 ms, 2,048 tokens 130.2-132.7 -> 122.2-124.2 ms.
      */
     private static void backwardHeads(int s0, int s1, int heads, int tq, int tk, int d, View q, View k, View v,
-            View bias, float scale, MemorySegment out, long outOff, MemorySegment lse, long lseOff,
-            MemorySegment gradOut, long gOff, MemorySegment gq, long gqOff, MemorySegment gk, long gkOff,
-            MemorySegment gv, long gvOff) {
+            View bias, float scale, DropoutMask dropout, MemorySegment out, long outOff, MemorySegment lse,
+            long lseOff, MemorySegment gradOut, long gOff, MemorySegment gq, long gqOff, MemorySegment gk, long gkOff,
+            MemorySegment gv, long gvOff, MemorySegment gb, long gbOff) {
         int mr = Gemm.MR;
         int nr = Gemm.NR;
         int kc = Gemm.KC;
@@ -329,6 +341,7 @@ final class FusedAttention {
         float[] rescale = new float[mr];
         float[] shift = blocks > 1 ? new float[tq] : null; // past one block: each query's exp shift and 1 / sum
         float[] factor = blocks > 1 ? new float[tq] : null;
+        float[] keep = dropout == null ? null : new float[kc]; // a row's dropout factors over a block
         int[] ends = new int[tq];
         int[] firstTile = new int[blockSlivers]; // per key sliver of a block, the first query that can attend to it
         long endsOf = -1;
@@ -355,6 +368,9 @@ final class FusedAttention {
                         for (int sk = 0; sk < blockSlivers; sk++) { // zeros, for sums that start at an earlier tile
                             java.util.Arrays.fill(pT, sk * sliver + i0 * mr, sk * sliver + (i0 + rows) * mr, 0f);
                             java.util.Arrays.fill(dsT, sk * sliver + i0 * mr, sk * sliver + (i0 + rows) * mr, 0f);
+                        }
+                        for (int r = 0; gb != null && r < rows; r++) {
+                            zero(gb, gbOff + ((long) bh * tq + i0 + r) * tk + k0, blockKeys);
                         }
                         continue;
                     }
@@ -388,7 +404,17 @@ final class FusedAttention {
                             invSum[r] = factor[i0 + r];
                         }
                         float di = dot(gradOut, gOff + (row + r) * d, out, outOff + (row + r) * d, d);
-                        scoreGradient(p, ds, r * kc, n, di, scale * invSum[r]);
+                        if (dropout == null) {
+                            scoreGradient(p, ds, r * kc, n, di, scale * invSum[r]);
+                        } else { // the forward pass's mask, drawn again from its seed
+                            DropoutRows.factors(keep, n, dropout, row + r, k0);
+                            droppedScoreGradient(p, ds, r * kc, n, di, scale * invSum[r], keep);
+                        }
+                        if (gb != null) { // the bias's gradient: the scores', before the scale
+                            long at = gbOff + (row + r) * tk + k0;
+                            scaleInto(ds, r * kc, 1 / scale, gb, at, n);
+                            zero(gb, at + n, blockKeys - n);
+                        }
                         java.util.Arrays.fill(p, r * kc + n, r * kc + blockKeys, 0f);
                         java.util.Arrays.fill(ds, r * kc + n, r * kc + blockKeys, 0f);
                     }
@@ -441,6 +467,10 @@ final class FusedAttention {
             shift[i0 + r] = max[r] == Float.NEGATIVE_INFINITY ? 0 : max[r];
             factor[i0 + r] = 1 / sum[r];
         }
+    }
+
+    private static void zero(MemorySegment g, long at, int n) {
+        g.asSlice(at * 4, n * 4L).fill((byte) 0);
     }
 
     /** g[at, at + d) += o[from, from + d). */
@@ -514,6 +544,29 @@ final class FusedAttention {
         }
         for (; j < n; j++) {
             ds[o + j] = p[o + j] * (ds[o + j] - di) * scale;
+        }
+    }
+
+    /**
+     * With dropout: ds[o, o + n) = p * (keep * ds - di) * scale, the score gradient through the dropped probabilities
+     * (dP is keep * d(dropped P); rowsum(dO * O) is unchanged, since O = (P * keep) V), then p *= keep for the
+     * product P^T dO that gives dV. Whole vectors: both rows are zeroed past n after this.
+     */
+    private static void droppedScoreGradient(float[] p, float[] ds, int o, int n, float di, float scale,
+            float[] keep) {
+        FloatVector vd = FloatVector.broadcast(S, di);
+        for (int j = 0; j < n; j += V) {
+            FloatVector pj = FloatVector.fromArray(S, p, o + j);
+            FloatVector kj = FloatVector.fromArray(S, keep, j);
+            pj.mul(kj.mul(FloatVector.fromArray(S, ds, o + j)).sub(vd)).mul(scale).intoArray(ds, o + j);
+            pj.mul(kj).intoArray(p, o + j);
+        }
+    }
+
+    /** t[o, o + n) *= f[0, n), whole vectors. */
+    private static void multiplyRow(float[] t, int o, float[] f, int n) {
+        for (int j = 0; j < n; j += V) {
+            FloatVector.fromArray(S, t, o + j).mul(FloatVector.fromArray(S, f, j)).intoArray(t, o + j);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.t4j.cuda;
 
+import dev.t4j.backend.DropoutMask;
 import dev.t4j.backend.Backend;
 import dev.t4j.backend.BinaryOp;
 import dev.t4j.backend.ReduceOp;
@@ -721,9 +722,11 @@ final class CudaBackend implements Backend {
     }
 
     @Override
-    public void attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Tensor out, Tensor lse) {
-        if (!fusable(q, k, v)) {
-            Backend.super.attention(q, k, v, bias, scale, out, lse);
+    public void attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, DropoutMask dropout,
+            Tensor out, Tensor lse) {
+        // dropout inside the kernels (DropoutMask's hash per score) waits for a GPU to test it on
+        if (!fusable(q, k, v) || dropout != null) {
+            Backend.super.attention(q, k, v, bias, scale, dropout, out, lse);
             return;
         }
         bind();
@@ -736,10 +739,12 @@ final class CudaBackend implements Backend {
     }
 
     @Override
-    public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Tensor out, Tensor lse,
-            Tensor gradOut, Tensor gq, Tensor gk, Tensor gv) {
-        if (!fusable(q, k, v) || gradOut.dtype() != DType.F32 || (bias != null && hasRowWithEveryKeyMasked(bias))) {
-            Backend.super.attentionBackward(q, k, v, bias, scale, out, lse, gradOut, gq, gk, gv);
+    public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, DropoutMask dropout,
+            Tensor out, Tensor lse, Tensor gradOut, Tensor gq, Tensor gk, Tensor gv, Tensor gBias) {
+        // like dropout, the bias's gradient (T5's position bias) waits for a GPU to test the kernels' version on
+        if (!fusable(q, k, v) || gradOut.dtype() != DType.F32 || dropout != null || gBias != null
+                || (bias != null && hasRowWithEveryKeyMasked(bias))) {
+            Backend.super.attentionBackward(q, k, v, bias, scale, dropout, out, lse, gradOut, gq, gk, gv, gBias);
             return;
         }
         bind();

@@ -182,18 +182,18 @@ class CudaBackendLaunchTest {
         Tensor out = empty(DType.F32, 2, 2, 5, 4);
         Tensor rowLse = empty(DType.F32, 2, 2, 5);
         // heads up to 64 take the tiled kernels, larger ones the warp-per-row kernels
-        assertThat(launched(() -> cuda.attention(q, k, v, bias, 0.5, out, rowLse)))
+        assertThat(launched(() -> cuda.attention(q, k, v, bias, 0.5, null, out, rowLse)))
                 .containsExactly("attention_tiled_forward_f32");
-        assertThat(launched(() -> cuda.attentionBackward(q, k, v, null, 0.5, out, rowLse, f32(2, 2, 5, 4),
-                empty(DType.F32, 2, 2, 5, 4), empty(DType.F32, 2, 2, 5, 4), empty(DType.F32, 2, 2, 5, 4))))
+        assertThat(launched(() -> cuda.attentionBackward(q, k, v, null, 0.5, null, out, rowLse, f32(2, 2, 5, 4),
+                empty(DType.F32, 2, 2, 5, 4), empty(DType.F32, 2, 2, 5, 4), empty(DType.F32, 2, 2, 5, 4), null)))
                 .containsExactly("attention_tiled_backward_dq_f32", "attention_tiled_backward_dkv_f32");
         Tensor big = f32(1, 1, 3, 80);
         Tensor bigOut = empty(DType.F32, 1, 1, 3, 80);
         Tensor bigLse = empty(DType.F32, 1, 1, 3);
-        assertThat(launched(() -> cuda.attention(big, big, big, null, 0.5, bigOut, bigLse)))
+        assertThat(launched(() -> cuda.attention(big, big, big, null, 0.5, null, bigOut, bigLse)))
                 .containsExactly("attention_forward_f32");
-        assertThat(launched(() -> cuda.attentionBackward(big, big, big, null, 0.5, bigOut, bigLse, f32(1, 1, 3, 80),
-                empty(DType.F32, 1, 1, 3, 80), empty(DType.F32, 1, 1, 3, 80), empty(DType.F32, 1, 1, 3, 80))))
+        assertThat(launched(() -> cuda.attentionBackward(big, big, big, null, 0.5, null, bigOut, bigLse, f32(1, 1, 3, 80),
+                empty(DType.F32, 1, 1, 3, 80), empty(DType.F32, 1, 1, 3, 80), empty(DType.F32, 1, 1, 3, 80), null)))
                 .containsExactly("attention_backward_dq_f32", "attention_backward_dkv_f32");
 
         Tensor in = f32(3, 4);
