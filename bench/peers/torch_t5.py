@@ -6,7 +6,12 @@ first over the time after the first. Best of 7 after a warm-up round (as t4j, wh
 without mean, no attention scaling, relative position buckets in the first layer of each stack, ReLU feed-forward,
 tied head rescaled by d_model^-0.5). Prints {"threads": T, "encode_tokens_per_s": X, "decode_tokens_per_s": Y}.
 T4J_PEER_DEVICE=cuda runs it on the GPU (scripts/gpu-check.sh); each generated token is read back to the host, as
-t4j's streaming generator does."""
+t4j's streaming generator does.
+
+With argv[2] = train, the peer of T5TrainThroughput.java instead: training steps on batches of 2 inputs of 512 tokens
+and targets of 64 (teacher forcing, cross-entropy over the logits, AdamW), with t5-small's dropout 0.1 where Hugging
+Face's T5 has it (embeddings, attention probabilities, each sub-layer's output, inside the feed-forward, after each
+stack's final norm); 4 steps timed after 3 of warm-up. Prints {"threads": T, "input_tokens_per_s": X}."""
 import json
 import math
 import os
@@ -21,6 +26,8 @@ threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 torch.set_num_threads(threads)
 dev = torch.device(os.environ.get("T4J_PEER_DEVICE", "cpu"))
 torch.manual_seed(0)
+train = len(sys.argv) > 2 and sys.argv[2] == "train"
+P = 0.1 if train else 0.0
 V, D, KV, FF, L, H, BUCKETS, MAXD = 32128, 512, 64, 2048, 6, 8, 32, 128
 
 
@@ -76,7 +83,7 @@ class Attention(nn.Module):
         scores = q @ k.transpose(-2, -1)
         if bias is not None:
             scores = scores + bias
-        y = (scores.softmax(-1) @ v).transpose(1, 2).reshape(x.shape[0], -1, H * KV)
+        y = (F.dropout(scores.softmax(-1), P, self.training) @ v).transpose(1, 2).reshape(x.shape[0], -1, H * KV)
         return self.o(y), cache
 
 
@@ -92,12 +99,13 @@ class Block(nn.Module):
     def forward(self, x, bias, memory=None, cache=None):
         cache = cache or (None, None)
         h, self_kv = self.self_attn(self.ln1(x), cache=cache[0], bias=bias)
-        x = x + h
+        x = x + F.dropout(h, P, self.training)
         cross_kv = None
         if memory is not None:
             h, cross_kv = self.cross_attn(self.ln2(x), kv_source=memory, cache=cache[1])
-            x = x + h
-        return x + self.wo(F.relu(self.wi(self.ln3(x)))), (self_kv, cross_kv)
+            x = x + F.dropout(h, P, self.training)
+        h = self.wo(F.dropout(F.relu(self.wi(self.ln3(x))), P, self.training))
+        return x + F.dropout(h, P, self.training), (self_kv, cross_kv)
 
 
 class T5(nn.Module):
@@ -109,11 +117,22 @@ class T5(nn.Module):
         self.enc_ln, self.dec_ln = RMSNorm(), RMSNorm()
 
     def encode(self, ids):
-        x = self.shared(ids)
+        x = F.dropout(self.shared(ids), P, self.training)
         bias = self.enc[0].self_attn.position_bias(ids.shape[1], ids.shape[1], 0)
         for blk in self.enc:
             x, _ = blk(x, bias)
-        return self.enc_ln(x)
+        return F.dropout(self.enc_ln(x), P, self.training)
+
+    def forward(self, ids, decoder_ids):
+        """Teacher-forced logits: the decoder over all of decoder_ids at once, causal, as Hugging Face trains."""
+        memory = self.encode(ids)
+        t = decoder_ids.shape[1]
+        x = F.dropout(self.shared(decoder_ids), P, self.training)
+        causal = torch.triu(torch.full((t, t), torch.finfo(torch.float32).min, device=x.device), 1)
+        bias = self.dec[0].self_attn.position_bias(t, t, 0) + causal
+        for blk in self.dec:
+            x, _ = blk(x, bias, memory)
+        return (F.dropout(self.dec_ln(x), P, self.training) * D ** -0.5) @ self.shared.weight.t()
 
     def decode(self, ids, memory, caches, pos):
         x = self.shared(ids)
@@ -125,6 +144,28 @@ class T5(nn.Module):
         return (self.dec_ln(x) * D ** -0.5) @ self.shared.weight.t(), new
 
 
+if train:
+    model = T5().train().to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    ids = torch.randint(0, 32000, (2, 512), device=dev)
+    labels = torch.randint(0, 32000, (2, 64), device=dev)
+    decoder_ids = torch.cat([torch.zeros(2, 1, dtype=torch.long, device=dev), labels[:, :-1]], 1)
+
+    def step():
+        loss = F.cross_entropy(model(ids, decoder_ids).reshape(-1, V), labels.reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        loss.item()
+
+    for _ in range(3):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(4):
+        step()
+    print(json.dumps({"bench": "t5 train", "backend": "torch " + torch.__version__ + " " + dev.type,
+                      "threads": threads, "input_tokens_per_s": 4 * 2 * 512 / (time.perf_counter() - t0)}), flush=True)
+    sys.exit(0)
 model = T5().eval().to(dev)
 ids = torch.randint(2, 32002, (1, 512), device=dev)
 encode_best = decode_best = 0.0

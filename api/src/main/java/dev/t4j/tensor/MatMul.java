@@ -64,6 +64,21 @@ final class MatMul {
         a.backend().matmul(ae.detach(), be.detach(), out);
         return Tensor.record(out, "matmul", g -> new Tensor[] {
             a.requiresGrad() ? g.matmul(be.mT()).sumTo(sa) : null,
-            b.requiresGrad() ? ae.mT().matmul(g).sumTo(sb) : null}, a, b);
+            b.requiresGrad() ? weightGradient(ae, g, be).sumTo(sb) : null}, a, b);
+    }
+
+    /**
+     * input^T g, the gradient of {@code weight} in {@code input @ weight}. When the weight is the transpose of a
+     * row-major matrix (an [out, in] nn.Linear weight, a tied embedding as the LM head), it is computed as
+     * (g^T input)^T: the same product, but the gradient arrives in the parameter's own layout, and adding it to the
+     * parameter's gradient is a contiguous pass instead of a strided one (T5-small training, one thread: 72 strided
+     * adds of [512, 512], 12 of [2048, 512] and one of the [32128, 512] embedding, about 40 ms of a 1.2 s step).
+     */
+    static Tensor weightGradient(Tensor input, Tensor g, Tensor weight) {
+        if (input.dim() == 2 && weight.dim() == 2 && weight.size(1) > 1 && weight.strides()[0] == 1
+                && weight.strides()[1] == weight.size(0)) {
+            return g.mT().matmul(input).mT();
+        }
+        return input.mT().matmul(g);
     }
 }

@@ -84,7 +84,7 @@ final class NeuralOps {
         x.backend().linear(xd, wd, bias == null ? null : bias.detach(), act, out);
         return Tensor.record(out, "linear", g -> new Tensor[] {
             x.requiresGrad() ? g.matmul(wd.mT()) : null,
-            w.requiresGrad() ? xd.mT().matmul(g) : null,
+            w.requiresGrad() ? MatMul.weightGradient(xd, g, wd) : null,
             bias != null && bias.requiresGrad() ? g.sum(0, false) : null}, x, w, bias);
     }
 
