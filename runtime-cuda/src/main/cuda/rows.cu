@@ -175,3 +175,29 @@ extern "C" __global__ void adamw_f32(long long n, float* p, const float* g, floa
         p[i] = pi - lr / bc1 * mi / (sqrt(vi / bc2) + eps);
     }
 }
+
+// dev.t4j.backend.DropoutMask's mask, out = x * (0 or keep) for x seen as rows of `cols`: the row's key mixes the row
+// with the seed (SplitMix64's finaliser), the column's bits hash the column under it (MurmurHash3's 32-bit
+// finaliser), and a value is kept when the top 24 bits reach the threshold. The same bits as the CPU kernel.
+__device__ __forceinline__ unsigned int dropout_row_key(long long seed, long long row) {
+    unsigned long long z = (unsigned long long) seed + (unsigned long long) (row + 1) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return (unsigned int) (z ^ (z >> 31));
+}
+
+__device__ __forceinline__ unsigned int dropout_bits(unsigned int key, unsigned int col) {
+    unsigned int h = key ^ (col * 0x9E3779B9u);
+    h = (h ^ (h >> 16)) * 0x85EBCA6Bu;
+    h = (h ^ (h >> 13)) * 0xC2B2AE35u;
+    return h ^ (h >> 16);
+}
+
+extern "C" __global__ void dropout_f32(long long n, long long cols, const float* x, float* out, long long seed,
+                                       int threshold, float keep) {
+    FOR_EACH(i, n) {
+        long long row = i / cols;
+        unsigned int bits = dropout_bits(dropout_row_key(seed, row), (unsigned int) (i - row * cols));
+        out[i] = (int) (bits >> 8) >= threshold ? x[i] * keep : 0.0f;
+    }
+}

@@ -107,7 +107,7 @@ static const std::map<std::string, std::function<void(void**)>> kernels = {
     S(reduce_thread_f32), S(reduce_thread_f64), S(reduce_sum_parts_f32), S(sum_parts_f32), B(reduce_block_f32), B(reduce_block_f64),
     B(softmax_f32), B(softmax_f64), B(layer_norm_f32), B(layer_norm_f64), B(layer_norm_backward_f32), S(layer_norm_param_grads_f32), B(rms_norm_f32), B(rms_norm_f64),
     B(cross_entropy_f32), B(cross_entropy_f64), S(cross_entropy_backward_f32), S(cross_entropy_backward_f64),
-    S(adamw_f32), S(index_select), S(index_add), S(gather), S(scatter_add),
+    S(adamw_f32), S(dropout_f32), S(index_select), S(index_add), S(gather), S(scatter_add),
     B(attention_forward_f32), B(attention_backward_dq_f32), B(attention_backward_dkv_f32),
     B(attention_tiled_forward_f32), B(attention_tiled_backward_dq_f32), B(attention_tiled_backward_dkv_f32),
 };

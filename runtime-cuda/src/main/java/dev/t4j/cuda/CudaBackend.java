@@ -784,6 +784,21 @@ final class CudaBackend implements Backend {
         }
     }
 
+    /** The mask drawn on the device, per element (the default draws it on the host and uploads it). */
+    @Override
+    public void dropout(Tensor x, DropoutMask mask, Tensor out) {
+        if (!contiguousF32(x, out) || x.numel() == 0) {
+            Backend.super.dropout(x, mask, out);
+            return;
+        }
+        bind();
+        long cols = x.dim() == 0 ? 1 : x.size(-1);
+        try (Arena arena = Arena.ofConfined()) {
+            run(Kernel.DROPOUT_F32, x.numel(), new Kernels.Args(arena).i64(x.numel()).i64(cols).ptr(first(x))
+                    .ptr(first(out)).i64(mask.seed()).i32(mask.threshold()).f32(mask.keepScale()), "dropout");
+        }
+    }
+
     @Override
     public void adamw(Tensor p, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
             double decay, double bc1, double bc2) {

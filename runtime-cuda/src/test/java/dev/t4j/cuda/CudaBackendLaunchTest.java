@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.t4j.backend.Backends;
 import dev.t4j.backend.BinaryOp;
+import dev.t4j.backend.DropoutMask;
 import dev.t4j.backend.ReduceOp;
 import dev.t4j.backend.UnaryOp;
 import dev.t4j.memory.Scope;
@@ -79,6 +80,7 @@ class CudaBackendLaunchTest {
         assertThat(s.get("copy_bytes4")).containsExactly("b8[336]", "u64", "u64");
         assertThat(s.get("adamw_f32")).containsExactly("u64", "u64", "u64", "u64", "u64", "f32", "f32", "f32", "f32",
                 "f32", "f32", "f32");
+        assertThat(s.get("dropout_f32")).containsExactly("u64", "u64", "u64", "u64", "u64", "u32", "f32");
     }
 
     @Test
@@ -205,6 +207,8 @@ class CudaBackendLaunchTest {
         Tensor p = f32(100);
         assertThat(launched(() -> cuda.adamw(p, f32(100), f32(100), f32(100), 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.1, 0.001)))
                 .containsExactly("adamw_f32");
+        assertThat(launched(() -> cuda.dropout(f32(3, 7), new DropoutMask(0.1, 3), empty(DType.F32, 3, 7))))
+                .containsExactly("dropout_f32");
     }
 
     @Test
