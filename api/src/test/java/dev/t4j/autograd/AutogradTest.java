@@ -19,6 +19,26 @@ class AutogradTest {
     }
 
     @Test
+    void afterZeroGradTheNextBackwardStartsFromZerosAndTheGradientTensorIsKept() {
+        // zeroGrad writes its zeros lazily: the next backward copies instead of adding, a read fills them first
+        Tensor w = Tensor.of(new float[] {1, 2, 3}, 3).requiresGrad(true);
+        w.mul(w).sum().backward();
+        Tensor held = w.grad();
+        w.zeroGrad();
+        w.mul(3).sum().backward();
+        assertThat(w.grad()).isSameAs(held);
+        assertThat(w.grad().toFloatArray()).containsExactly(3, 3, 3);
+        w.mul(w).sum().backward();
+        assertThat(w.grad().toFloatArray()).containsExactly(5, 7, 9);
+        w.zeroGrad();
+        w.zeroGrad();
+        assertThat(held.toFloatArray()).as("not yet written").containsExactly(5, 7, 9);
+        assertThat(w.grad().toFloatArray()).containsExactly(0, 0, 0);
+        w.mul(w).sum().backward();
+        assertThat(w.grad().toFloatArray()).containsExactly(2, 4, 6);
+    }
+
+    @Test
     void tensorUsedTwiceGetsTheSumOfBothPaths() {
         Tensor x = Tensor.of(new float[] {2}, 1).requiresGrad(true);
         Tensor y = x.mul(3);
