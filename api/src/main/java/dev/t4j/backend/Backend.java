@@ -173,8 +173,9 @@ public interface Backend {
      * Attention without the [Tq, Tk] probabilities in memory: out = dropout(softmax(q k^T * scale + bias)) v for q
      * [B, H, Tq, D], k and v [B, H, Tk, D], bias null or a view broadcast to [B, H, Tq, Tk], dropout null or the
      * {@link DropoutMask} mask's parameters; lse [B, H, Tq] receives each row's log-sum-exp of the scores (before
-     * dropout) for {@link #attentionBackward}. out and lse are contiguous. This default composes the materialising ops
-     * (it is the reference); a runtime overrides it with a kernel that streams over the keys.
+     * dropout) for {@link #attentionBackward}. lse is contiguous, out too unless {@link #attentionTakesStridedRows}.
+     * This default composes the materialising ops (it is the reference); a runtime overrides it with a kernel that
+     * streams over the keys.
      */
     default void attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, DropoutMask dropout,
             Tensor out, Tensor lse) {
@@ -209,6 +210,16 @@ public interface Backend {
     }
 
     /**
+     * Whether {@link #attention} and {@link #attentionBackward} take out, gradOut, gq, gk and gv as views whose rows
+     * (the last dim) are contiguous, as [B, T, H, D] memory seen as [B, H, T, D]: the frontend then allocates them
+     * so, and the split of a [B, T, H * D] projection into heads and the merge back cost no copies either way. False:
+     * they get contiguous tensors.
+     */
+    default boolean attentionTakesStridedRows() {
+        return false;
+    }
+
+    /**
      * Whether {@link #attention} is the faster path for {@code queries} x {@code keys} scores per head, where either
      * path is possible (see dev.t4j.nn.Attention). The default is the CPU runtime's measured crossover: up to 512 keys
      * (one k block of its GEMM, packed once per head and run twelve queries at a time) fused is the faster path from
@@ -231,9 +242,10 @@ public interface Backend {
 
     /**
      * Gradients of {@link #attention} for the upstream gradient gradOut [B, H, Tq, D]: the probabilities (and the
-     * dropout mask, from its seed) are recomputed, then gq, gk, gv (contiguous, q's, k's and v's shapes) are written,
-     * and, unless null, gBias (contiguous [B, H, Tq, Tk]): the scores' gradient, which is the bias's before its
-     * broadcast dims are summed (T5's learned position bias while training).
+     * dropout mask, from its seed) are recomputed, then gq, gk, gv (q's, k's and v's shapes; contiguous, as gradOut,
+     * unless {@link #attentionTakesStridedRows}) are written, and, unless null, gBias (contiguous [B, H, Tq, Tk]):
+     * the scores' gradient, which is the bias's before its broadcast dims are summed (T5's learned position bias
+     * while training).
      */
     default void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, DropoutMask dropout,
             Tensor out, Tensor lse, Tensor gradOut, Tensor gq, Tensor gk, Tensor gv, Tensor gBias) {

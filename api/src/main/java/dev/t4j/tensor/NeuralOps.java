@@ -2,6 +2,7 @@ package dev.t4j.tensor;
 
 import dev.t4j.autograd.GradMode;
 
+import dev.t4j.backend.Backend;
 import dev.t4j.backend.DropoutMask;
 import dev.t4j.backend.UnaryOp;
 
@@ -103,21 +104,34 @@ final class NeuralOps {
         Tensor.checkSameType("attention", q, k);
         Tensor.checkSameType("attention", q, v);
         Tensor b = bias == null ? null : bias.to(q.dtype()).expand(sq[0], sq[1], sq[2], sk[2]).detach();
-        Tensor out = Tensor.empty(q.backend(), q.dtype(), sq);
+        var on = q.backend();
+        // a backend that takes rows of any stride gets [B, T, H, D] memory seen as [B, H, T, D]: merging the output's
+        // heads and splitting its gradients' are then views, not copies
+        boolean headsLast = on.attentionTakesStridedRows();
+        Tensor out = heads(on, q.dtype(), sq, headsLast);
         Tensor lse = Tensor.empty(q.backend(), q.dtype(), sq[0], sq[1], sq[2]);
         Tensor qd = q.detach();
         Tensor kd = k.detach();
         Tensor vd = v.detach();
         q.backend().attention(qd, kd, vd, b, scale, dropout, out, lse);
         return Tensor.record(out, "attention", g -> {
-            Tensor gq = Tensor.empty(q.backend(), q.dtype(), sq);
-            Tensor gk = Tensor.empty(q.backend(), q.dtype(), sk);
-            Tensor gv = Tensor.empty(q.backend(), q.dtype(), sk);
+            Tensor gq = heads(on, q.dtype(), sq, headsLast);
+            Tensor gk = heads(on, q.dtype(), sk, headsLast);
+            Tensor gv = heads(on, q.dtype(), sk, headsLast);
             boolean biasGrad = bias != null && bias.requiresGrad();
-            Tensor gb = biasGrad ? Tensor.empty(q.backend(), q.dtype(), sq[0], sq[1], sq[2], sk[2]) : null;
-            q.backend().attentionBackward(qd, kd, vd, b, scale, dropout, out, lse, g.contiguous(), gq, gk, gv, gb);
+            Tensor gb = biasGrad ? Tensor.empty(on, q.dtype(), sq[0], sq[1], sq[2], sk[2]) : null;
+            Tensor dO = headsLast && g.strides()[3] == 1 ? g : g.contiguous();
+            on.attentionBackward(qd, kd, vd, b, scale, dropout, out, lse, dO, gq, gk, gv, gb);
             return new Tensor[] {gq, gk, gv, biasGrad ? gb.sumTo(bias.shapeRef()).to(bias.dtype()) : null};
         }, q, k, v, bias);
+    }
+
+    /** An uninitialised [B, H, T, D] tensor: contiguous, or a view of [B, T, H, D] memory when {@code headsLast}. */
+    private static Tensor heads(Backend on, DType dtype, int[] bhtd, boolean headsLast) {
+        if (!headsLast) {
+            return Tensor.empty(on, dtype, bhtd);
+        }
+        return Tensor.empty(on, dtype, bhtd[0], bhtd[2], bhtd[1], bhtd[3]).transpose(1, 2);
     }
 
     static Tensor rmsNorm(Tensor x, Tensor weight, double eps) {

@@ -514,8 +514,23 @@ public final class CpuBackend extends ReferenceBackend {
 
     /** FusedAttention's case: float32, rows of unit stride, heads of at most 512 values (one row of packed A). */
     private static boolean fusable(Tensor q, Tensor k, Tensor v, Tensor bias) {
-        return f32(q, k, v, bias) && q.strides()[3] == 1 && k.strides()[3] == 1 && v.strides()[3] == 1
-                && q.size(3) <= Gemm.KC;
+        return f32(q, k, v, bias) && unitRows(q, k, v) && q.size(3) <= Gemm.KC;
+    }
+
+    /** FusedAttention reads and writes every [B, H, T, D] operand through its strides. */
+    @Override
+    public boolean attentionTakesStridedRows() {
+        return true;
+    }
+
+    /** [B, H, T, D] views whose rows are contiguous (any batch, head and row strides: [B, T, H, D] memory). */
+    private static boolean unitRows(Tensor... ts) {
+        for (Tensor t : ts) {
+            if (t.strides()[3] != 1) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static FusedAttention.View view(Tensor t) {
@@ -525,27 +540,26 @@ public final class CpuBackend extends ReferenceBackend {
     @Override
     public void attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, DropoutMask dropout,
             Tensor out, Tensor lse) {
-        if (!fusable(q, k, v, bias) || !f32(out, lse)) {
+        if (!fusable(q, k, v, bias) || !f32(out, lse) || out.strides()[3] != 1) {
             super.attention(q, k, v, bias, scale, dropout, out, lse);
             return;
         }
         int[] s = q.shape();
         FusedAttention.forward(s[0], s[1], s[2], k.size(2), s[3], view(q), view(k), view(v), view(bias), (float) scale,
-                dropout, segment(out), out.offset(), segment(lse), lse.offset(), par);
+                dropout, view(out), segment(lse), lse.offset(), par);
     }
 
     @Override
     public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, DropoutMask dropout,
             Tensor out, Tensor lse, Tensor gradOut, Tensor gq, Tensor gk, Tensor gv, Tensor gBias) {
-        if (!fusable(q, k, v, bias) || !f32(out, lse, gradOut, gq, gk, gv) || !gradOut.isContiguous()
+        if (!fusable(q, k, v, bias) || !f32(out, lse, gradOut, gq, gk, gv) || !unitRows(out, gradOut, gq, gk, gv)
                 || (gBias != null && (!f32(gBias) || scale == 0))) {
             super.attentionBackward(q, k, v, bias, scale, dropout, out, lse, gradOut, gq, gk, gv, gBias);
             return;
         }
         int[] s = q.shape();
         FusedAttention.backward(s[0], s[1], s[2], k.size(2), s[3], view(q), view(k), view(v), view(bias), (float) scale,
-                dropout, segment(out), out.offset(), segment(lse), lse.offset(), segment(gradOut), gradOut.offset(),
-                segment(gq), gq.offset(), segment(gk), gk.offset(), segment(gv), gv.offset(),
+                dropout, view(out), segment(lse), lse.offset(), view(gradOut), view(gq), view(gk), view(gv),
                 gBias == null ? null : segment(gBias), gBias == null ? 0 : gBias.offset(), par);
     }
 
