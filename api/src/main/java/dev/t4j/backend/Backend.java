@@ -199,6 +199,22 @@ public interface Backend {
     }
 
     /**
+     * out = g * act'(x), the backward pass of an activation {@code act} (RELU, GELU or GELU_TANH); x, g and out have
+     * one shape. This default runs the derivative kernel, then a multiply; a runtime does both in one pass.
+     */
+    default void activationBackward(UnaryOp act, Tensor x, Tensor g, Tensor out) {
+        UnaryOp derivative = switch (act) {
+            case RELU -> UnaryOp.RELU_DERIV;
+            case GELU -> UnaryOp.GELU_DERIV;
+            case GELU_TANH -> UnaryOp.GELU_TANH_DERIV;
+            default -> throw new IllegalArgumentException(act + " is not an activation (RELU, GELU, GELU_TANH)");
+        };
+        Tensor d = Tensor.empty(this, x.dtype(), x.shape());
+        unary(derivative, 0, x, d);
+        binary(BinaryOp.MUL, g, d, out);
+    }
+
+    /**
      * out = x times the factors of {@code mask} (0 or 1 / (1 - p)), x seen as rows of its last dim; x and out
      * contiguous, same shape, out may be x. This default multiplies by the mask drawn on the host; a runtime draws it
      * in the kernel. Being linear, it is also its own backward pass.

@@ -34,9 +34,7 @@ final class Pointwise {
             case ABS -> g.mul(apply(UnaryOp.SIGN, 0, x));
             case SIGN -> g.zerosLike();
             case SIGMOID -> g.mul(y.mul(y.neg().add(1)));
-            case RELU -> g.mul(apply(UnaryOp.RELU_DERIV, 0, x));
-            case GELU -> g.mul(apply(UnaryOp.GELU_DERIV, 0, x));
-            case GELU_TANH -> g.mul(apply(UnaryOp.GELU_TANH_DERIV, 0, x));
+            case RELU, GELU, GELU_TANH -> activationGrad(op, x, g);
             case SIN -> g.mul(apply(UnaryOp.COS, 0, x));
             case COS -> g.mul(apply(UnaryOp.SIN, 0, x)).neg();
             case SCALE -> g.mul(alpha);
@@ -45,6 +43,21 @@ final class Pointwise {
             case RELU_DERIV, GELU_DERIV, GELU_TANH_DERIV ->
                 throw new IllegalStateException(op + " is a derivative kernel and has no gradient of its own");
         };
+    }
+
+    /** g * act'(x) in one backend pass, where g is shaped as x (else through the broadcasting multiply). */
+    private static Tensor activationGrad(UnaryOp act, Tensor x, Tensor g) {
+        if (!java.util.Arrays.equals(x.shapeRef(), g.shapeRef()) || x.dtype() != g.dtype()) {
+            UnaryOp derivative = switch (act) {
+                case RELU -> UnaryOp.RELU_DERIV;
+                case GELU -> UnaryOp.GELU_DERIV;
+                default -> UnaryOp.GELU_TANH_DERIV;
+            };
+            return g.mul(apply(derivative, 0, x));
+        }
+        Tensor out = Tensor.empty(x.backend(), x.dtype(), x.shapeRef());
+        x.backend().activationBackward(act, x, g, out);
+        return out;
     }
 
     static Tensor binary(BinaryOp op, Tensor a, Tensor b) {

@@ -373,6 +373,19 @@ public abstract class BackendParitySuite {
     }
 
     @Test
+    void activationBackwardInOnePass() {
+        // g * act'(x) over 111 values: whole vectors and a tail
+        for (dev.t4j.backend.UnaryOp act : new dev.t4j.backend.UnaryOp[] {dev.t4j.backend.UnaryOp.RELU,
+                dev.t4j.backend.UnaryOp.GELU, dev.t4j.backend.UnaryOp.GELU_TANH}) {
+            same("activationBackward " + act, x -> {
+                Tensor out = Tensor.empty(x[0].backend(), x[0].dtype(), x[0].shape());
+                x[0].backend().activationBackward(act, x[0], x[1], out);
+                return out;
+            }, new int[] {3, 37}, new int[] {3, 37});
+        }
+    }
+
+    @Test
     void dropoutDrawsTheMaskOfItsSeed() {
         // rows of 37 (a vector and a tail) and of 1,000; the same op is its own backward pass
         for (int[] shape : new int[][] {{3, 5, 37}, {40, 1000}}) {

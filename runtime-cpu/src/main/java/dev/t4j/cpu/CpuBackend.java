@@ -161,6 +161,26 @@ public final class CpuBackend extends ReferenceBackend {
     }
 
     @Override
+    public void activationBackward(UnaryOp act, Tensor x, Tensor g, Tensor out) {
+        boolean known = act == UnaryOp.RELU || act == UnaryOp.GELU || act == UnaryOp.GELU_TANH;
+        if (!known || !f32(x, g, out) || !x.isContiguous() || !g.isContiguous() || !out.isContiguous()) {
+            super.activationBackward(act, x, g, out);
+            return;
+        }
+        long n = out.numel();
+        MemorySegment xs = segment(x);
+        MemorySegment gs = segment(g);
+        MemorySegment os = segment(out);
+        int chunks = (int) Math.min(Integer.MAX_VALUE, (n + 16383) / 16384);
+        par.forRange(chunks, 1, (c0, c1) -> {
+            long start = (long) c0 * 16384;
+            int len = (int) (Math.min(n, (long) c1 * 16384) - start);
+            ElementwiseRuns.activationBackward(act, xs, x.offset() + start, gs, g.offset() + start, os,
+                    out.offset() + start, len);
+        });
+    }
+
+    @Override
     public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
         if (!f32(a, b, out) || op.isComparison() || out.numel() == 0) {
             super.binary(op, a, b, out);

@@ -3,6 +3,7 @@ package dev.t4j.cpu;
 import dev.t4j.backend.BinaryOp;
 import dev.t4j.backend.UnaryOp;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -20,6 +21,7 @@ final class ElementwiseRuns {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     private ElementwiseRuns() {}
 
@@ -89,6 +91,64 @@ final class ElementwiseRuns {
             case RELU_DERIV -> reluDeriv(xs, xo, os, oo, n, alpha);
             case GELU_DERIV -> geluDeriv(xs, xo, os, oo, n, alpha);
             case GELU_TANH_DERIV -> geluTanhDeriv(xs, xo, os, oo, n, alpha);
+        }
+    }
+
+    /**
+     * out[i] = g[i] * act'(x[i]) for i < n, all contiguous: an activation's backward pass in one pass (against the
+     * derivative kernel and a multiply: 1.85 -> 1.16 ms for [16, 128, 1024], one thread). One loop per activation,
+     * as for the unary ops above: with the switch inside one loop C2 did not inline the functions and boxed vectors.
+     */
+    static void activationBackward(UnaryOp act, MemorySegment xs, long xo, MemorySegment gs, long go,
+            MemorySegment os, long oo, int n) {
+        switch (act) {
+            case RELU -> reluBackward(xs, xo, gs, go, os, oo, n);
+            case GELU -> geluBackward(xs, xo, gs, go, os, oo, n);
+            case GELU_TANH -> geluTanhBackward(xs, xo, gs, go, os, oo, n);
+            default -> throw new IllegalStateException(act + " is not an activation");
+        }
+    }
+
+    private static void reluBackward(MemorySegment xs, long xo, MemorySegment gs, long go, MemorySegment os, long oo,
+            int n) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            FloatVector g = FloatVector.fromMemorySegment(S, gs, (go + i) * 4, NATIVE);
+            g.mul(VectorMath.reluDeriv(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        for (; i < n; i++) {
+            float x = xs.getAtIndex(F, xo + i);
+            os.setAtIndex(F, oo + i, gs.getAtIndex(F, go + i) * VectorMath.reluDeriv(FloatVector.broadcast(S, x)).lane(0));
+        }
+    }
+
+    private static void geluBackward(MemorySegment xs, long xo, MemorySegment gs, long go, MemorySegment os, long oo,
+            int n) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            FloatVector g = FloatVector.fromMemorySegment(S, gs, (go + i) * 4, NATIVE);
+            g.mul(VectorMath.geluDeriv(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        for (; i < n; i++) {
+            float x = xs.getAtIndex(F, xo + i);
+            os.setAtIndex(F, oo + i, gs.getAtIndex(F, go + i) * VectorMath.geluDeriv(FloatVector.broadcast(S, x)).lane(0));
+        }
+    }
+
+    private static void geluTanhBackward(MemorySegment xs, long xo, MemorySegment gs, long go, MemorySegment os,
+            long oo, int n) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            FloatVector g = FloatVector.fromMemorySegment(S, gs, (go + i) * 4, NATIVE);
+            g.mul(VectorMath.geluTanhDeriv(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        for (; i < n; i++) {
+            float x = xs.getAtIndex(F, xo + i);
+            os.setAtIndex(F, oo + i,
+                    gs.getAtIndex(F, go + i) * VectorMath.geluTanhDeriv(FloatVector.broadcast(S, x)).lane(0));
         }
     }
 
