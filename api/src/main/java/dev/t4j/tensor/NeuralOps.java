@@ -89,8 +89,7 @@ final class NeuralOps {
             bias != null && bias.requiresGrad() ? g.sum(0, false) : null}, x, w, bias);
     }
 
-    static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale,
-            DropoutMask dropout) {
+    static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, DropoutMask dropout) {
         if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4) {
             throw new IllegalArgumentException("attention needs q, k, v of 4 dims [B, H, T, D], got "
                     + Shapes.str(q.shapeRef()) + ", " + Shapes.str(k.shapeRef()) + ", " + Shapes.str(v.shapeRef()));
@@ -109,11 +108,11 @@ final class NeuralOps {
         // heads and splitting its gradients' are then views, not copies
         boolean headsLast = on.attentionTakesStridedRows();
         Tensor out = heads(on, q.dtype(), sq, headsLast);
-        Tensor lse = Tensor.empty(q.backend(), q.dtype(), sq[0], sq[1], sq[2]);
+        Tensor lse = Tensor.empty(on, q.dtype(), sq[0], sq[1], sq[2]);
         Tensor qd = q.detach();
         Tensor kd = k.detach();
         Tensor vd = v.detach();
-        q.backend().attention(qd, kd, vd, b, scale, dropout, out, lse);
+        on.attention(qd, kd, vd, b, scale, dropout, out, lse);
         return Tensor.record(out, "attention", g -> {
             Tensor gq = heads(on, q.dtype(), sq, headsLast);
             Tensor gk = heads(on, q.dtype(), sk, headsLast);

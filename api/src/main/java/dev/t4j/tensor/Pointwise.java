@@ -45,18 +45,10 @@ final class Pointwise {
         };
     }
 
-    /** g * act'(x) in one backend pass, where g is shaped as x (else through the broadcasting multiply). */
+    /** g * act'(x) (g shaped as the op's output, so as x) in one backend call. */
     private static Tensor activationGrad(UnaryOp act, Tensor x, Tensor g) {
-        if (!java.util.Arrays.equals(x.shapeRef(), g.shapeRef()) || x.dtype() != g.dtype()) {
-            UnaryOp derivative = switch (act) {
-                case RELU -> UnaryOp.RELU_DERIV;
-                case GELU -> UnaryOp.GELU_DERIV;
-                default -> UnaryOp.GELU_TANH_DERIV;
-            };
-            return g.mul(apply(derivative, 0, x));
-        }
         Tensor out = Tensor.empty(x.backend(), x.dtype(), x.shapeRef());
-        x.backend().activationBackward(act, x, g, out);
+        x.backend().activationBackward(act, x, g.dtype() == x.dtype() ? g : g.to(x.dtype()), out);
         return out;
     }
 

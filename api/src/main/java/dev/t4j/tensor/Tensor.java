@@ -6,6 +6,7 @@ import dev.t4j.autograd.GradNode;
 import dev.t4j.backend.Backend;
 import dev.t4j.backend.Backends;
 import dev.t4j.backend.BinaryOp;
+import dev.t4j.backend.DropoutMask;
 import dev.t4j.backend.ReduceOp;
 import dev.t4j.backend.UnaryOp;
 import dev.t4j.memory.Owned;
@@ -876,7 +877,7 @@ public final class Tensor implements Owned {
      * This tensor times the factors of {@code mask} (0 with its probability, else 1 / (1 - p)), a function of the
      * mask's seed and each element's (row, column) in rows of the last dim: the same mask, however often it is drawn.
      */
-    public Tensor dropout(dev.t4j.backend.DropoutMask mask) {
+    public Tensor dropout(DropoutMask mask) {
         return NeuralOps.dropout(this, mask);
     }
 
@@ -933,8 +934,7 @@ public final class Tensor implements Owned {
      * mask drawn from {@code dropout}'s seed inside the kernel and drawn again by the backward pass, never stored
      * (scaled_dot_product_attention's dropout_p).
      */
-    public static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale,
-            dev.t4j.backend.DropoutMask dropout) {
+    public static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, DropoutMask dropout) {
         return NeuralOps.attention(q, k, v, bias, scale, dropout);
     }
 

@@ -3,8 +3,8 @@ package dev.t4j.cpu;
 import static dev.t4j.backend.host.HostAccess.segment;
 import static dev.t4j.cpu.VectorMath.load;
 
-import dev.t4j.backend.DropoutMask;
 import dev.t4j.backend.BinaryOp;
+import dev.t4j.backend.DropoutMask;
 import dev.t4j.backend.ReduceOp;
 import dev.t4j.backend.UnaryOp;
 import dev.t4j.backend.reference.ReferenceBackend;
@@ -163,21 +163,16 @@ public final class CpuBackend extends ReferenceBackend {
     @Override
     public void activationBackward(UnaryOp act, Tensor x, Tensor g, Tensor out) {
         boolean known = act == UnaryOp.RELU || act == UnaryOp.GELU || act == UnaryOp.GELU_TANH;
-        if (!known || !f32(x, g, out) || !x.isContiguous() || !g.isContiguous() || !out.isContiguous()) {
+        Strided it = known && f32(x, g, out) && out.numel() > 0 ? Strided.of(out.shape(),
+                new long[] {x.offset(), g.offset(), out.offset()}, x.strides(), g.strides(), out.strides()) : null;
+        if (it == null || it.innerStride(0) != 1 || it.innerStride(1) != 1 || it.innerStride(2) != 1) {
             super.activationBackward(act, x, g, out);
             return;
         }
-        long n = out.numel();
         MemorySegment xs = segment(x);
         MemorySegment gs = segment(g);
         MemorySegment os = segment(out);
-        int chunks = (int) Math.min(Integer.MAX_VALUE, (n + 16383) / 16384);
-        par.forRange(chunks, 1, (c0, c1) -> {
-            long start = (long) c0 * 16384;
-            int len = (int) (Math.min(n, (long) c1 * 16384) - start);
-            ElementwiseRuns.activationBackward(act, xs, x.offset() + start, gs, g.offset() + start, os,
-                    out.offset() + start, len);
-        });
+        it.forEachRun(par, (at, n) -> ElementwiseRuns.activationBackward(act, xs, at[0], gs, at[1], os, at[2], n));
     }
 
     @Override

@@ -3,7 +3,6 @@ package dev.t4j.cpu;
 import dev.t4j.backend.BinaryOp;
 import dev.t4j.backend.UnaryOp;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -21,7 +20,6 @@ final class ElementwiseRuns {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
-    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     private ElementwiseRuns() {}
 
@@ -118,8 +116,8 @@ final class ElementwiseRuns {
             g.mul(VectorMath.reluDeriv(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
         }
         for (; i < n; i++) {
-            float x = xs.getAtIndex(F, xo + i);
-            os.setAtIndex(F, oo + i, gs.getAtIndex(F, go + i) * VectorMath.reluDeriv(FloatVector.broadcast(S, x)).lane(0));
+            float x = xs.getAtIndex(VectorMath.F, xo + i);
+            os.setAtIndex(VectorMath.F, oo + i, gs.getAtIndex(VectorMath.F, go + i) * VectorMath.reluDeriv(FloatVector.broadcast(S, x)).lane(0));
         }
     }
 
@@ -132,8 +130,8 @@ final class ElementwiseRuns {
             g.mul(VectorMath.geluDeriv(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
         }
         for (; i < n; i++) {
-            float x = xs.getAtIndex(F, xo + i);
-            os.setAtIndex(F, oo + i, gs.getAtIndex(F, go + i) * VectorMath.geluDeriv(FloatVector.broadcast(S, x)).lane(0));
+            float x = xs.getAtIndex(VectorMath.F, xo + i);
+            os.setAtIndex(VectorMath.F, oo + i, gs.getAtIndex(VectorMath.F, go + i) * VectorMath.geluDeriv(FloatVector.broadcast(S, x)).lane(0));
         }
     }
 
@@ -146,9 +144,9 @@ final class ElementwiseRuns {
             g.mul(VectorMath.geluTanhDeriv(x)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
         }
         for (; i < n; i++) {
-            float x = xs.getAtIndex(F, xo + i);
-            os.setAtIndex(F, oo + i,
-                    gs.getAtIndex(F, go + i) * VectorMath.geluTanhDeriv(FloatVector.broadcast(S, x)).lane(0));
+            float x = xs.getAtIndex(VectorMath.F, xo + i);
+            os.setAtIndex(VectorMath.F, oo + i,
+                    gs.getAtIndex(VectorMath.F, go + i) * VectorMath.geluTanhDeriv(FloatVector.broadcast(S, x)).lane(0));
         }
     }
 

@@ -169,6 +169,22 @@ final class FusedAttention {
         return end;
     }
 
+    /** Room for a head's keys as B panels, one array per block of {@link Gemm#KC} keys. */
+    private static float[][] keyBlocks(int tk, int dPad) {
+        float[][] blocks = new float[(tk + Gemm.KC - 1) / Gemm.KC][];
+        for (int kb = 0; kb < blocks.length; kb++) {
+            blocks[kb] = new float[dPad * Math.min(Gemm.KC, tk - kb * Gemm.KC)]; // [d sliver][key][NR]
+        }
+        return blocks;
+    }
+
+    /** The rows of head (b, h) of x (K or V) into {@code blocks}, a block of {@link Gemm#KC} keys each. */
+    private static void packKeyBlocks(View x, int b, int h, int tk, int d, float[][] blocks) {
+        for (int kb = 0; kb < blocks.length; kb++) {
+            Gemm.packB(x.rows(b, h, 0), kb * Gemm.KC, Math.min(Gemm.KC, tk - kb * Gemm.KC), 0, d, blocks[kb]);
+        }
+    }
+
     /** For heads of at most {@link Gemm#KC} (512) values: a tile's queries are one row of the kernel's packed A. */
     static void forward(int batch, int heads, int tq, int tk, int d, View q, View k, View v, View bias, float scale,
             DropoutMask dropout, View out, MemorySegment lse, long lseOff, Parallel par) {
@@ -196,10 +212,7 @@ final class FusedAttention {
         int dPad = (d + nr - 1) / nr * nr;
         int blocks = (tk + kc - 1) / kc;
         float[] kp = new float[(tk + nr - 1) / nr * nr * d]; // K^T: [key sliver][d][NR]
-        float[][] vp = new float[blocks][]; // V, a block of keys each: [d sliver][key][NR]
-        for (int kb = 0; kb < blocks; kb++) {
-            vp[kb] = new float[dPad * Math.min(kc, tk - kb * kc)];
-        }
+        float[][] vp = keyBlocks(tk, dPad); // V, a block of keys each: [d sliver][key][NR]
         float[] qp = new float[mr * kc]; // a tile's queries, rows KC apart: the kernel's packed A
         float[] p = new float[mr * kc]; // their scores, then probabilities: packed A again, for P V
         float[] o = new float[mr * dPad]; // the output rows, unnormalised
@@ -216,9 +229,7 @@ final class FusedAttention {
             int h = bh % heads;
             endsOf = keyEnds(bias, b, h, tq, tk, ends, endsOf);
             Gemm.packB(k.transposed(b, h), 0, d, 0, tk, kp);
-            for (int kb = 0; kb < blocks; kb++) {
-                Gemm.packB(v.rows(b, h, 0), kb * kc, Math.min(kc, tk - kb * kc), 0, d, vp[kb]);
-            }
+            packKeyBlocks(v, b, h, tk, d, vp);
             for (int i0 = 0; i0 < tq; i0 += mr) {
                 int rows = Math.min(mr, tq - i0);
                 int keys = tileKeys(ends, i0, rows);
@@ -318,10 +329,7 @@ final class FusedAttention {
         int sliver = (tq + 1) * mr; // one spare query: the transposing stores write a vector, MR of it used
         float[] kT = new float[(tk + nr - 1) / nr * nr * d]; // K^T, V^T: [key sliver][d][NR]
         float[] vT = new float[kT.length];
-        float[][] kRows = new float[blocks][]; // K, a block of keys each: [d sliver][key][NR]
-        for (int kb = 0; kb < blocks; kb++) {
-            kRows[kb] = new float[dPad * Math.min(kc, tk - kb * kc)];
-        }
+        float[][] kRows = keyBlocks(tk, dPad); // K, a block of keys each: [d sliver][key][NR]
         float[] qRows = new float[dPad * tq]; // Q, dO: [d sliver][query][NR]
         float[] doRows = new float[dPad * tq];
         float[] pT = new float[blockSlivers * sliver]; // a block's P^T, dS^T: [key sliver][query][MR keys]
@@ -354,16 +362,14 @@ final class FusedAttention {
             endsOf = keyEnds(bias, b, h, tq, tk, ends, endsOf);
             Gemm.packB(k.transposed(b, h), 0, d, 0, tk, kT);
             Gemm.packB(v.transposed(b, h), 0, d, 0, tk, vT);
-            for (int kb = 0; kb < blocks; kb++) {
-                Gemm.packB(k.rows(b, h, 0), kb * kc, Math.min(kc, tk - kb * kc), 0, d, kRows[kb]);
-            }
+            packKeyBlocks(k, b, h, tk, d, kRows);
             for (int i = 0; i < tq; i++) {
                 MemorySegment.copy(q.seg(), F, q.at(b, h, i) * 4, qHead, i * d, d);
                 MemorySegment.copy(gradOut.seg(), F, gradOut.at(b, h, i) * 4, doHead, i * d, d);
                 delta[i] = dot(gradOut.seg(), gradOut.at(b, h, i), out.seg(), out.at(b, h, i), d);
             }
-            packRows(qHead, tq, d, qRows);
-            packRows(doHead, tq, d, doRows);
+            Gemm.packB(q.rows(b, h, 0), 0, tq, 0, d, qRows);
+            Gemm.packB(gradOut.rows(b, h, 0), 0, tq, 0, d, doRows);
             for (int k0 = 0; k0 < tk; k0 += kc) {
                 int blockKeys = Math.min(kc, tk - k0);
                 java.util.Arrays.fill(firstTile, tq);
@@ -477,23 +483,6 @@ final class FusedAttention {
 
     private static void zero(MemorySegment g, long at, int n) {
         g.asSlice(at * 4, n * 4L).fill((byte) 0);
-    }
-
-    /** Contiguous rows [rows, d] into the kernel's B panels, as {@link Gemm#packB}: [d sliver][row][NR], zero-padded. */
-    private static void packRows(float[] src, int rows, int d, float[] dst) {
-        int nr = Gemm.NR;
-        for (int j = 0; j < d; j += nr) {
-            int cols = Math.min(nr, d - j);
-            for (int i = 0, to = j * rows; i < rows; i++, to += nr) {
-                if (cols == nr) {
-                    FloatVector.fromArray(S, src, i * d + j).intoArray(dst, to);
-                    FloatVector.fromArray(S, src, i * d + j + V).intoArray(dst, to + V);
-                } else {
-                    System.arraycopy(src, i * d + j, dst, to, cols);
-                    java.util.Arrays.fill(dst, to + cols, to + nr, 0f);
-                }
-            }
-        }
     }
 
     /** g[at, at + d) += o[from, from + d). */

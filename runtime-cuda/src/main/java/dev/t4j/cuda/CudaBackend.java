@@ -1,8 +1,8 @@
 package dev.t4j.cuda;
 
-import dev.t4j.backend.DropoutMask;
 import dev.t4j.backend.Backend;
 import dev.t4j.backend.BinaryOp;
+import dev.t4j.backend.DropoutMask;
 import dev.t4j.backend.ReduceOp;
 import dev.t4j.backend.UnaryOp;
 import dev.t4j.memory.Scope;
