@@ -1,6 +1,26 @@
 // Attention without the [Tq, Tk] scores in memory: out = softmax(q k^T * scale + bias) v, streamed over the keys with
 // an online softmax (flash-attention's recurrence), and its gradients recomputed from the saved log-sum-exp.
 //
+// The backward pass recomputes a probability as exp(s - shift) * factor: shift the row's log-sum-exp and factor 1,
+// unless the log-sum-exp is past a million. There exp(s - lse) loses the row's sum (a row whose every key is masked
+// with -3.4e38 has lse = max + log(keys) rounded back to max: every probability would be 1 instead of 1 / keys), so
+// the dq kernels first take the row's own maximum and sum over its keys, as the forward pass had them, and write
+// each row's shift and factor for the dk/dv kernels (as the CPU's FusedAttention does).
+#define LSE_USABLE 1e6f
+
+// A row's running maximum and sum of exp(s - maximum) over its scores: the shift and factor of an unusable lse.
+struct RowStats {
+    float m = -INFINITY, l = 0.f;
+    __device__ __forceinline__ void add(float x) {
+        float mn = fmaxf(m, x);
+        if (mn == -INFINITY) return; // nothing but masked keys so far
+        l = l * expf(m - mn) + expf(x - mn);
+        m = mn;
+    }
+    __device__ __forceinline__ float shift() const { return m == -INFINITY ? 0.f : m; }
+    __device__ __forceinline__ float factor() const { return 1.f / l; }
+};
+//
 // The warp kernels, for heads over 64 (smaller ones take the tiled kernels at the end): one warp per row, a query
 // row in the forward pass and for dq, a key row for dk and dv (so no atomics, and the result does not depend on
 // scheduling). A lane holds head dimensions lane, lane + 32, ... (head size at most 32 * MAX_D_PER_LANE). The keys
@@ -81,7 +101,8 @@ extern "C" __global__ void attention_forward_f32(AttnDims A, double scale_d, con
 // which the dk/dv kernel reads.
 extern "C" __global__ void attention_backward_dq_f32(AttnDims A, double scale_d, const float* q, const float* k,
                                                      const float* v, const void* bias, int bias_dt, const float* out,
-                                                     const float* lse, const float* go, float* dq, float* delta) {
+                                                     const float* lse, const float* go, float* dq, float* delta,
+                                                     float* shift, float* factor) {
     int lane = threadIdx.x & 31;
     float scale = (float) scale_d;
     FOR_EACH_WARP(row, A.b * A.h * A.tq) {
@@ -96,9 +117,15 @@ extern "C" __global__ void attention_backward_dq_f32(AttnDims A, double scale_d,
             acc[c] = 0.f;
         }
         dd = warp_sum(dd);
-        float li = lse[row];
+        float sh = lse[row], f = 1.f;
+        if (fabsf(sh) > LSE_USABLE) { // the row's own maximum and sum (the branch is the whole warp's)
+            RowStats st;
+            for (long long j = 0; j < A.tk; j++) st.add(score(A, qr, k, bias, bias_dt, b, h, i, j, scale));
+            sh = st.shift();
+            f = st.factor();
+        }
         for (long long j = 0; j < A.tk; j++) {
-            float p = expf(score(A, qr, k, bias, bias_dt, b, h, i, j, scale) - li);
+            float p = expf(score(A, qr, k, bias, bias_dt, b, h, i, j, scale) - sh) * f;
             float dp = 0.f;
             for (int c = 0; c < MAX_D_PER_LANE; c++) {
                 long long d = lane + 32 * c;
@@ -114,14 +141,19 @@ extern "C" __global__ void attention_backward_dq_f32(AttnDims A, double scale_d,
             long long d = lane + 32 * c;
             if (d < A.d) dq[row * A.d + d] = acc[c];
         }
-        if (lane == 0) delta[row] = dd;
+        if (lane == 0) {
+            delta[row] = dd;
+            shift[row] = sh;
+            factor[row] = f;
+        }
     }
 }
 
 // dk and dv [b, h, tk, d] (contiguous), one warp per key row, summing over the query rows.
 extern "C" __global__ void attention_backward_dkv_f32(AttnDims A, double scale_d, const float* q, const float* k,
-                                                      const float* v, const void* bias, int bias_dt, const float* lse,
-                                                      const float* go, const float* delta, float* dk, float* dv) {
+                                                      const float* v, const void* bias, int bias_dt,
+                                                      const float* shift, const float* factor, const float* go,
+                                                      const float* delta, float* dk, float* dv) {
     int lane = threadIdx.x & 31;
     float scale = (float) scale_d;
     FOR_EACH_WARP(row, A.b * A.h * A.tk) {
@@ -147,7 +179,7 @@ extern "C" __global__ void attention_backward_dkv_f32(AttnDims A, double scale_d
             }
             s = warp_sum(s) * scale;
             if (A.has_bias) s += load<float>(bias, bias_dt, at(A.bias, b, h, i, j));
-            float p = expf(s - lse[rows0 + i]);
+            float p = expf(s - shift[rows0 + i]) * factor[rows0 + i];
             float ds = p * (warp_sum(dp) - delta[rows0 + i]) * scale;
             for (int c = 0; c < MAX_D_PER_LANE; c++) {
                 gv[c] += p * gi[c];
@@ -271,7 +303,8 @@ extern "C" __global__ void attention_tiled_forward_f32(AttnDims A, double scale_
 extern "C" __global__ void attention_tiled_backward_dq_f32(AttnDims A, double scale_d, const float* q,
                                                            const float* k, const float* v, const void* bias,
                                                            int bias_dt, const float* out, const float* lse,
-                                                           const float* go, float* dq, float* delta) {
+                                                           const float* go, float* dq, float* delta, float* shift,
+                                                           float* factor) {
     __shared__ float Ks[BK][TD];
     __shared__ float Vs[BK][TD];
     __shared__ float Gt[TD][TILE];
@@ -293,7 +326,19 @@ extern "C" __global__ void attention_tiled_backward_dq_f32(AttnDims A, double sc
             if (in) dd += g * out[row * A.d + c];
             acc[c] = 0.f;
         }
-        float li = valid ? lse[row] : 0.f;
+        float sh = valid ? lse[row] : 0.f, f = 1.f;
+        if (fabsf(sh) > LSE_USABLE) { // the row's own maximum and sum, its keys read from global memory: rare rows
+            RowStats st;
+            for (long long j = 0; j < A.tk; j++) {
+                float x = 0.f;
+#pragma unroll
+                for (int c = 0; c < TD; c++) x += c < A.d ? qr[c] * k[at(A.k, b, h, j, c)] : 0.f;
+                if (A.has_bias) x += load<float>(bias, bias_dt, at(A.bias, b, h, i, j));
+                st.add(x);
+            }
+            sh = st.shift();
+            f = st.factor();
+        }
         for (long long k0 = 0; k0 < A.tk; k0 += BK) {
             int nk = upto(A.tk, k0, BK);
             __syncthreads();
@@ -310,7 +355,7 @@ extern "C" __global__ void attention_tiled_backward_dq_f32(AttnDims A, double sc
                     dp += g[c * TILE] * Vs[j][c];
                 }
                 if (A.has_bias) s += load<float>(bias, bias_dt, at(A.bias, b, h, i, k0 + j));
-                float ds = expf(s - li) * (dp - dd) * scale;
+                float ds = expf(s - sh) * f * (dp - dd) * scale;
 #pragma unroll
                 for (int c = 0; c < TD; c++) acc[c] += ds * Ks[j][c];
             }
@@ -319,19 +364,24 @@ extern "C" __global__ void attention_tiled_backward_dq_f32(AttnDims A, double sc
 #pragma unroll
             for (int c = 0; c < TD; c++) if (c < A.d) dq[row * A.d + c] = acc[c];
             delta[row] = dd;
+            shift[row] = sh;
+            factor[row] = f;
         }
     }
 }
 
 // dk and dv [b, h, tk, d] (contiguous), one thread per key row summing over the query rows, which pass through shared
-// memory BQ at a time with their lse and delta; the block's own key and value rows sit in shared memory transposed.
+// memory BQ at a time with their shift, factor and delta; the block's own key and value rows sit in shared memory
+// transposed.
 extern "C" __global__ void attention_tiled_backward_dkv_f32(AttnDims A, double scale_d, const float* q,
                                                             const float* k, const float* v, const void* bias,
-                                                            int bias_dt, const float* lse, const float* go,
-                                                            const float* delta, float* dk, float* dv) {
+                                                            int bias_dt, const float* shift, const float* factor,
+                                                            const float* go, const float* delta, float* dk,
+                                                            float* dv) {
     __shared__ float Qs[BQ][TD];
     __shared__ float Gs[BQ][TD];
     __shared__ float Ls[BQ];
+    __shared__ float Fs[BQ];
     __shared__ float Ds[BQ];
     __shared__ float Kt[TD][TILE];
     __shared__ float Vt[TD][TILE];
@@ -361,7 +411,8 @@ extern "C" __global__ void attention_tiled_backward_dkv_f32(AttnDims A, double s
                 Gs[r][c] = in ? go[at(A.go, b, h, i0 + r, c)] : 0.f;
             }
             for (int r = t; r < BQ; r += blockDim.x) {
-                Ls[r] = r < nq ? lse[rows0 + i0 + r] : 0.f;
+                Ls[r] = r < nq ? shift[rows0 + i0 + r] : 0.f;
+                Fs[r] = r < nq ? factor[rows0 + i0 + r] : 0.f;
                 Ds[r] = r < nq ? delta[rows0 + i0 + r] : 0.f;
             }
             __syncthreads();
@@ -377,7 +428,7 @@ extern "C" __global__ void attention_tiled_backward_dkv_f32(AttnDims A, double s
                     dp += Gs[r][c] * vc[c * TILE];
                 }
                 if (A.has_bias) s += load<float>(bias, bias_dt, at(A.bias, b, h, i0 + r, j));
-                float p = expf(s - Ls[r]);
+                float p = expf(s - Ls[r]) * Fs[r];
                 float ds = p * (dp - Ds[r]);
                 const volatile float* qv = Qs[r]; // read again, not kept from the dot products above: registers
                 const volatile float* gvr = Gs[r];

@@ -439,11 +439,12 @@ public abstract class BackendParitySuite {
     void fusedAttentionOnRowsWhoseEveryKeyIsMasked() {
         // a sequence of nothing but padding (mask -3.4e38): its rows attend uniformly to every key. Recomputing the
         // probabilities from the log-sum-exp made them 1 instead of 1 / keys there (lse = max + log(keys) rounds back
-        // to max): gradients keys times too large. 20 keys: one CPU block; 530: two, the rows' own sums recomputed
-        for (int keys : new int[] {20, 530}) {
-            Tensor[] ref = withDefault(reference, () -> fullyMaskedAttention(reference, keys, false));
-            Tensor[] got = withDefault(backend(), () -> fullyMaskedAttention(backend(), keys, true));
-            String what = "attention, every key masked, " + keys + " keys";
+        // to max): gradients keys times too large. 20 keys: one CPU block; 530: two, the rows' own sums recomputed.
+        // Heads of 16 take a GPU's tiled kernels, heads of 80 its warp kernels
+        for (int[] c : new int[][] {{20, 16}, {530, 16}, {20, 80}}) {
+            Tensor[] ref = withDefault(reference, () -> fullyMaskedAttention(reference, c[0], c[1], false));
+            Tensor[] got = withDefault(backend(), () -> fullyMaskedAttention(backend(), c[0], c[1], true));
+            String what = "attention, every key masked, " + c[0] + " keys, heads of " + c[1];
             assertClose(what + " out", ref[0], got[0], 1e-4);
             assertClose(what + " dq", ref[1], got[1], 1e-4);
             assertClose(what + " dk", ref[2], got[2], 1e-4);
@@ -487,9 +488,8 @@ public abstract class BackendParitySuite {
     }
 
     /** Fused (Tensor.attention) or materialised attention over two sequences, the second all padding. */
-    private static Tensor[] fullyMaskedAttention(Backend b, int t, boolean fused) {
+    private static Tensor[] fullyMaskedAttention(Backend b, int t, int d, boolean fused) {
         int heads = 2;
-        int d = 16;
         Tensor q = on(b, random(61, 2 * heads * t * d, 1), 2, heads, t, d).requiresGrad(true);
         Tensor k = on(b, random(62, 2 * heads * t * d, 1), 2, heads, t, d).requiresGrad(true);
         Tensor v = on(b, random(63, 2 * heads * t * d, 1), 2, heads, t, d).requiresGrad(true);

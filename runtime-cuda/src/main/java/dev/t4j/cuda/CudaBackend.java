@@ -742,13 +742,15 @@ final class CudaBackend implements Backend {
     public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, DropoutMask dropout,
             Tensor out, Tensor lse, Tensor gradOut, Tensor gq, Tensor gk, Tensor gv, Tensor gBias) {
         // like dropout, the bias's gradient (T5's position bias) waits for a GPU to test the kernels' version on
-        if (!fusable(q, k, v) || gradOut.dtype() != DType.F32 || dropout != null || gBias != null
-                || (bias != null && hasRowWithEveryKeyMasked(bias))) {
+        if (!fusable(q, k, v) || gradOut.dtype() != DType.F32 || dropout != null || gBias != null) {
             Backend.super.attentionBackward(q, k, v, bias, scale, dropout, out, lse, gradOut, gq, gk, gv, gBias);
             return;
         }
         bind();
+        // per query row: rowsum(dO O), and the shift and factor that turn exp(s - shift) into the probability
         Tensor delta = Tensor.empty(this, DType.F32, q.shape()[0], q.shape()[1], q.shape()[2]);
+        Tensor shift = Tensor.empty(this, DType.F32, q.shape()[0], q.shape()[1], q.shape()[2]);
+        Tensor factor = Tensor.empty(this, DType.F32, q.shape()[0], q.shape()[1], q.shape()[2]);
         long[] dims = attentionDims(q, k, bias, q, k, v, bias, gradOut);
         long biasAddress = bias == null ? 0 : base(bias);
         int biasType = bias == null ? 0 : code(bias.dtype());
@@ -756,31 +758,13 @@ final class CudaBackend implements Backend {
             launchAttention(q, q.shape()[2], Kernel.ATTENTION_TILED_BACKWARD_DQ_F32, Kernel.ATTENTION_BACKWARD_DQ_F32,
                     new Kernels.Args(arena).longs(dims).f64(scale)
                     .ptr(base(q)).ptr(base(k)).ptr(base(v)).ptr(biasAddress).i32(biasType).ptr(first(out))
-                    .ptr(first(lse)).ptr(base(gradOut)).ptr(first(gq)).ptr(first(delta)), "attention backward (dq)");
+                    .ptr(first(lse)).ptr(base(gradOut)).ptr(first(gq)).ptr(first(delta)).ptr(first(shift))
+                    .ptr(first(factor)), "attention backward (dq)");
             launchAttention(q, k.shape()[2], Kernel.ATTENTION_TILED_BACKWARD_DKV_F32,
                     Kernel.ATTENTION_BACKWARD_DKV_F32, new Kernels.Args(arena).longs(dims).f64(scale)
-                    .ptr(base(q)).ptr(base(k)).ptr(base(v)).ptr(biasAddress).i32(biasType).ptr(first(lse))
-                    .ptr(base(gradOut)).ptr(first(delta)).ptr(first(gk)).ptr(first(gv)), "attention backward (dk, dv)");
-        }
-    }
-
-    /**
-     * Whether some query row of {@code bias} masks every key (all below -1e30, as a sequence of nothing but padding).
-     * The backward kernels recompute probabilities as exp(s - lse), and in such a row lse = max + log(keys) rounds
-     * back to max: every probability would come out 1 instead of 1 / keys. Those calls take the composed path,
-     * which normalises by the sum. Checked on the bias without its broadcast dims (one small reduction and a read).
-     * The fix belongs in the kernels (recompute such rows' maxima and sums first, as the CPU's FusedAttention does);
-     * it waits for a GPU to test it on.
-     */
-    private static boolean hasRowWithEveryKeyMasked(Tensor bias) {
-        Tensor b = bias;
-        for (int d = 0; d < b.dim(); d++) {
-            if (b.strides()[d] == 0 && b.size(d) > 1) {
-                b = b.narrow(d, 0, 1);
-            }
-        }
-        try (var g = dev.t4j.autograd.GradMode.noGrad()) {
-            return b.max(-1, false).neg().max().item() > 1e30; // the least row maximum below -1e30
+                    .ptr(base(q)).ptr(base(k)).ptr(base(v)).ptr(biasAddress).i32(biasType).ptr(first(shift))
+                    .ptr(first(factor)).ptr(base(gradOut)).ptr(first(delta)).ptr(first(gk)).ptr(first(gv)),
+                    "attention backward (dk, dv)");
         }
     }
 
