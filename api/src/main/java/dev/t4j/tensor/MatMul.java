@@ -75,8 +75,7 @@ final class MatMul {
      * adds of [512, 512], 12 of [2048, 512] and one of the [32128, 512] embedding, about 40 ms of a 1.2 s step).
      */
     static Tensor weightGradient(Tensor input, Tensor g, Tensor weight) {
-        if (input.dim() == 2 && weight.dim() == 2 && weight.size(1) > 1 && weight.strides()[0] == 1
-                && weight.strides()[1] == weight.size(0)) {
+        if (input.dim() == 2 && weight.dim() == 2 && !weight.isContiguous() && weight.mT().isContiguous()) {
             return g.mT().matmul(input).mT();
         }
         return input.mT().matmul(g);
