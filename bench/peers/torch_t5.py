@@ -2,9 +2,11 @@
 """t5-small in PyTorch eager (Debian python3-torch), the peer of T5Throughput.java: 60 M parameters, random weights,
 float32, batch 1; the encoder over 512 tokens timed alone, then 64 tokens generated greedily with the decoder's
 self-attention cache and cross-attention keys/values computed once; decode tokens/s counts the tokens after the
-first over the time after the first. Best of 7 after a warm-up round (as t4j, whose JIT warms up). The layers follow Hugging Face's T5 (RMS norm
+first over the time after the first; request tokens/s the 64 tokens over the whole time from the encoder's start.
+Best of 7 after a warm-up round (as t4j, whose JIT warms up). The layers follow Hugging Face's T5 (RMS norm
 without mean, no attention scaling, relative position buckets in the first layer of each stack, ReLU feed-forward,
-tied head rescaled by d_model^-0.5). Prints {"threads": T, "encode_tokens_per_s": X, "decode_tokens_per_s": Y}.
+tied head rescaled by d_model^-0.5). Prints {"threads": T, "encode_tokens_per_s": X, "decode_tokens_per_s": Y,
+"request_tokens_per_s": Z}.
 T4J_PEER_DEVICE=cuda runs it on the GPU (scripts/gpu-check.sh); each generated token is read back to the host, as
 t4j's streaming generator does.
 
@@ -168,13 +170,14 @@ if train:
     sys.exit(0)
 model = T5().eval().to(dev)
 ids = torch.randint(2, 32002, (1, 512), device=dev)
-encode_best = decode_best = 0.0
+encode_best = decode_best = request_best = 0.0
 with torch.no_grad():
     for rnd in range(8):
         t0 = time.perf_counter()
         model.encode(ids).sum().item()
         if rnd > 0:
             encode_best = max(encode_best, 512 / (time.perf_counter() - t0))
+        request_start = time.perf_counter()
         memory = model.encode(ids)
         logits, caches = model.decode(torch.zeros(1, 1, dtype=torch.long, device=dev), memory, None, 0)
         nxt = logits[:, -1].argmax(-1, keepdim=True)
@@ -185,6 +188,9 @@ with torch.no_grad():
             nxt = logits[:, -1].argmax(-1, keepdim=True)
             nxt.item()
         if rnd > 0:
-            decode_best = max(decode_best, 63 / (time.perf_counter() - t0))
+            end = time.perf_counter()
+            decode_best = max(decode_best, 63 / (end - t0))
+            request_best = max(request_best, 64 / (end - request_start))
 print(json.dumps({"bench": "t5", "backend": "torch " + torch.__version__ + " " + dev.type, "threads": threads,
-                  "encode_tokens_per_s": encode_best, "decode_tokens_per_s": decode_best}), flush=True)
+                  "encode_tokens_per_s": encode_best, "decode_tokens_per_s": decode_best,
+                  "request_tokens_per_s": request_best}), flush=True)

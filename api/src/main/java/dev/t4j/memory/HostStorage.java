@@ -18,11 +18,21 @@ import java.util.concurrent.atomic.AtomicLong;
  * allocation of that class: a training step allocates the same sizes as the one before, so after the first step
  * no memory is mapped, faulted in or returned to the OS. The pool is bounded ({@code -Dt4j.hostPoolBytes},
  * default 2 GiB); blocks beyond it go back to the C allocator at once.
+ *
+ * <p>On Linux, blocks of 2 MiB and more are 2 MiB aligned and advised as huge-page memory ({@code MADV_HUGEPAGE};
+ * with transparent huge pages in "madvise" mode, the default of many distributions, nothing is huge otherwise): a
+ * training step's activations, weights and optimizer state are hundreds of MB, far past what the TLB covers in 4 KiB
+ * pages. Measured, one thread, interleaved: the GPT training benchmark 5,223-5,368 -> 5,360-5,415 tokens/s, the t5-small
+ * encoder 4,510-4,519 -> 4,545-4,572. {@code -Dt4j.hugePages=false} turns it off.
  */
 public final class HostStorage extends Storage {
     public static final long ALIGNMENT = 64;
     private static final MethodHandle ALIGNED_ALLOC;
     private static final MethodHandle FREE;
+    /** madvise, where blocks may be advised as huge pages (Linux); null elsewhere or when turned off. */
+    private static final MethodHandle MADVISE;
+    private static final long HUGE_PAGE = 2L << 20;
+    private static final int MADV_HUGEPAGE = 14; // Linux's value
 
     static {
         Linker linker = Linker.nativeLinker();
@@ -31,6 +41,10 @@ public final class HostStorage extends Storage {
                 FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
         FREE = linker.downcallHandle(libc.find("free").orElseThrow(),
                 FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
+        boolean huge = System.getProperty("os.name", "").startsWith("Linux")
+                && !"false".equals(System.getProperty("t4j.hugePages"));
+        MADVISE = !huge ? null : libc.find("madvise").map(f -> linker.downcallHandle(f, FunctionDescriptor.of(
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT))).orElse(null);
     }
 
     private static final long POOL_LIMIT = Long.getLong("t4j.hostPoolBytes", 2L << 30);
@@ -69,9 +83,14 @@ public final class HostStorage extends Storage {
             POOLED.addAndGet(-size);
             return new HostStorage(block, bytes);
         }
+        boolean huge = MADVISE != null && size >= HUGE_PAGE;
         MemorySegment raw;
         try {
-            raw = (MemorySegment) ALIGNED_ALLOC.invokeExact(ALIGNMENT, size);
+            raw = (MemorySegment) ALIGNED_ALLOC.invokeExact(huge ? HUGE_PAGE : ALIGNMENT, size);
+            if (huge && !raw.equals(MemorySegment.NULL)) {
+                // only advice: where the kernel has no huge page to give, the block stays in small pages
+                int ignored = (int) MADVISE.invokeExact(raw, size / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
+            }
         } catch (Throwable t) {
             throw new IllegalStateException("aligned_alloc failed", t);
         }

@@ -77,4 +77,24 @@ class ScopeTest {
             assertThat(c % 64).isZero();
         }
     }
+
+    @Test
+    void blocksOfHugePagesAreAlignedToThemAndHoldTheirValues() {
+        long bytes = (5L << 20) + 12_345; // past two huge pages, not a multiple of one
+        try (Scope s = Scope.open("huge")) {
+            HostStorage storage = HostStorage.allocate(bytes);
+            var seg = storage.segment();
+            assertThat(seg.byteSize()).isEqualTo(bytes);
+            long alignment = System.getProperty("os.name", "").startsWith("Linux") ? 2L << 20 : HostStorage.ALIGNMENT;
+            assertThat(seg.address() % alignment).isZero();
+            for (long i = 0; i < bytes / 4; i += 4099) { // every page, and the last value
+                seg.setAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, i, (int) i);
+            }
+            seg.setAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, bytes / 4 - 1, -7);
+            for (long i = 0; i < bytes / 4; i += 4099) {
+                assertThat(seg.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, i)).isEqualTo((int) i);
+            }
+            assertThat(seg.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, bytes / 4 - 1)).isEqualTo(-7);
+        }
+    }
 }

@@ -15,8 +15,8 @@ import java.util.Map;
  * Training throughput of the GPT-style model of the training-toolkit issue (4 layers, width 256, 4 heads, vocab
  * 8192, sequence 128, batch 16, AdamW), or with a second argument {@code pretrain} that of {@code t4j pretrain gpt}'s
  * defaults (width 128, vocabulary 2048), or {@code dropout} the first with GPT-2's default dropout (0.1 on the
- * embeddings, the residual branches and the attention probabilities), in tokens/s: 12 steps timed after at least 3
- * steps and 5 s of warm-up. The
+ * embeddings, the residual branches and the attention probabilities), in tokens/s: 12 steps timed once the JIT is done
+ * with the step ({@link Warmup}). The
  * same model in PyTorch is bench/peers/torch_gpt_train.py; bench/train.sh runs both. An end-to-end step, so a plain
  * timer, not JMH.
  */
@@ -39,13 +39,8 @@ public final class GptTrainThroughput {
             GPT2LMHeadModel model = new GPT2LMHeadModel(c, new Generator(0));
             AdamW opt = new AdamW(model.parameters(), 1e-3);
             Tensor ids = Tensor.randint(new Generator(1), v, b, t + 1);
-            // warm-up: at least 3 steps and 5 seconds, so that the JIT has compiled the step's code before timing (a
-            // small model's step takes 60 ms: 3 steps left a fifth of the two-thread throughput to compilation)
             int n = 12;
-            long warmStart = System.nanoTime();
-            for (int i = 0; i < 3 || System.nanoTime() - warmStart < 5_000_000_000L; i++) {
-                step(model, opt, ids, t);
-            }
+            Warmup.untilCompiled(() -> step(model, opt, ids, t), 5, 60);
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 step(model, opt, ids, t);

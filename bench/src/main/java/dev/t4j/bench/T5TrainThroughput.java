@@ -10,8 +10,8 @@ import java.util.Locale;
 
 /**
  * t5-small training throughput (random weights, float32, its default dropout 0.1): batches of 2 inputs of 512 tokens
- * and targets of 64, teacher-forced, cross-entropy over the logits, AdamW, in input tokens/s: 4 steps timed after at
- * least 3 steps and 10 s of warm-up. The peer is bench/peers/torch_t5.py with the argument {@code train};
+ * and targets of 64, teacher-forced, cross-entropy over the logits, AdamW, in input tokens/s: 4 steps timed once the JIT is
+ * done with the step ({@link Warmup}). The peer is bench/peers/torch_t5.py with the argument {@code train};
  * bench/t5.sh runs both.
  */
 public final class T5TrainThroughput {
@@ -29,10 +29,7 @@ public final class T5TrainThroughput {
             AdamW opt = new AdamW(model.parameters(), 1e-4);
             Tensor ids = Tensor.randint(new Generator(1), 32000, batch, inputs);
             Tensor labels = Tensor.randint(new Generator(2), 32000, batch, targets);
-            long warmStart = System.nanoTime();
-            for (int i = 0; i < 3 || System.nanoTime() - warmStart < 10_000_000_000L; i++) {
-                step(model, opt, ids, labels);
-            }
+            Warmup.untilCompiled(() -> step(model, opt, ids, labels), 10, 90);
             int n = 4;
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {
