@@ -47,7 +47,7 @@ final class ElementwiseRuns {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (; i <= n - V; i += V) {
-            FloatVector e = VectorMath.exp(FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE).sub(vs));
+            FloatVector e = VectorMath.expNormal(FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE).sub(vs));
             acc = acc.add(e);
             if (os != null) {
                 (scale == 1f ? e : e.mul(scale)).intoMemorySegment(os, (oo + i) * 4, NATIVE);

@@ -92,7 +92,7 @@ final class FusedAttention {
         FloatVector vs = FloatVector.broadcast(S, shift);
         FloatVector acc = FloatVector.zero(S);
         for (int j = 0; j < n; j += V) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, p, o + j).sub(vs));
+            FloatVector e = VectorMath.expNormal(FloatVector.fromArray(S, p, o + j).sub(vs));
             e.intoArray(p, o + j);
             acc = acc.add(e);
         }

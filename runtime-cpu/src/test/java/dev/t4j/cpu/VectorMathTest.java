@@ -60,6 +60,15 @@ class VectorMathTest {
             Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 30f}, 3);
     }
 
+    /** Softmax's exp: as accurate as exp over the normal range, 0 (not a denormal) below it, NaN kept. */
+    @Test
+    void expNormalIsExpOverTheNormalRangeAndZeroBelow() {
+        accurate("expNormal", VectorMath::expNormal, Math::exp, grid(-87.3f, 88f, 20_001), 2);
+        accurate("expNormal", VectorMath::expNormal, x -> x < -87.33654 ? 0 : Math.exp(x), new float[] {0f, -0f,
+            1e-8f, -1e-8f, Float.NaN, Float.NEGATIVE_INFINITY, -1000f, -Float.MAX_VALUE, -87.4f, -90f, -103f,
+            -87.336f}, 2);
+    }
+
     @Test
     void laneSumsAddInOneFixedOrder() {
         float[] x = new float[V];
