@@ -110,7 +110,9 @@ final class VectorMath {
      * same reduction and polynomial as {@link #exp}, then 2^n as one factor built in exponent bits instead of two, and
      * the denormal range flushed to 0 by a blend: five vector operations fewer, of about twenty-two. Measured, one
      * thread, attention at 16 x 4 causal heads of 64, 128 tokens: forward 1.69-1.73 -> 1.45-1.50 ms, backward
-     * 3.98-4.06 -> 3.82-3.83 ms; T5's encoder attention (512 tokens, a position bias) unchanged at 3.3 ms.
+     * 3.98-4.06 -> 3.82-3.83 ms; T5's encoder attention (512 tokens, a position bias) unchanged at 3.3 ms. The
+     * reduction and polynomial are written out again rather than shared with exp through a helper: that one more call
+     * level made C2 stop inlining into the attention backward's loops (3.8 -> 4.6-4.8 ms).
      */
     static FloatVector expNormal(FloatVector x) {
         FloatVector c = x.max(NORMAL_LOW).min(EXP_HIGH - 0.4f);
