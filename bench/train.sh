@@ -2,7 +2,7 @@
 # Training throughput: t4j (GptTrainThroughput) beside PyTorch eager (Debian python3-torch), 1 and 2 threads.
 # Prints a Markdown table for BENCHMARKS.md for each of two models: the training-toolkit issue's (4 layers, width 256,
 # vocabulary 8,192), the same with GPT-2's default dropout (0.1) and `t4j pretrain gpt`'s default (4 layers, width 128,
-# vocabulary 2,048). About 4 minutes.
+# vocabulary 2,048). About 5 minutes.
 . "$(dirname "$0")/lib.sh"
 echo "toolkit model:"
 versus_torch GptTrainThroughput torch_gpt_train.py tokens_per_s:tokens/s:0

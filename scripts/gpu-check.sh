@@ -152,7 +152,7 @@ PY
   if [ "$backend" = cuda ]; then
     bench_step "GPU benchmarks: t4j" 150 "${java[@]}" -cp "$cp" dev.t4j.bench.GpuBenchmark all cuda
     bench_step "GPU benchmarks: PyTorch peer" 110 env PYTHONUNBUFFERED=1 python3 bench/peers/torch_gpu.py all
-    bench_step "GPU benchmarks: t4j T5-small encode/decode" 60 "${java[@]}" -cp "$cp" dev.t4j.bench.T5Throughput cuda
+    bench_step "GPU benchmarks: t4j T5-small encode/decode" 90 "${java[@]}" -cp "$cp" dev.t4j.bench.T5Throughput cuda
     bench_step "GPU benchmarks: t4j BERT-base forward" 60 "${java[@]}" -cp "$cp" dev.t4j.bench.BertForwardThroughput cuda
     bench_step "GPU benchmarks: PyTorch T5-small, BERT-base" 90 env T4J_PEER_DEVICE=cuda PYTHONUNBUFFERED=1 sh -c \
       'python3 bench/peers/torch_t5.py 1 && python3 bench/peers/torch_bert_forward.py 1'

@@ -39,7 +39,7 @@ public final class T5Throughput {
                 input[i] = 2 + g.nextInt(32000);
             }
             input[input.length - 1] = p.eosTokenId();
-            Warmup.untilCompiled(() -> round(model, input), 5, 60);
+            Warmup.untilCompiled(() -> round(model, input), 5, 30);
             double[] best = new double[3];
             for (int r = 0; r < 7; r++) {
                 double[] rates = round(model, input);
