@@ -96,6 +96,8 @@ for line in open(sys.argv[1]):
     elif r.get("bench") == "t5":
         side["T5-small encode 512 tokens, tokens/s"] = round(r["encode_tokens_per_s"])
         side["T5-small greedy decode, tokens/s"] = round(r["decode_tokens_per_s"], 1)
+        if "request_tokens_per_s" in r:
+            side["T5-small request (encode 512 + 64 greedy), tokens/s"] = round(r["request_tokens_per_s"], 1)
     elif r.get("bench") == "bert":
         side["BERT-base forward 8 x 128, sequences/s"] = round(r["sequences_per_s"], 1)
     elif r.get("bench") == "attention":
