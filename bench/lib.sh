@@ -18,8 +18,10 @@ peer() {
 }
 
 # versus_torch CLASS PEER_SCRIPT KEY:UNIT:DECIMALS...: a Markdown table of each KEY (from each side's last JSON
-# line) for t4j's CLASS and PyTorch's PEER_SCRIPT, on 1 and 2 threads, with their ratio; one run per side and thread
-# count, however many keys. BENCH_ARGS, if set, follows the thread count on both sides' command lines.
+# line) for t4j's CLASS and PyTorch's PEER_SCRIPT, on 1 and 2 threads, with their ratio, however many keys.
+# BENCH_ARGS, if set, follows the thread count on both sides' command lines. REPEAT=N (default 1) runs the two sides
+# N times each, alternately, and reports each side's median: this machine's speed drifts by 5-10 % over minutes, and
+# one run per side can land the two in different phases.
 versus_torch() {
   local class=$1 script=$2; shift 2
   local header="| threads |" rule="|---:|"
@@ -31,17 +33,23 @@ versus_torch() {
   echo "$header"
   echo "$rule"
   for t in 1 2; do
-    local j p
-    j=$(t4j_java "dev.t4j.bench.$class" "$t" ${BENCH_ARGS:-} 2>/dev/null | tail -1)
-    p=$(peer "$t" /usr/bin/python3 "bench/peers/$script" "$t" ${BENCH_ARGS:-} | tail -1)
-    /usr/bin/python3 - "$j" "$p" "$@" <<'PY'
-import json, sys
-a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-row = f"| {a['threads']} |"
-for spec in sys.argv[3:]:
+    local runs=() i
+    for ((i = 0; i < ${REPEAT:-1}; i++)); do
+      runs+=("$(t4j_java "dev.t4j.bench.$class" "$t" ${BENCH_ARGS:-} 2>/dev/null | tail -1)")
+      runs+=("$(peer "$t" /usr/bin/python3 "bench/peers/$script" "$t" ${BENCH_ARGS:-} | tail -1)")
+    done
+    /usr/bin/python3 - "$#" "$@" "${runs[@]}" <<'PY'
+import json, statistics, sys
+n = int(sys.argv[1])
+specs, runs = sys.argv[2:2 + n], [json.loads(r) for r in sys.argv[2 + n:]]
+ours, theirs = runs[0::2], runs[1::2]
+row = f"| {ours[0]['threads']} |"
+for spec in specs:
     k, _, d = spec.split(":")
     d = int(d)
-    row += f" {a[k]:.{d}f} | {b[k]:.{d}f} | {a[k] / b[k]:.2f} |"
+    a = statistics.median(r[k] for r in ours)
+    b = statistics.median(r[k] for r in theirs)
+    row += f" {a:.{d}f} | {b:.{d}f} | {a / b:.2f} |"
 print(row)
 PY
   done
