@@ -24,6 +24,49 @@ final class Shapes {
         return strides;
     }
 
+    /**
+     * Strides that let memory laid out as {@code (shape, strides)} be read as {@code newShape} without a copy, or null
+     * when there are none: each run of old dims that is contiguous within itself may be split or merged freely (the
+     * rule of PyTorch's view). A [B, T, 3C] tensor narrowed to C columns then splits into [B, T, h, d] in place.
+     */
+    static int[] viewStrides(int[] shape, int[] strides, int[] newShape) {
+        if (numel(shape) == 0) {
+            return contiguousStrides(newShape);
+        }
+        int[] out = new int[newShape.length];
+        int viewD = newShape.length - 1;
+        if (shape.length == 0) { // a scalar: only sizes of 1
+            return viewD < 0 || numel(newShape) == 1 ? contiguousStrides(newShape) : null;
+        }
+        long chunkBase = strides[shape.length - 1];
+        long tensorNumel = 1;
+        long viewNumel = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            tensorNumel *= shape[d];
+            // the end of a run: the first dim, or a dim before that does not continue it
+            if (d == 0 || (shape[d - 1] != 1 && strides[d - 1] != tensorNumel * chunkBase)) {
+                while (viewD >= 0 && (viewNumel < tensorNumel || newShape[viewD] == 1)) {
+                    long stride = viewNumel * chunkBase;
+                    if (stride > Integer.MAX_VALUE) {
+                        return null;
+                    }
+                    out[viewD] = (int) stride;
+                    viewNumel *= newShape[viewD];
+                    viewD--;
+                }
+                if (viewNumel != tensorNumel) {
+                    return null;
+                }
+                if (d > 0) {
+                    chunkBase = strides[d - 1];
+                    tensorNumel = 1;
+                    viewNumel = 1;
+                }
+            }
+        }
+        return viewD == -1 ? out : null;
+    }
+
     static void checkShape(int[] shape) {
         long n = 1;
         for (int i = 0; i < shape.length; i++) {

@@ -417,14 +417,21 @@ public final class Tensor implements Owned {
         return new Tensor(backend, storage, dtype, newShape, newStrides, newOffset);
     }
 
-    /** The same elements in a new shape; one size may be -1. Copies only if this view is not contiguous. */
+    /**
+     * The same elements in a new shape; one size may be -1. A view of this tensor's memory when its strides allow
+     * (as PyTorch's reshape: splitting or merging dims that are contiguous among themselves), else a copy.
+     */
     public Tensor reshape(int... newShape) {
         int[] target = inferShape(newShape);
         if (Arrays.equals(target, shape)) {
             return this;
         }
-        Tensor src = contiguous();
         int[] from = shape;
+        int[] inPlace = isContiguous() ? null : Shapes.viewStrides(shape, strides, target);
+        if (inPlace != null) {
+            return record(view(target, inPlace, offset), "reshape", g -> new Tensor[] {g.reshape(from)}, this);
+        }
+        Tensor src = contiguous();
         Tensor out = src.view(target, Shapes.contiguousStrides(target), src.offset);
         return record(out, "reshape", g -> new Tensor[] {g.reshape(from)}, src);
     }

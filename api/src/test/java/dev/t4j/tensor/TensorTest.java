@@ -26,6 +26,32 @@ class TensorTest {
     }
 
     @Test
+    void reshapeIsAViewWhereStridesAllowAndACopyWhereNot() {
+        Tensor qkv = Tensor.arange(0, 2 * 3 * 12, 1).reshape(2, 3, 12);
+        // GPT-2's query columns split into heads: dims contiguous among themselves, so a view
+        Tensor q = qkv.narrow(2, 4, 4).reshape(2, 3, 2, 2);
+        assertThat(q.storage()).isSameAs(qkv.storage());
+        assertThat(q.strides()).containsExactly(36, 12, 2, 1);
+        assertThat(q.get(1, 2, 1, 0)).isEqualTo(qkv.get(1, 2, 6));
+        Tensor rows = qkv.narrow(2, 4, 4).reshape(6, 4); // batch and time merge: row stride 12 throughout
+        assertThat(rows.storage()).isSameAs(qkv.storage());
+        assertThat(rows.toFloatArray()).containsExactly(qkv.narrow(2, 4, 4).contiguous().toFloatArray());
+        // a transpose's dims do not continue each other: merging them copies, in the logical order
+        Tensor t = Tensor.arange(0, 6, 1).reshape(2, 3).transpose(0, 1);
+        Tensor flat = t.reshape(6);
+        assertThat(flat.storage()).isNotSameAs(t.storage());
+        assertThat(flat.toFloatArray()).containsExactly(0, 3, 1, 4, 2, 5);
+        // but splitting one of them is a view again, and size-1 dims go anywhere
+        assertThat(t.reshape(3, 2, 1).storage()).isSameAs(t.storage());
+        assertThat(t.reshape(1, 3, 1, 2).toFloatArray()).containsExactly(0, 3, 1, 4, 2, 5);
+        // the gradient of a viewed reshape lands on the narrowed columns only
+        Tensor w = Tensor.arange(0, 24, 1).reshape(2, 12).requiresGrad(true);
+        w.narrow(1, 2, 6).reshape(2, 3, 2).mul(Tensor.arange(0, 12, 1).reshape(2, 3, 2)).sum().backward();
+        assertThat(w.grad().toFloatArray()).containsExactly(0, 0, 0, 1, 2, 3, 4, 5, 0, 0, 0, 0,
+                0, 0, 6, 7, 8, 9, 10, 11, 0, 0, 0, 0);
+    }
+
+    @Test
     void broadcastingArithmetic() {
         Tensor a = Tensor.of(new float[] {1, 2, 3}, 3, 1);
         Tensor b = Tensor.of(new float[] {10, 20}, 2);

@@ -250,6 +250,10 @@ final class Gemm {
         long rs = a.rowStride();
         long cs = a.colStride();
         boolean byRows = cs == 1;
+        if (!byRows && rs == 1 && cs >= STEP_MAJOR_STRIDE && mc % MR == 0 && V >= MR) {
+            packColumnsByStep(seg, a.offset() + ic + (long) pc * cs, cs, mc / MR, kc, ap, apOff);
+            return false;
+        }
         for (int ir = 0; ir < mc; ir += MR) {
             int base = apOff + ir * KC;
             int rows = Math.min(MR, mc - ir);
@@ -293,6 +297,37 @@ final class Gemm {
             }
         }
         return byRows;
+    }
+
+    /**
+     * Column-major A with columns at least this far apart (floats) is packed one step at a time across all its slivers
+     * ({@link #packColumnsByStep}). Only the LM head's gradient has such an A here (dlogits^T, columns a vocabulary
+     * apart); the layers' X^T, columns a width apart, pack faster sliver by sliver.
+     */
+    static final long STEP_MAJOR_STRIDE = 4096;
+
+    /**
+     * Column-major A, {@code slivers} whole slivers of MR rows, packed step by step: each step's MR * slivers values
+     * are contiguous in memory and are read in one run, where sliver by sliver read MR of them from each of kc columns
+     * 32 KB apart (the LM head's dlogits^T over 8,192 words), and came back for the next MR. One whole-vector copy per
+     * sliver and step; its extra lanes land in the sliver's next step, which is written after it, except at the last
+     * step, which copies exactly MR.
+     */
+    private static void packColumnsByStep(MemorySegment seg, long first, long cs, int slivers, int kc, float[] ap,
+            int apOff) {
+        long end = seg.byteSize() / 4;
+        for (int p = 0; p < kc; p++) {
+            long at = first + p * cs;
+            int to = apOff + p * MR;
+            boolean exact = p == kc - 1 || at + (long) (slivers - 1) * MR + V > end;
+            for (int s = 0; s < slivers; s++) {
+                if (exact) {
+                    MemorySegment.copy(seg, F, (at + s * MR) * 4, ap, to + s * MR * KC, MR);
+                } else {
+                    FloatVector.fromMemorySegment(S, seg, (at + s * MR) * 4, NATIVE).intoArray(ap, to + s * MR * KC);
+                }
+            }
+        }
     }
 
     /** Rows [pc, pc+kc) x cols [jc, jc+nb) of B into NR-column slivers: bp[sliver][p][j], zero past the last col. */

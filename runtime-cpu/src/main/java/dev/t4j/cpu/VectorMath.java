@@ -221,9 +221,13 @@ final class VectorMath {
         return x.mul(0.5f).mul(erf(x.mul(INV_SQRT_2)).add(1f));
     }
 
-    /** 0.5 x (1 + tanh(u)) written as x sigmoid(2u): one exp, no tanh (1 + tanh(u) = 2 / (1 + e^(-2u))). */
+    /**
+     * 0.5 x (1 + tanh(u)) written as x sigmoid(2u): one exp, no tanh (1 + tanh(u) = 2 / (1 + e^(-2u))). The exp is
+     * {@link #expNormal}: e^(-2u) only meets 1 + it, where its denormals and its infinity from 88.37 change nothing.
+     * Measured, one thread, 2M values: forward 0.98-1.02 -> 0.90-0.97 ms, backward 1.12-1.15 -> 1.05-1.15 ms.
+     */
     static FloatVector geluTanh(FloatVector x) {
-        return x.div(exp(geluTanhInner(x).mul(-2f)).add(1f));
+        return x.div(expNormal(geluTanhInner(x).mul(-2f)).add(1f));
     }
 
     static FloatVector reluDeriv(FloatVector x) {
@@ -240,7 +244,7 @@ final class VectorMath {
      * s + 2 x s (1 - s) u'.
      */
     static FloatVector geluTanhDeriv(FloatVector x) {
-        FloatVector sg = x.broadcast(1f).div(exp(geluTanhInner(x).mul(-2f)).add(1f));
+        FloatVector sg = x.broadcast(1f).div(expNormal(geluTanhInner(x).mul(-2f)).add(1f));
         FloatVector dInner = x.mul(x).mul(3 * GELU_C).add(1f).mul(SQRT_2_OVER_PI);
         return sg.add(x.mul(2f).mul(sg).mul(sg.neg().add(1f)).mul(dInner));
     }
