@@ -16,7 +16,8 @@ class GemmTest {
         int[][] sizes = {{1, 1, 1}, {12, 32, 256}, {13, 33, 257}, {25, 545, 300}, {121, 70, 513}, {3, 1100, 40},
             {7, 37, 1100}, // k across three k blocks (KC 512)
             {2170, 400, 9}, // two panels of B (NB 384) and rows past one packed block of A (MCB 2,160)
-            {25, 900, 1100}}; // all of a small A packed at once, panels outside the k blocks
+            {25, 900, 1100}, // all of a small A packed at once, panels outside the k blocks
+            {4100, 20, 700}}; // transposed, columns 4,100 apart: packed step by step, but for the last 20 rows
         for (Parallel par : new Parallel[] {new Parallel(1), new Parallel(2)}) {
             for (int[] s : sizes) {
                 for (boolean transA : new boolean[] {false, true}) {
@@ -31,7 +32,7 @@ class GemmTest {
     @Test
     void accumulatesIntoC() {
         // one k block, several, the panel-by-panel order, column and row splits over two threads
-        int[][] sizes = {{13, 33, 257}, {121, 70, 1100}, {25, 900, 1100}, {300, 45, 40}};
+        int[][] sizes = {{13, 33, 257}, {121, 70, 1100}, {25, 900, 1100}, {300, 45, 40}, {4104, 30, 600}};
         for (Parallel par : new Parallel[] {new Parallel(1), new Parallel(2)}) {
             for (int[] s : sizes) {
                 check(s[0], s[1], s[2], true, false, par, true);
