@@ -13,8 +13,10 @@ import java.util.Set;
 /**
  * Reverse-mode differentiation over the recorded graph: a topological order from the root, then one
  * vector-Jacobian product per node in reverse, summing gradients where a tensor was used more than once, and
- * adding into {@code .grad} of the leaves that require it. The products run with recording off, so gradients
- * carry no graph (no higher-order derivatives).
+ * adding into {@code .grad} of the leaves that require it as each gradient comes (no sum of a leaf's gradients first,
+ * and a lookup's rows go straight into its table's {@code .grad}: t5-small training, whose [32128, 512] embedding is
+ * looked up twice and is the LM head, spent 22 ms a step on zero fills, full-size sums and copies for it, one thread).
+ * The products run with recording off, so gradients carry no graph (no higher-order derivatives).
  */
 public final class Backprop {
     private Backprop() {}
@@ -68,10 +70,8 @@ public final class Backprop {
                     continue;
                 }
                 Tensor[] inputs = node.inputs();
-                GradNode.Slice slice = node.slice();
-                Tensor sum = slice == null ? null : grads.get(inputs[0]);
-                if (sum != null && owned.contains(sum)) {
-                    sum.narrow(slice.dim(), slice.start(), slice.length()).add_(g, 1);
+                GradNode.Placement place = node.placement();
+                if (place != null && placeInto(place, inputs[0], g, grads, owned)) {
                     if (trace) {
                         trace(node, g, g); // the input's gradient, zeros around g, has g's norm
                     }
@@ -98,11 +98,15 @@ public final class Backprop {
                                 + "' gave input " + i + " a gradient of shape " + Arrays.toString(ig.shape())
                                 + " for an input of shape " + Arrays.toString(in.shape()));
                     }
+                    if (in.isLeaf()) { // straight into .grad as it comes, as PyTorch's AccumulateGrad: no sum first
+                        in.accumulateGrad(ig);
+                        continue;
+                    }
                     Tensor prev = grads.get(in);
                     if (prev == null) {
                         grads.put(in, ig);
-                        if (slice != null) {
-                            owned.add(ig); // the zeros the slice's backward just filled
+                        if (place != null) {
+                            owned.add(ig); // the zeros the placing backward just filled
                         }
                     } else if (owned.contains(prev)) {
                         prev.add_(ig, 1);
@@ -114,6 +118,33 @@ public final class Backprop {
                 }
             }
         }
+    }
+
+    /**
+     * Adds g, as {@code place} puts it, into the gradient {@code in} already has: a leaf's {@code .grad}, or this
+     * pass's sum for it (copied first unless this pass owns it, since a backward may have handed the same tensor to
+     * another input). False when there is no sum yet: the node's own backward then makes the zeros around g.
+     */
+    private static boolean placeInto(GradNode.Placement place, Tensor in, Tensor g, Map<Tensor, Tensor> grads,
+            Set<Tensor> owned) {
+        if (in == null || !in.requiresGrad()) {
+            return true; // nothing wants this gradient
+        }
+        if (in.isLeaf()) {
+            in.accumulateGrad(place, g);
+            return true;
+        }
+        Tensor sum = grads.get(in);
+        if (sum == null) {
+            return false;
+        }
+        if (!owned.contains(sum)) {
+            sum = sum.copy();
+            grads.put(in, sum);
+            owned.add(sum);
+        }
+        place.addInto(sum, g);
+        return true;
     }
 
     /** Root first; every tensor after all tensors that consume it. */

@@ -15,36 +15,59 @@ public final class GradNode {
     }
 
     /**
-     * Marks a view's backward that places the output's gradient in one slice of zeros shaped like its single input
-     * (along {@code dim}, from {@code start}, {@code length} long: narrow, select). When {@link Backprop} is
-     * already summing a gradient of its own for that input, it adds the output's gradient into that slice instead
-     * of calling the backward: the q, k and v cut from one fused projection then cost one zero fill and three
-     * slice additions, not three input-sized zero tensors, three copies and two full-size sums.
+     * Describes a backward that places the output's gradient into zeros shaped like the node's single input, touching
+     * only part of them: a slice (narrow, select) or rows at indices (indexSelect, embedding lookups). {@link Backprop}
+     * then adds the gradient into a sum it already holds for that input, or into a leaf's {@code .grad}, instead of
+     * calling the backward: the q, k and v cut from one fused projection cost one zero fill and three slice additions,
+     * not three input-sized zero tensors, three copies and two full-size sums; a tied embedding's lookups add their
+     * rows to the LM head's gradient of the same weight, not two vocabulary-sized zero tensors and two full sums.
      */
-    public record Slice(int dim, int start, int length) {}
+    public sealed interface Placement permits Slice, Rows {
+        /** sum (shaped like the node's input) += the output's gradient g, placed. */
+        void addInto(Tensor sum, Tensor g);
+    }
+
+    /** Along {@code dim}, from {@code start}, {@code length} long. */
+    public record Slice(int dim, int start, int length) implements Placement {
+        @Override
+        public void addInto(Tensor sum, Tensor g) {
+            sum.narrow(dim, start, length).add_(g, 1);
+        }
+    }
+
+    /**
+     * Row {@code i} of the gradient along {@code dim} added at {@code index[i]}; the index was checked by the forward
+     * pass, so it goes to the backend as it is (Tensor#indexAdd_ would read it back to the host to check it again).
+     */
+    public record Rows(int dim, Tensor index) implements Placement {
+        @Override
+        public void addInto(Tensor sum, Tensor g) {
+            sum.backend().indexAdd(sum, dim, index, g.contiguous()); // sum: a gradient this pass made, contiguous
+        }
+    }
 
     private final String name;
     private final Tensor[] inputs;
-    private final Slice slice;
+    private final Placement placement;
     private Backward backward;
 
     public GradNode(String name, Backward backward, Tensor... inputs) {
         this(name, backward, null, inputs);
     }
 
-    /** A node whose backward is described by {@code slice} (null: an ordinary node). */
-    public GradNode(String name, Backward backward, Slice slice, Tensor... inputs) {
-        if (slice != null && inputs.length != 1) {
-            throw new IllegalArgumentException("a slice node has one input, got " + inputs.length);
+    /** A node whose backward {@code placement} describes (null: an ordinary node). */
+    public GradNode(String name, Backward backward, Placement placement, Tensor... inputs) {
+        if (placement != null && inputs.length != 1) {
+            throw new IllegalArgumentException("a node with a placement has one input, got " + inputs.length);
         }
         this.name = name;
         this.backward = backward;
-        this.slice = slice;
+        this.placement = placement;
         this.inputs = inputs;
     }
 
-    Slice slice() {
-        return slice;
+    Placement placement() {
+        return placement;
     }
 
     public String name() {

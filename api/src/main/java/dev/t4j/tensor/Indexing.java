@@ -1,5 +1,7 @@
 package dev.t4j.tensor;
 
+import dev.t4j.autograd.GradNode;
+
 /** Embedding lookup, index select, gather/scatter and concatenation, with bounds checked up front. */
 final class Indexing {
     private Indexing() {}
@@ -35,11 +37,36 @@ final class Indexing {
         checkIndex("indexSelect", index, src.size(d), "size of dim " + d + " of " + Shapes.str(src.shapeRef()));
         Tensor out = Tensor.empty(src.backend(), src.dtype(), Shapes.withSize(src.shapeRef(), d, index.size(0)));
         src.backend().indexSelect(src, d, index, out);
+        GradNode.Rows rows = new GradNode.Rows(d, index);
         return Tensor.record(out, "indexSelect", g -> {
             Tensor grad = src.zerosLike();
-            grad.backend().indexAdd(grad, d, index, g.contiguous());
+            rows.addInto(grad, g);
             return new Tensor[] {grad};
-        }, src);
+        }, rows, src);
+    }
+
+    /** dst[.., index[i], ..] += src[.., i, ..] along {@code dim}, in place (Tensor#indexAdd_). */
+    static void indexAdd(Tensor dst, int dim, Tensor index, Tensor src) {
+        int d = Shapes.axis(dim, dst.dim());
+        if (index.dim() != 1) {
+            throw new IllegalArgumentException("indexAdd_: index must be 1-D, got " + Shapes.str(index.shapeRef()));
+        }
+        int[] expected = Shapes.withSize(dst.shapeRef(), d, index.size(0));
+        if (!java.util.Arrays.equals(src.shapeRef(), expected)) {
+            throw new IllegalArgumentException("indexAdd_: source " + Shapes.str(src.shapeRef()) + " should be "
+                    + Shapes.str(expected) + " (the destination " + Shapes.str(dst.shapeRef()) + " with dim " + d
+                    + " the index's length)");
+        }
+        checkIndex("indexAdd_", index, dst.size(d), "size of dim " + d + " of " + Shapes.str(dst.shapeRef()));
+        Tensor.checkSameType("indexAdd_", dst, src);
+        Tensor s = src.device().equals(dst.device()) ? src.contiguous() : src.to(dst.backend()).contiguous();
+        if (dst.isContiguous()) {
+            dst.backend().indexAdd(dst, d, index, s);
+            return;
+        }
+        Tensor sum = dst.contiguous(); // the backends add into contiguous memory
+        sum.backend().indexAdd(sum, d, index, s);
+        dst.copy_(sum);
     }
 
     static Tensor gather(Tensor src, int dim, Tensor index) {

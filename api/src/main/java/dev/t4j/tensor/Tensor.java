@@ -360,6 +360,21 @@ public final class Tensor implements Owned {
     }
 
     /**
+     * Adds {@code g}, placed as {@code place} says (a slice, rows at indices), into {@link #grad()}: the zeros around
+     * it are never summed. Called by backward for the views and lookups that take part of a leaf (an embedding table).
+     */
+    public void accumulateGrad(GradNode.Placement place, Tensor g) {
+        if (!requiresGrad) {
+            return;
+        }
+        if (grad == null) {
+            Scope owner = storage.owner();
+            grad = Scope.within(owner == null ? Scope.current() : owner, () -> full(backend, dtype, 0, shape));
+        }
+        place.addInto(grad(), g.dtype == dtype ? g : g.to(dtype));
+    }
+
+    /**
      * Zeros the gradient (its memory is reused step after step, so long runs stay flat). The zeros are written only
      * if the gradient is read before the next backward pass: that pass copies into it instead of adding to zeros, as
      * PyTorch's zero_grad(set_to_none=True) spares the fill and the add (t5-small training: the [32128, 512]
@@ -388,15 +403,15 @@ public final class Tensor implements Owned {
         return record(out, name, backward, null, inputs);
     }
 
-    /** {@link #record} for a node whose backward {@code slice} describes (see {@link GradNode.Slice}). */
-    static Tensor record(Tensor out, String name, GradNode.Backward backward, GradNode.Slice slice,
+    /** {@link #record} for a node whose backward {@code placement} describes (see {@link GradNode.Placement}). */
+    static Tensor record(Tensor out, String name, GradNode.Backward backward, GradNode.Placement placement,
             Tensor... inputs) {
         if (!GradMode.isEnabled()) {
             return out;
         }
         for (Tensor in : inputs) {
             if (in != null && in.requiresGrad) {
-                out.gradFn = new GradNode(name, backward, slice, inputs);
+                out.gradFn = new GradNode(name, backward, placement, inputs);
                 out.requiresGrad = true;
                 break;
             }
@@ -961,6 +976,16 @@ public final class Tensor implements Owned {
     }
 
     /** A copy of this tensor with {@code src} added at {@code index} along {@code dim}. */
+    /**
+     * In place, PyTorch's index_add_: slice {@code i} of {@code source} along {@code dim} is added into slice
+     * {@code index[i]} of this tensor (indices may repeat; their additions go in order). Not recorded by autograd.
+     */
+    public Tensor indexAdd_(int dim, Tensor index, Tensor source) {
+        checkInPlace("indexAdd_");
+        Indexing.indexAdd(this, dim, index, source);
+        return this;
+    }
+
     public Tensor scatterAdd(int dim, Tensor index, Tensor src) {
         return Indexing.scatterAdd(this, dim, index, src);
     }

@@ -74,6 +74,57 @@ class AutogradTest {
     }
 
     @Test
+    void aTiedEmbeddingAddsItsLookedUpRowsIntoTheGradientOfTheSameWeight() {
+        // w [5, 3] is a lookup table twice (an id repeated) and an LM head (x w^T); y = 2 v, not a leaf, the same.
+        // Their gradients must be those of three separate copies, summed; integer values keep every sum exact.
+        float[] ws = new float[15];
+        for (int i = 0; i < ws.length; i++) {
+            ws[i] = i % 4 - 1;
+        }
+        Tensor w = Tensor.of(ws, 5, 3).requiresGrad(true);
+        Tensor v = Tensor.of(ws, 5, 3).requiresGrad(true);
+        Tensor[] copies = new Tensor[6];
+        for (int i = 0; i < copies.length; i++) {
+            copies[i] = Tensor.of(ws, 5, 3).requiresGrad(true);
+        }
+        tiedLoss(w, w, w).add(tiedLoss(v.mul(2), null, null)).backward();
+        tiedLoss(copies[0], copies[1], copies[2]).add(tiedLoss(copies[3].mul(2), copies[4].mul(2), copies[5].mul(2)))
+                .backward();
+        float[] expectW = new float[15];
+        float[] expectV = new float[15];
+        for (int i = 0; i < 15; i++) {
+            for (int c = 0; c < 3; c++) {
+                expectW[i] += copies[c].grad().toFloatArray()[i];
+                expectV[i] += copies[3 + c].grad().toFloatArray()[i];
+            }
+        }
+        assertThat(w.grad().toFloatArray()).containsExactly(expectW);
+        assertThat(v.grad().toFloatArray()).containsExactly(expectV);
+        // again into zeroed gradients (zeroGrad's zeros are written lazily), then added to what is there
+        w.zeroGrad();
+        tiedLoss(w, w, w).backward();
+        assertThat(w.grad().toFloatArray()).containsExactly(expectW);
+        tiedLoss(w, w, w).backward();
+        float[] twice = expectW.clone();
+        for (int i = 0; i < twice.length; i++) {
+            twice[i] *= 2;
+        }
+        assertThat(w.grad().toFloatArray()).containsExactly(twice);
+    }
+
+    /** Two lookups (rows 1, 3, 1 of a; 4, 0 of b) and a head (x head^T), weighted so that every gradient differs. */
+    private static Tensor tiedLoss(Tensor head, Tensor a, Tensor b) {
+        Tensor x = Tensor.of(new float[] {1, -2, 3, 0, 1, 2}, 2, 3);
+        Tensor loss = x.matmul(head.mT()).mul(Tensor.of(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 2, 5)).sum();
+        a = a == null ? head : a;
+        b = b == null ? head : b;
+        Tensor first = Tensor.embedding(a, Tensor.of(new long[] {1, 3, 1}, 3));
+        Tensor second = Tensor.embedding(b, Tensor.of(new long[] {4, 0}, 2));
+        return loss.add(first.mul(Tensor.of(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, 3, 3)).sum())
+                .add(second.mul(-3).sum());
+    }
+
+    @Test
     void traceNamesEachNodeWithTheSumsOfSquaresOfItsGradients() {
         Tensor x = Tensor.of(new float[] {1, 2, 3}, 3).requiresGrad(true);
         java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();

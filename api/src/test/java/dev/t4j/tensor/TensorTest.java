@@ -52,6 +52,21 @@ class TensorTest {
     }
 
     @Test
+    void indexAddAddsSlicesAtTheirIndicesInPlace() {
+        Tensor dst = Tensor.zeros(4, 2);
+        dst.indexAdd_(0, Tensor.of(new long[] {1, 3, 1}, 3), Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 3, 2));
+        assertThat(dst.toFloatArray()).containsExactly(0, 0, 6, 8, 0, 0, 3, 4);
+        // along columns, into a transposed view: its base sees the sums
+        Tensor base = Tensor.zeros(2, 4);
+        base.transpose(0, 1).indexAdd_(1, Tensor.of(new long[] {0}, 1), Tensor.of(new float[] {1, 2, 3, 4}, 4, 1));
+        assertThat(base.toFloatArray()).containsExactly(1, 2, 3, 4, 0, 0, 0, 0);
+        assertThatThrownBy(() -> dst.indexAdd_(0, Tensor.of(new long[] {0, 1}, 2), Tensor.zeros(3, 2)))
+                .hasMessageContaining("indexAdd_: source [3, 2] should be [2, 2]");
+        assertThatThrownBy(() -> dst.indexAdd_(0, Tensor.of(new long[] {4}, 1), Tensor.zeros(1, 2)))
+                .hasMessageContaining("indexAdd_").hasMessageContaining("4");
+    }
+
+    @Test
     void broadcastingArithmetic() {
         Tensor a = Tensor.of(new float[] {1, 2, 3}, 3, 1);
         Tensor b = Tensor.of(new float[] {10, 20}, 2);
