@@ -15,7 +15,7 @@ import java.util.Set;
  * vector-Jacobian product per node in reverse, summing gradients where a tensor was used more than once, and
  * adding into {@code .grad} of the leaves that require it as each gradient comes (no sum of a leaf's gradients first,
  * and a lookup's rows go straight into its table's {@code .grad}: t5-small training, whose [32128, 512] embedding is
- * looked up twice and is the LM head, spent 22 ms a step on zero fills, full-size sums and copies for it, one thread).
+ * looked up twice and is the LM head, spent ~20 ms a step more on zero fills and full-size sums for it, one thread).
  * The products run with recording off, so gradients carry no graph (no higher-order derivatives).
  */
 public final class Backprop {
