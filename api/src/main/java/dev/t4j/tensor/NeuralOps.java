@@ -270,7 +270,9 @@ final class NeuralOps {
         Tensor loss = Tensor.empty(on, x.dtype(), rows);
         Tensor lse = Tensor.empty(on, x.dtype(), rows);
         Tensor dx = wantX ? Tensor.empty(on, x.dtype(), rows, d) : null;
-        Tensor dw = wantW ? Tensor.full(on, x.dtype(), 0, classes, d) : null;
+        // the first chunk's product writes dweight whole (no zeros to add to), unless there are no rows at all
+        Tensor dw = !wantW ? null : rows == 0 ? Tensor.full(on, x.dtype(), 0, classes, d)
+                : Tensor.empty(on, x.dtype(), classes, d);
         Tensor logits = Tensor.empty(on, x.dtype(), Math.min(chunk, rows), classes);
         for (int r0 = 0; r0 < rows; r0 += chunk) {
             int n = Math.min(chunk, rows - r0);
@@ -287,7 +289,9 @@ final class NeuralOps {
                 if (wantX) {
                     on.matmul(lc, w, dx.narrow(0, r0, n));
                 }
-                if (wantW) {
+                if (wantW && r0 == 0) {
+                    on.matmul(lc.mT(), xc, dw);
+                } else if (wantW) {
                     on.matmulAccumulate(lc.mT(), xc, dw);
                 }
             }
