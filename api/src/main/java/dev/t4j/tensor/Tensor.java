@@ -975,7 +975,6 @@ public final class Tensor implements Owned {
         return Indexing.gather(this, dim, index);
     }
 
-    /** A copy of this tensor with {@code src} added at {@code index} along {@code dim}. */
     /**
      * In place, PyTorch's index_add_: slice {@code i} of {@code source} along {@code dim} is added into slice
      * {@code index[i]} of this tensor (indices may repeat; their additions go in order). Not recorded by autograd.
@@ -986,6 +985,7 @@ public final class Tensor implements Owned {
         return this;
     }
 
+    /** A copy of this tensor with {@code src} added at {@code index} along {@code dim}. */
     public Tensor scatterAdd(int dim, Tensor index, Tensor src) {
         return Indexing.scatterAdd(this, dim, index, src);
     }

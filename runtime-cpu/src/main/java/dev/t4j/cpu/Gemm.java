@@ -302,7 +302,8 @@ final class Gemm {
     /**
      * Column-major A with columns at least this far apart (floats) is packed one step at a time across all its slivers
      * ({@link #packColumnsByStep}). Only the LM head's gradient has such an A here (dlogits^T, columns a vocabulary
-     * apart); the layers' X^T, columns a width apart, pack faster sliver by sliver.
+     * apart); the layers' X^T, columns a width apart, keep the sliver-by-sliver packing: step by step measured the
+     * same on their products alone, and slower inside the training step.
      */
     static final long STEP_MAJOR_STRIDE = 4096;
 
