@@ -29,7 +29,8 @@ public final class Main {
               train-tokenizer --type bpe|wordpiece|unigram [--corpus FILE] [--vocab N]: a GPT-2, BERT or T5
                          style tokenizer from a corpus, written as a Hugging Face tokenizer.json
               generate   --model DIR --prompt TEXT: continue a prompt with a GPT-2 checkpoint (greedy, sampling,
-                         top-k/p, min-p, repetition penalty, stop strings), streaming; see `t4j generate --help`
+                         top-k/p, min-p, repetition penalty, stop strings, beams), streaming; with a T5
+                         checkpoint --input TEXT: text to text (summarize: ...); see `t4j generate --help`
               backends   list the compute backends on the classpath, which one is chosen, and why others are not
               help       this text
 
