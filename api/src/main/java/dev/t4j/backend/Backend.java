@@ -203,12 +203,10 @@ public interface Backend {
      * one shape. This default runs the derivative kernel, then a multiply; a runtime does both in one pass.
      */
     default void activationBackward(UnaryOp act, Tensor x, Tensor g, Tensor out) {
-        UnaryOp derivative = switch (act) {
-            case RELU -> UnaryOp.RELU_DERIV;
-            case GELU -> UnaryOp.GELU_DERIV;
-            case GELU_TANH -> UnaryOp.GELU_TANH_DERIV;
-            default -> throw new IllegalArgumentException(act + " is not an activation (RELU, GELU, GELU_TANH)");
-        };
+        UnaryOp derivative = act.derivative();
+        if (derivative == null) {
+            throw new IllegalArgumentException(act + " is not an activation (RELU, GELU, GELU_TANH)");
+        }
         Tensor d = Tensor.empty(this, x.dtype(), x.shape());
         unary(derivative, 0, x, d);
         binary(BinaryOp.MUL, g, d, out);

@@ -17,5 +17,18 @@ public enum UnaryOp {
     /** d/dx of x * Phi(x) */
     GELU_DERIV,
     /** d/dx of the tanh approximation of GELU */
-    GELU_TANH_DERIV
+    GELU_TANH_DERIV;
+
+    /**
+     * The kernel of this op's derivative, for the activations whose backward pass is one kernel of x
+     * ({@link Backend#activationBackward}: RELU, GELU, GELU_TANH); null for every other op.
+     */
+    public UnaryOp derivative() {
+        return switch (this) {
+            case RELU -> RELU_DERIV;
+            case GELU -> GELU_DERIV;
+            case GELU_TANH -> GELU_TANH_DERIV;
+            default -> null;
+        };
+    }
 }

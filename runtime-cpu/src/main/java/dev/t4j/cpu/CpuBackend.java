@@ -162,8 +162,7 @@ public final class CpuBackend extends ReferenceBackend {
 
     @Override
     public void activationBackward(UnaryOp act, Tensor x, Tensor g, Tensor out) {
-        boolean known = act == UnaryOp.RELU || act == UnaryOp.GELU || act == UnaryOp.GELU_TANH;
-        Strided it = known && f32(x, g, out) && out.numel() > 0 ? Strided.of(out.shape(),
+        Strided it = act.derivative() != null && f32(x, g, out) && out.numel() > 0 ? Strided.of(out.shape(),
                 new long[] {x.offset(), g.offset(), out.offset()}, x.strides(), g.strides(), out.strides()) : null;
         if (it == null || it.innerStride(0) != 1 || it.innerStride(1) != 1 || it.innerStride(2) != 1) {
             super.activationBackward(act, x, g, out);
