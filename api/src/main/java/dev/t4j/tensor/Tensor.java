@@ -344,18 +344,13 @@ public final class Tensor implements Owned {
         if (!requiresGrad) {
             return;
         }
-        if (grad == null) {
-            Scope owner = storage.owner();
-            grad = Scope.within(owner == null ? Scope.current() : owner, () -> {
-                Tensor z = empty(backend, dtype, shape);
-                backend.copy(g.dtype == dtype ? g : g.to(dtype), z);
-                return z;
-            });
-        } else if (gradZeroed) {
-            backend.copy(g.dtype == dtype ? g : g.to(dtype), grad);
+        Tensor same = g.dtype == dtype ? g : g.to(dtype);
+        if (grad == null || gradZeroed) {
+            grad = grad == null ? newGrad() : grad;
+            backend.copy(same, grad);
             gradZeroed = false;
         } else {
-            backend.binary(BinaryOp.ADD, grad, g.dtype == dtype ? g : g.to(dtype), grad);
+            backend.binary(BinaryOp.ADD, grad, same, grad);
         }
     }
 
@@ -368,10 +363,16 @@ public final class Tensor implements Owned {
             return;
         }
         if (grad == null) {
-            Scope owner = storage.owner();
-            grad = Scope.within(owner == null ? Scope.current() : owner, () -> full(backend, dtype, 0, shape));
+            grad = newGrad();
+            gradZeroed = true; // grad() writes the zeros
         }
         place.addInto(grad(), g.dtype == dtype ? g : g.to(dtype));
+    }
+
+    /** Room for the gradient, in the scope that owns this tensor (so parameter gradients live as long as parameters). */
+    private Tensor newGrad() {
+        Scope owner = storage.owner();
+        return Scope.within(owner == null ? Scope.current() : owner, () -> empty(backend, dtype, shape));
     }
 
     /**
