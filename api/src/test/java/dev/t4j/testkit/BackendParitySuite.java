@@ -2,9 +2,10 @@ package dev.t4j.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.t4j.backend.DropoutMask;
 import dev.t4j.backend.Backend;
 import dev.t4j.backend.Backends;
+import dev.t4j.backend.DropoutMask;
+import dev.t4j.backend.UnaryOp;
 import dev.t4j.backend.reference.ReferenceBackend;
 import dev.t4j.memory.Scope;
 import dev.t4j.tensor.DType;
@@ -375,8 +376,7 @@ public abstract class BackendParitySuite {
     @Test
     void activationBackwardInOnePass() {
         // g * act'(x) over 111 values: whole vectors and a tail
-        for (dev.t4j.backend.UnaryOp act : new dev.t4j.backend.UnaryOp[] {dev.t4j.backend.UnaryOp.RELU,
-                dev.t4j.backend.UnaryOp.GELU, dev.t4j.backend.UnaryOp.GELU_TANH}) {
+        for (UnaryOp act : new UnaryOp[] {UnaryOp.RELU, UnaryOp.GELU, UnaryOp.GELU_TANH}) {
             same("activationBackward " + act, x -> {
                 Tensor out = Tensor.empty(x[0].backend(), x[0].dtype(), x[0].shape());
                 x[0].backend().activationBackward(act, x[0], x[1], out);
@@ -537,13 +537,12 @@ public abstract class BackendParitySuite {
         // one row (GEMV) and many, k across two KC blocks, ragged n, both weight layouts, bfloat16 weights; on one
         // CPU thread, 20 x 400 x 600 runs the panel-by-panel order (bias and activation once a panel's k is done)
         int[][] mnk = {{1, 45, 70}, {37, 45, 700}, {13, 300, 257}, {130, 33, 16}, {20, 400, 600}};
-        dev.t4j.backend.UnaryOp[] acts = {null, dev.t4j.backend.UnaryOp.RELU, dev.t4j.backend.UnaryOp.GELU,
-                dev.t4j.backend.UnaryOp.GELU_TANH};
+        UnaryOp[] acts = {null, UnaryOp.RELU, UnaryOp.GELU, UnaryOp.GELU_TANH};
         for (int[] s : mnk) {
             int m = s[0];
             int n = s[1];
             int k = s[2];
-            for (dev.t4j.backend.UnaryOp act : acts) {
+            for (UnaryOp act : acts) {
                 String what = "linear " + m + "x" + n + "x" + k + " " + act;
                 same(what, x -> Tensor.linear(x[0], x[1], x[2], act), new int[] {m, k}, new int[] {k, n}, new int[] {n});
                 same(what + " W^T", x -> Tensor.linear(x[0], x[1].mT(), x[2], act), new int[] {m, k}, new int[] {n, k},
@@ -553,7 +552,7 @@ public abstract class BackendParitySuite {
             }
             same("linear no bias " + m, x -> Tensor.linear(x[0], x[1], null, null), new int[] {m, k}, new int[] {k, n});
         }
-        same("linear over [B, T, K]", x -> Tensor.linear(x[0], x[1], x[2], dev.t4j.backend.UnaryOp.GELU),
+        same("linear over [B, T, K]", x -> Tensor.linear(x[0], x[1], x[2], UnaryOp.GELU),
                 new int[] {2, 5, 40}, new int[] {40, 33}, new int[] {33});
     }
 

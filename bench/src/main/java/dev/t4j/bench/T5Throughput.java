@@ -17,8 +17,8 @@ import java.util.Locale;
  * pass); request tokens/s is the issue's whole task, the 64 tokens over the time of encoding 512 and generating them.
  * Best of 7 rounds once the JIT is done with a round ({@link Warmup}; in the first rounds the JIT is still compiling:
  * measured, one thread: 430, 3157, 3069, 3251, 3406, 3615, 3618 encoder tokens/s round by round); the peer, eager
- * PyTorch without a JIT, takes one warm-up round and the same best of 7. The peer is bench/peers/torch_t5.py; bench/t5.sh runs both on the CPU (first
- * argument: threads), scripts/gpu-check.sh on a GPU (first argument: cuda).
+ * PyTorch without a JIT, takes one warm-up round and the same best of 7. The peer is bench/peers/torch_t5.py;
+ * bench/t5.sh runs both on the CPU (first argument: threads), scripts/gpu-check.sh on a GPU (first argument: cuda).
  */
 public final class T5Throughput {
     private T5Throughput() {}
