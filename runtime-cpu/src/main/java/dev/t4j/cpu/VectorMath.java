@@ -107,7 +107,8 @@ final class VectorMath {
     /**
      * e^x for x in [-87.3, 88.37], 0 below (where e^x is a denormal) and infinity above (where one factor 2^n
      * would need n = 128; e^x itself overflows at 88.72), for softmax and cross-entropy, whose arguments are at most 0
-     * (x minus the row's maximum) and whose sums do not see values below 2^-126. The same reduction and polynomial as
+     * (x minus the row's maximum) and whose sums do not see values below 2^-126, and for GELU-tanh's e^(-2u), which
+     * only meets 1 + it (see {@link #geluTanh}). The same reduction and polynomial as
      * {@link #exp}, then 2^n as one factor built in exponent bits instead of two, and the denormal range flushed to 0
      * by a blend: five vector operations fewer, of about twenty-two. Measured, one
      * thread, attention at 16 x 4 causal heads of 64, 128 tokens: forward 1.69-1.73 -> 1.45-1.50 ms, backward
