@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.t4j.tensor.Tensor;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class AutogradTest {
@@ -71,6 +72,46 @@ class AutogradTest {
         }
         assertThat(x.grad().toFloatArray()).containsExactly(gx);
         assertThat(w.grad().toFloatArray()).containsExactly(gw);
+    }
+
+    @Test
+    void slicesOfANonLeafAreCopiedIntoPlaceAndWhatNoSliceWroteIsZero() {
+        // y = 2a, not a leaf, cut into slices weighted c (loss term c * sum(slice)): slices that do not overlap are
+        // copied into y's gradient and the rest of it zeroed only when y's backward reads it; a slice that overlaps
+        // one already there, one along another dim, or a gradient of all of y, must then add to the zeros and copies
+        int[][] disjoint = {{1, 0, 2, 1}, {1, 2, 2, 2}, {1, 4, 2, 3}}; // {dim, start, length, weight}
+        int[][] gap = {{1, 0, 1, 1}, {1, 3, 2, 2}};
+        int[][] overlap = {{1, 0, 3, 1}, {1, 2, 3, 2}, {1, 5, 1, 3}};
+        int[][] twoDims = {{1, 0, 2, 1}, {0, 1, 2, 2}, {1, 3, 3, 3}};
+        for (int[][] slices : new int[][][] {disjoint, gap, overlap, twoDims}) {
+            for (boolean whole : new boolean[] {false, true}) {
+                Tensor a = Tensor.of(new float[24], 4, 6).requiresGrad(true); // the loss is linear in it
+                Tensor y = a.mul(2);
+                Tensor loss = whole ? y.mul(5).sum() : Tensor.of(new float[] {0}, 1).sum();
+                float[] dy = new float[24];
+                if (whole) {
+                    Arrays.fill(dy, 5);
+                }
+                for (int[] sl : slices) {
+                    loss = loss.add(y.narrow(sl[0], sl[1], sl[2]).mul(sl[3]).sum());
+                    for (int i = 0; i < 4; i++) {
+                        for (int j = 0; j < 6; j++) {
+                            int at = sl[0] == 0 ? i : j;
+                            if (at >= sl[1] && at < sl[1] + sl[2]) {
+                                dy[i * 6 + j] += sl[3];
+                            }
+                        }
+                    }
+                }
+                loss.backward();
+                float[] expect = new float[24];
+                for (int i = 0; i < 24; i++) {
+                    expect[i] = 2 * dy[i];
+                }
+                assertThat(a.grad().toFloatArray()).as("slices %s, whole %s", Arrays.deepToString(slices), whole)
+                        .containsExactly(expect);
+            }
+        }
     }
 
     @Test

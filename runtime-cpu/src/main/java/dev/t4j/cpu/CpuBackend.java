@@ -945,13 +945,15 @@ public final class CpuBackend extends ReferenceBackend {
         MemorySegment es = segment(logSumExp);
         MemorySegment gs = grad == null ? null : segment(grad);
         par.forRange(n, rowGrain(c), (s, e) -> {
+            float[] nextMax = {rowMax(xs, logits.offset() + (long) s * c, c)};
             for (int r = s; r < e; r++) {
                 long xb = logits.offset() + (long) r * c;
                 long gb = grad == null ? 0 : grad.offset() + (long) r * c;
                 long t = ts.getAtIndex(L, targets.offset() + r);
                 float target = t == ignoreIndex ? 0f : xs.getAtIndex(F, xb + t); // before grad overwrites it
-                float max = rowMax(xs, xb, c);
-                float sum = ElementwiseRuns.expRun(xs, xb, max, 1f, gs, gb, c);
+                float max = nextMax[0];
+                float sum = r + 1 == e ? ElementwiseRuns.expRun(xs, xb, max, 1f, gs, gb, c)
+                        : ElementwiseRuns.expRunWithNextMax(xs, xb, max, xb + c, nextMax, gs, gb, c);
                 float lse = max + (float) Math.log(sum);
                 es.setAtIndex(F, logSumExp.offset() + r, lse);
                 ls.setAtIndex(F, loss.offset() + r, t == ignoreIndex ? 0f : lse - target);

@@ -2,6 +2,7 @@ package dev.t4j.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.t4j.backend.UnaryOp;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -41,7 +42,27 @@ class GemmTest {
         }
     }
 
+    @Test
+    void addsTheBiasAndAppliesTheActivationAsCIsWritten() {
+        // the bias merged with the first k block's tiles (one block, several, the panel-by-panel order, edge tiles),
+        // the activation after the last; the bias read from an offset, as a row of a larger tensor
+        int[][] sizes = {{13, 33, 257}, {121, 70, 1100}, {25, 900, 1100}, {2170, 400, 9}, {300, 45, 40}};
+        for (Parallel par : new Parallel[] {new Parallel(1), new Parallel(2)}) {
+            for (int[] s : sizes) {
+                for (UnaryOp act : new UnaryOp[] {null, UnaryOp.RELU}) {
+                    check(s[0], s[1], s[2], false, true, par, false, act);
+                }
+            }
+        }
+    }
+
     private static void check(int m, int n, int k, boolean transA, boolean transB, Parallel par, boolean accumulate) {
+        check(m, n, k, transA, transB, par, accumulate, null);
+    }
+
+    /** With {@code act} not null, also a bias (element j = j / 8 - 2, from element 5 of its memory) and act. */
+    private static void check(int m, int n, int k, boolean transA, boolean transB, Parallel par, boolean accumulate,
+            UnaryOp act) {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment a = arena.allocate((long) m * k * 4);
             MemorySegment b = arena.allocate((long) k * n * 4);
@@ -58,8 +79,14 @@ class GemmTest {
             for (long i = 0; i < (long) m * n; i++) {
                 c.setAtIndex(F, i, (float) (i % 7) - 3);
             }
+            MemorySegment bias = arena.allocate((long) (n + 5) * 4);
+            for (int j = 0; j < n; j++) {
+                bias.setAtIndex(F, j + 5, j / 8f - 2);
+            }
             if (accumulate) {
                 Gemm.sgemmAccumulate(m, n, k, oa, ob, c, 0, n, par);
+            } else if (act != null) {
+                Gemm.sgemm(m, n, k, oa, ob, c, 0, n, par, new Gemm.Epilogue(bias, 5, act));
             } else {
                 Gemm.sgemm(m, n, k, oa, ob, c, 0, n, par);
             }
@@ -70,6 +97,9 @@ class GemmTest {
                         float av = a.getAtIndex(F, transA ? (long) p * m + i : (long) i * k + p);
                         float bv = b.getAtIndex(F, transB ? (long) j * k + p : (long) p * n + j);
                         ref += (double) av * bv;
+                    }
+                    if (act != null) {
+                        ref = Math.max(0, ref + j / 8.0 - 2); // the only activation tested: ReLU
                     }
                     float got = c.getAtIndex(F, (long) i * n + j);
                     assertThat(Math.abs(got - ref)).as("C[%d][%d] of %dx%dx%d transA=%s transB=%s threads=%d acc=%s", i,
