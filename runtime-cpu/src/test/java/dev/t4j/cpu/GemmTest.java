@@ -18,7 +18,8 @@ class GemmTest {
             {7, 37, 1100}, // k across three k blocks (KC 512)
             {2170, 400, 9}, // two panels of B (NB 384) and rows past one packed block of A (MCB 2,160)
             {25, 900, 1100}, // all of a small A packed at once, panels outside the k blocks
-            {4100, 20, 700}}; // transposed, columns 4,100 apart: packed step by step, but for the last 20 rows
+            {4100, 20, 700}, // transposed, columns 4,100 apart: packed step by step, but for the last 20 rows
+            {400, 40, 600}}; // transposed: 33 whole slivers step by step in groups of 16, 16 and 1, then 4 rows
         for (Parallel par : new Parallel[] {new Parallel(1), new Parallel(2)}) {
             for (int[] s : sizes) {
                 for (boolean transA : new boolean[] {false, true}) {
