@@ -170,6 +170,16 @@ public interface Backend {
     }
 
     /**
+     * A linear layer's weight and bias gradients at once, for y = x w + b with w [K, N]: dw [K, N] = x^T g and db [N]
+     * = g summed over its rows, from x [M, K] and g [M, N] (both any strides; dw and db contiguous). This default
+     * multiplies and sums; a runtime may take the sums as it reads g for the product.
+     */
+    default void linearParamGradients(Tensor x, Tensor g, Tensor dw, Tensor db) {
+        matmul(x.mT(), g, dw);
+        reduce(ReduceOp.SUM, g, 0, db.unsqueeze(0));
+    }
+
+    /**
      * Attention without the [Tq, Tk] probabilities in memory: out = dropout(softmax(q k^T * scale + bias)) v for q
      * [B, H, Tq, D], k and v [B, H, Tk, D], bias null or a view broadcast to [B, H, Tq, Tk], dropout null or the
      * {@link DropoutMask} mask's parameters; lse [B, H, Tq] receives each row's log-sum-exp of the scores (before

@@ -75,9 +75,14 @@ final class MatMul {
      * adds of [512, 512], 12 of [2048, 512] and one of the [32128, 512] embedding, about 40 ms of a 1.2 s step).
      */
     static Tensor weightGradient(Tensor input, Tensor g, Tensor weight) {
-        if (input.dim() == 2 && weight.dim() == 2 && !weight.isContiguous() && weight.mT().isContiguous()) {
+        if (input.dim() == 2 && isTransposedRowMajor(weight)) {
             return g.mT().matmul(input).mT();
         }
         return input.mT().matmul(g);
+    }
+
+    /** A 2-D weight that is the transpose of a row-major matrix (an [out, in] nn.Linear weight used as [in, out]). */
+    static boolean isTransposedRowMajor(Tensor weight) {
+        return weight.dim() == 2 && !weight.isContiguous() && weight.mT().isContiguous();
     }
 }

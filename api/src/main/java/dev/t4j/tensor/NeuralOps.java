@@ -83,10 +83,19 @@ final class NeuralOps {
         Tensor xd = x.detach();
         Tensor wd = w.detach();
         x.backend().linear(xd, wd, bias == null ? null : bias.detach(), act, out);
-        return Tensor.record(out, "linear", g -> new Tensor[] {
-            x.requiresGrad() ? g.matmul(wd.mT()) : null,
-            w.requiresGrad() ? MatMul.weightGradient(xd, g, wd) : null,
-            bias != null && bias.requiresGrad() ? g.sum(0, false) : null}, x, w, bias);
+        return Tensor.record(out, "linear", g -> {
+            Tensor dx = x.requiresGrad() ? g.matmul(wd.mT()) : null;
+            boolean wantW = w.requiresGrad();
+            boolean wantB = bias != null && bias.requiresGrad();
+            if (wantW && wantB && !MatMul.isTransposedRowMajor(wd) && wd.dtype() == x.dtype()) {
+                // x^T g in the weight's own layout, and g's column sums for the bias taken as the product reads g
+                Tensor dw = Tensor.empty(x.backend(), x.dtype(), wd.shape());
+                Tensor db = Tensor.empty(x.backend(), x.dtype(), n);
+                x.backend().linearParamGradients(xd, g, dw, db);
+                return new Tensor[] {dx, dw, db};
+            }
+            return new Tensor[] {dx, wantW ? MatMul.weightGradient(xd, g, wd) : null, wantB ? g.sum(0, false) : null};
+        }, x, w, bias);
     }
 
     static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, DropoutMask dropout) {

@@ -557,6 +557,34 @@ public abstract class BackendParitySuite {
     }
 
     @Test
+    void linearParamGradientsTakeTheBiasSumsWithTheProduct() {
+        // dw = x^T g, db = g's column sums: one k block of tokens and several, panels of g's columns and a ragged
+        // last sliver, all of x^T packed at once and block by block (2,170 features: g packed again for the second
+        // block), on two threads split by columns and by rows, a g with rows not contiguous (a transposed view)
+        int[][] mkn = {{7, 5, 3}, {600, 40, 70}, {1100, 24, 400}, {64, 1030, 45}, {130, 33, 800}, {520, 2170, 390},
+            {300, 130, 70}};
+        for (int[] s : mkn) {
+            int m = s[0];
+            int k = s[1];
+            int n = s[2];
+            for (boolean gT : new boolean[] {false, true}) {
+                if (gT && (long) m * k * n > 100_000_000) {
+                    continue; // the reference's product is slow; the layout of g is tested on the smaller shapes
+                }
+                String what = "linearParamGradients " + m + "x" + k + "x" + n + (gT ? " g^T" : "");
+                int[] gShape = gT ? new int[] {n, m} : new int[] {m, n};
+                same(what + ": dw's rows, then db", x -> {
+                    Tensor g = gT ? x[1].mT() : x[1];
+                    Tensor dw = Tensor.empty(x[0].backend(), x[0].dtype(), k, n);
+                    Tensor db = Tensor.empty(x[0].backend(), x[0].dtype(), n);
+                    x[0].backend().linearParamGradients(x[0], g, dw, db);
+                    return Tensor.cat(0, dw, db.unsqueeze(0));
+                }, new int[] {m, k}, gShape);
+            }
+        }
+    }
+
+    @Test
     void adamwUpdate() {
         for (double decay : new double[] {0, 0.1}) {
             Tensor[] ref = new Tensor[3];

@@ -355,6 +355,22 @@ public final class CpuBackend extends ReferenceBackend {
 
     // ------------------------------------------------------------------------------------------ matmul
 
+    /** The weight gradient's product with the bias gradient's sums taken from its packed panels of g (Gemm). */
+    @Override
+    public void linearParamGradients(Tensor x, Tensor g, Tensor dw, Tensor db) {
+        if (!f32(x, g, dw, db) || x.dim() != 2 || g.dim() != 2 || !dw.isContiguous() || !db.isContiguous()
+                || x.size(1) == 0) {
+            super.linearParamGradients(x, g, dw, db);
+            return;
+        }
+        int[] xs = x.strides();
+        int[] gs = g.strides();
+        int n = g.size(1);
+        Gemm.sgemmWithColumnSums(x.size(1), n, x.size(0), new Gemm.Operand(segment(x), x.offset(), xs[1], xs[0]),
+                new Gemm.Operand(segment(g), g.offset(), gs[0], gs[1]), segment(dw), dw.offset(), n, par, segment(db),
+                db.offset());
+    }
+
     @Override
     public void matmulAccumulate(Tensor a, Tensor b, Tensor out) {
         if (a.dim() != 2 || b.dim() != 2 || !f32(a, b, out) || !out.isContiguous()) {

@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -94,11 +95,32 @@ final class Gemm {
     /** C += A B: the tiles are added to C's values instead of replacing them (BLAS's beta = 1). */
     static void sgemmAccumulate(int m, int n, int k, Operand a, Operand b, MemorySegment c, long cOff, long ldc,
             Parallel par) {
-        sgemm(m, n, k, a, b, c, cOff, ldc, par, null, true);
+        sgemm(m, n, k, a, b, c, cOff, ldc, par, null, true, null);
     }
+
+    /**
+     * C = A B, and B's columns summed over k into {@code sums} (n floats from element {@code sumsOff}): a linear layer's
+     * bias gradient, the sums of the output gradient g that its weight gradient x^T g packs as B anyway. The sums
+     * are taken from each packed panel while it is in L2, instead of in a pass over g of their own.
+     */
+    static void sgemmWithColumnSums(int m, int n, int k, Operand a, Operand b, MemorySegment c, long cOff, long ldc,
+            Parallel par, MemorySegment sums, long sumsOff) {
+        if (k == 0) {
+            sums.asSlice(sumsOff * 4, (long) n * 4).fill((byte) 0);
+        }
+        sgemm(m, n, k, a, b, c, cOff, ldc, par, null, false, new ColumnSums(sums, sumsOff));
+    }
+
+    /** Where B's column sums go: element {@code offset} of {@code seg} for column 0. */
+    private record ColumnSums(MemorySegment seg, long offset) {}
 
     private static void sgemm(int m, int n, int k, Operand a, Operand b, MemorySegment c, long cOff, long ldc,
             Parallel par, Epilogue epilogue, boolean accumulate) {
+        sgemm(m, n, k, a, b, c, cOff, ldc, par, epilogue, accumulate, null);
+    }
+
+    private static void sgemm(int m, int n, int k, Operand a, Operand b, MemorySegment c, long cOff, long ldc,
+            Parallel par, Epilogue epilogue, boolean accumulate, ColumnSums sums) {
         if (m == 0 || n == 0 || (k == 0 && accumulate)) {
             return;
         }
@@ -114,16 +136,17 @@ final class Gemm {
         int threads = par.threads();
         long flops = 2L * m * n * k;
         if (threads == 1 || flops < 2_000_000) {
-            block(0, m, 0, n, k, a, b, c, cOff, ldc, epilogue, accumulate);
+            block(0, m, 0, n, k, a, b, c, cOff, ldc, epilogue, accumulate, sums);
         } else if (n >= threads * NR * 4 || m < threads * MR * 4) {
             // By columns: each thread packs only its own part of B; packing A again per thread is a row copy.
             int slivers = (n + NR - 1) / NR;
             par.forRange(slivers, 1, (s, e) -> block(0, m, s * NR, Math.min(e * NR, n), k, a, b, c, cOff, ldc, epilogue,
-                    accumulate));
+                    accumulate, sums));
         } else {
+            // By rows: every thread packs all of B; the one with the first rows sums it
             int slivers = (m + MR - 1) / MR;
             par.forRange(slivers, 1, (s, e) -> block(s * MR, Math.min(e * MR, m), 0, n, k, a, b, c, cOff, ldc, epilogue,
-                    accumulate));
+                    accumulate, s == 0 ? sums : null));
         }
     }
 
@@ -138,10 +161,10 @@ final class Gemm {
      * packed MC rows at a time, which stay in L2, and the panel is packed once per KC step.
      */
     static void block(int m0, int m1, int n0, int n1, int k, Operand a, Operand b, MemorySegment c, long cOff,
-            long ldc, Epilogue epilogue, boolean accumulateC) {
+            long ldc, Epilogue epilogue, boolean accumulateC, ColumnSums sums) {
         boolean onePanel = n1 - n0 <= NB;
         if (!onePanel && k > KC && (long) roundRows(m1 - m0) * roundK(k) <= (long) MCB * KC) {
-            panelsOuter(m0, m1, n0, n1, k, a, b, c, cOff, ldc, epilogue, accumulateC);
+            panelsOuter(m0, m1, n0, n1, k, a, b, c, cOff, ldc, epilogue, accumulateC, sums);
             return;
         }
         float[] bp = PACKED_B.get();
@@ -152,6 +175,7 @@ final class Gemm {
             boolean accumulate = pc > 0 || accumulateC;
             if (onePanel) {
                 packB(b, pc, kc, n0, n1 - n0, bp);
+                sumColumns(bp, kc, n1 - n0, sums, n0, pc == 0);
             }
             MemorySegment bias = epilogue == null || pc > 0 ? null : epilogue.mergedBias(accumulateC);
             for (int ib = m0; ib < m1; ib += rowsPerA) {
@@ -162,6 +186,9 @@ final class Gemm {
                     int nb = Math.min(NB, n1 - jc);
                     if (!onePanel) {
                         packB(b, pc, kc, jc, nb, bp);
+                        if (ib == m0) { // B is packed again for each block of A; summed once
+                            sumColumns(bp, kc, nb, sums, jc, pc == 0);
+                        }
                     }
                     for (int ic = ib; ic < ib + mb; ic += MC) {
                         int mc = Math.min(MC, ib + mb - ic);
@@ -186,7 +213,7 @@ final class Gemm {
      * and written four times.
      */
     private static void panelsOuter(int m0, int m1, int n0, int n1, int k, Operand a, Operand b, MemorySegment c,
-            long cOff, long ldc, Epilogue epilogue, boolean accumulateC) {
+            long cOff, long ldc, Epilogue epilogue, boolean accumulateC, ColumnSums sums) {
         float[] bp = PACKED_B.get();
         float[] tile = TILE.get();
         int mb = m1 - m0;
@@ -202,6 +229,7 @@ final class Gemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 packB(b, pc, kc, jc, nb, bp);
+                sumColumns(bp, kc, nb, sums, jc, pc == 0);
                 MemorySegment merged = pc == 0 ? bias : null;
                 multiplyPanel(ap, pc / KC * kBlock, aByRows, mb, bp, kc, nb, c, cOff + (long) m0 * ldc + jc, ldc,
                         pc > 0 || accumulateC, tile, merged, merged == null ? 0 : epilogue.biasOffset() + jc);
@@ -364,6 +392,40 @@ final class Gemm {
                 }
             }
         }
+    }
+
+    /**
+     * Column sums of a packed panel (kc x nb, from column jc of B) into {@code sums}: written with the first block of
+     * k ({@code first}), added after (nothing when sums is null). Each column's terms are added in order of k.
+     */
+    private static void sumColumns(float[] bp, int kc, int nb, ColumnSums sums, int jc, boolean first) {
+        if (sums == null) {
+            return;
+        }
+        for (int jr = 0; jr < nb; jr += NR) {
+            int base = jr * kc;
+            FloatVector s0 = FloatVector.zero(S);
+            FloatVector s1 = s0;
+            for (int p = 0; p < kc; p++) {
+                s0 = s0.add(FloatVector.fromArray(S, bp, base + p * NR));
+                s1 = s1.add(FloatVector.fromArray(S, bp, base + p * NR + V));
+            }
+            long at = sums.offset() + jc + jr;
+            int cols = Math.min(NR, nb - jr);
+            store(s0, sums.seg(), at, Math.min(V, cols), first);
+            if (cols > V) {
+                store(s1, sums.seg(), at + V, cols - V, first);
+            }
+        }
+    }
+
+    /** The first {@code lanes} lanes of x into element {@code at} of seg, or added to what is there. */
+    private static void store(FloatVector x, MemorySegment seg, long at, int lanes, boolean replace) {
+        VectorMask<Float> m = S.indexInRange(0, lanes);
+        if (!replace) {
+            x = x.add(FloatVector.fromMemorySegment(S, seg, at * 4, NATIVE, m));
+        }
+        x.intoMemorySegment(seg, at * 4, NATIVE, m);
     }
 
     /** Rows [pc, pc+kc) x cols [jc, jc+nb) of B into NR-column slivers: bp[sliver][p][j], zero past the last col. */
