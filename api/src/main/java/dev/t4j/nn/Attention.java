@@ -1,5 +1,6 @@
 package dev.t4j.nn;
 
+import dev.t4j.backend.Backend;
 import dev.t4j.backend.DropoutMask;
 import dev.t4j.tensor.DType;
 import dev.t4j.tensor.Tensor;
@@ -49,16 +50,33 @@ public final class Attention {
      */
     public static Tensor scaledDotProduct(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Dropout dropout) {
         DropoutMask drop = dropout == null ? null : dropout.forAttention();
-        String mode = System.getProperty("t4j.attention", "auto");
-        long scores = (long) q.size(0) * q.size(1) * q.size(2) * k.size(2) * 4;
-        boolean fused = switch (mode) {
+        return fused(q.backend(), q.size(0), q.size(1), q.size(2), k.size(2)) ? Tensor.attention(q, k, v, bias, scale, drop)
+                : materialised(q, k, v, bias, scale, drop);
+    }
+
+    /**
+     * {@link #scaledDotProduct} of the q, k and v that one projection qkv [B, T, 3 * heads * d] holds side by side
+     * (GPT-2's c_attn), each split into heads: out [B, heads, T, d]. The fused path takes qkv whole and gives it its
+     * gradient whole ({@link Tensor#attentionPacked}); the materialising one splits it.
+     */
+    public static Tensor scaledDotProductPacked(Tensor qkv, int heads, Tensor bias, double scale, Dropout dropout) {
+        int t = qkv.size(1);
+        if (fused(qkv.backend(), qkv.size(0), heads, t, t)) {
+            return Tensor.attentionPacked(qkv, heads, bias, scale, dropout == null ? null : dropout.forAttention());
+        }
+        int c = qkv.size(2) / 3;
+        return scaledDotProduct(splitHeads(qkv.narrow(2, 0, c), heads), splitHeads(qkv.narrow(2, c, c), heads),
+                splitHeads(qkv.narrow(2, 2 * c, c), heads), bias, scale, dropout);
+    }
+
+    /** Whether the fused kernel serves [b, heads, tq, tk] scores (see {@link #scaledDotProduct}). */
+    private static boolean fused(Backend on, int b, int heads, int tq, int tk) {
+        return switch (System.getProperty("t4j.attention", "auto")) {
             case "fused" -> true;
             case "materialised" -> false;
             // one query row at a time (a decoding step) is a matrix-vector product: the materialising path has those
-            default -> q.backend().fusedAttentionFaster(q.size(2), k.size(2))
-                    || scores > q.backend().fuseAttentionAboveBytes();
+            default -> on.fusedAttentionFaster(tq, tk) || (long) b * heads * tq * tk * 4 > on.fuseAttentionAboveBytes();
         };
-        return fused ? Tensor.attention(q, k, v, bias, scale, drop) : materialised(q, k, v, bias, scale, drop);
     }
 
     /**

@@ -961,6 +961,16 @@ public final class Tensor implements Owned {
         return NeuralOps.attention(q, k, v, bias, scale, dropout);
     }
 
+    /**
+     * {@link #attention(Tensor, Tensor, Tensor, Tensor, double, DropoutMask)} of the q, k and v that one projection
+     * qkv [B, T, 3 * heads * D] holds side by side (GPT-2's c_attn), each split into heads: out [B, heads, T, D]. Its
+     * backward pass writes the gradient of qkv whole where the runtime allows (flash-attention's qkv-packed form),
+     * instead of three gradients copied into place.
+     */
+    public static Tensor attentionPacked(Tensor qkv, int heads, Tensor bias, double scale, DropoutMask dropout) {
+        return NeuralOps.attentionPacked(qkv, heads, bias, scale, dropout);
+    }
+
     // ------------------------------------------------------------------------------------------ indexing
 
     /** Rows of {@code weight} [V, D] for each id in {@code ids} [...]: shape [..., D]. */

@@ -312,6 +312,47 @@ public abstract class BackendParitySuite {
         }
     }
 
+    /** Self-attention over one projection qkv [B, T, 3C], packed or split into q, k, v by views; qkv also used whole. */
+    private Tensor[] packedAttentionAndGrad(Backend b, int batch, int heads, int t, int d, boolean packed,
+            DropoutMask dropout) {
+        int c = heads * d;
+        Tensor qkv = on(b, random(44, batch * t * 3 * c, 1), batch, t, 3 * c).requiresGrad(true);
+        Tensor x = qkv.mul(1.5); // not a leaf: its gradient is a sum this backward pass owns
+        Tensor bias = dev.t4j.nn.Attention.causalBias(0, t).to(b);
+        Tensor out;
+        if (packed) {
+            out = Tensor.attentionPacked(x, heads, bias, 1 / Math.sqrt(d), dropout);
+        } else {
+            Tensor[] s = new Tensor[3];
+            for (int i = 0; i < 3; i++) {
+                s[i] = x.narrow(2, i * c, c).reshape(batch, t, heads, d).transpose(1, 2);
+            }
+            out = Tensor.attention(s[0], s[1], s[2], bias, 1 / Math.sqrt(d), dropout);
+        }
+        Tensor w = on(b, random(45, (int) out.numel(), 1), out.shape());
+        out.mul(w).sum().add(x.mul(x).sum()).backward();
+        return new Tensor[] {out.detach(), qkv.grad()};
+    }
+
+    @Test
+    void packedAttentionGivesTheProjectionItsGradientWhole() {
+        int[][] cases = {{2, 3, 7, 20}, {1, 2, 45, 64}, {2, 2, 130, 32}};
+        for (DropoutMask dropout : new DropoutMask[] {null, new DropoutMask(0.3, 99)}) {
+            for (int[] t : cases) {
+                Tensor[] ref = withDefault(reference,
+                        () -> packedAttentionAndGrad(reference, t[0], t[1], t[2], t[3], false, dropout));
+                for (boolean packed : new boolean[] {true, false}) {
+                    Tensor[] got = withDefault(backend(),
+                            () -> packedAttentionAndGrad(backend(), t[0], t[1], t[2], t[3], packed, dropout));
+                    String what = (packed ? "packed " : "split ") + "attention " + java.util.Arrays.toString(t)
+                            + (dropout == null ? "" : " with dropout");
+                    assertClose(what + " out", ref[0], got[0], 1e-4);
+                    assertClose(what + " dqkv", ref[1], got[1], 1e-4);
+                }
+            }
+        }
+    }
+
     @Test
     void fusedAttentionWithDropout() {
         // the mask is drawn inside the kernels from the seed, forward and again backward; the reference multiplies by

@@ -222,22 +222,19 @@ public final class GPT2LMHeadModel extends Module {
         }
 
         Tensor forward(Tensor x, Tensor mask, KVCache cache, int layer, int past) {
-            int b = x.size(0);
-            int t = x.size(1);
             int hd = nEmbd / nHead;
+            double scale = 1.0 / Math.sqrt(hd);
             Tensor qkv = cAttn.forward(x); // (B, T, 3C)
-            Tensor q = qkv.narrow(2, 0, nEmbd).reshape(b, t, nHead, hd).transpose(1, 2); // (B, nh, T, hs)
-            Tensor k = qkv.narrow(2, nEmbd, nEmbd).reshape(b, t, nHead, hd).transpose(1, 2);
-            Tensor v = qkv.narrow(2, 2 * nEmbd, nEmbd).reshape(b, t, nHead, hd).transpose(1, 2);
-            if (cache != null) {
-                Tensor[] kv = cache.append(layer, k, v); // (B, nh, past+T, hs)
-                k = kv[0];
-                v = kv[1];
+            Tensor y; // dropout(softmax(q k^T / sqrt(hs) + mask)) v, fused where that is faster: (B, nh, T, hs)
+            if (cache == null) { // q, k and v as one tensor: their gradient is made whole, not in three pieces
+                y = Attention.scaledDotProductPacked(qkv, nHead, mask.to(x.dtype()), scale, attnDropout);
+            } else {
+                Tensor q = Attention.splitHeads(qkv.narrow(2, 0, nEmbd), nHead); // (B, nh, T, hs)
+                Tensor[] kv = cache.append(layer, Attention.splitHeads(qkv.narrow(2, nEmbd, nEmbd), nHead),
+                        Attention.splitHeads(qkv.narrow(2, 2 * nEmbd, nEmbd), nHead)); // (B, nh, past+T, hs)
+                y = Attention.scaledDotProduct(q, kv[0], kv[1], mask.to(x.dtype()), scale, attnDropout);
             }
-            // dropout(softmax(q k^T / sqrt(hs) + mask)) v, fused where that is faster
-            Tensor y = Attention.mergeHeads(Attention.scaledDotProduct(q, k, v, mask.to(x.dtype()), 1.0 / Math.sqrt(hd),
-                    attnDropout)); // (B, T, C)
-            return residDropout.forward(cProj.forward(y));
+            return residDropout.forward(cProj.forward(Attention.mergeHeads(y))); // (B, T, C)
         }
     }
 
