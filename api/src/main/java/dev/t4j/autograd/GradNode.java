@@ -18,9 +18,10 @@ public final class GradNode {
      * Describes a backward that places the output's gradient into zeros shaped like the node's single input, touching
      * only part of them: a slice (narrow, select) or rows at indices (indexSelect, embedding lookups). {@link Backprop}
      * then adds the gradient into a sum it already holds for that input, or into a leaf's {@code .grad}, instead of
-     * calling the backward: the q, k and v cut from one fused projection cost one zero fill and three slice additions,
-     * not three input-sized zero tensors, three copies and two full-size sums; a tied embedding's lookups add their
-     * rows to the LM head's gradient of the same weight, not two vocabulary-sized zero tensors and two full sums.
+     * calling the backward: the q, k and v cut from one fused projection cost three slice copies into one sum (see
+     * Backprop), not three input-sized zero tensors, three copies and two full-size sums; a tied embedding's lookups
+     * add their rows to the LM head's gradient of the same weight, not two vocabulary-sized zero tensors and two full
+     * sums.
      */
     public sealed interface Placement permits Slice, Rows {
         /** sum (shaped like the node's input) += the output's gradient g, placed. */

@@ -50,8 +50,8 @@ public final class Attention {
      */
     public static Tensor scaledDotProduct(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, Dropout dropout) {
         DropoutMask drop = dropout == null ? null : dropout.forAttention();
-        return fused(q.backend(), q.size(0), q.size(1), q.size(2), k.size(2)) ? Tensor.attention(q, k, v, bias, scale, drop)
-                : materialised(q, k, v, bias, scale, drop);
+        return fused(q.backend(), q.size(0), q.size(1), q.size(2), k.size(2))
+                ? Tensor.attention(q, k, v, bias, scale, drop) : materialised(q, k, v, bias, scale, drop);
     }
 
     /**

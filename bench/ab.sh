@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# In-JVM A/B of the GPT toolkit model's one-thread training step across builds: bench/ab.sh STEPS ROOT_A ROOT_B...
+# Each ROOT is a checkout built with
+#   ./mvnw -q -B -pl bench -am -DskipTests package dependency:build-classpath -Dmdep.outputFile=target/cp.txt
+# (a clone of another commit: git clone . /tmp/base && git -C /tmp/base checkout COMMIT). bench/ab/Stepper.java is
+# compiled against each; bench/ab/StepAB.java interleaves their steps and prints each build's median step time and
+# its paired difference from the first. About a minute for 40 steps. JAVA_OPTS reaches the JVM (-Dt4j.* switches).
+# Resolution about 2 ms; the build listed second tends to come out ~1 ms faster (A/A runs), so run close calls both
+# ways round.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/../.mvn/find-jdk.sh"
+steps=$1
+shift
+for root in "$@"; do
+  cp="$root/bench/target/classes:$(cat "$root/bench/target/cp.txt")"
+  rm -rf "$root/target/ab" && mkdir -p "$root/target/ab"
+  "$JAVA_HOME/bin/javac" -nowarn -d "$root/target/ab" -cp "$cp" --add-modules jdk.incubator.vector \
+      "$here/ab/Stepper.java" 2>&1 | { grep -v -e '^warning' -e 'incubating' || true; }
+done
+out="$(mktemp -d)"
+"$JAVA_HOME/bin/javac" -d "$out" "$here/ab/StepAB.java"
+"$JAVA_HOME/bin/java" ${JAVA_OPTS:-} --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx12g \
+    -cp "$out" StepAB "$steps" "$@" 2>&1 | grep -v -e '^WARNING' -e 'incubating'
+rm -rf "$out"
