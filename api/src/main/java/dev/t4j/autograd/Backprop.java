@@ -55,7 +55,7 @@ public final class Backprop {
         List<Tensor> order = topologicalOrder(root);
         Map<Tensor, Tensor> grads = new IdentityHashMap<>();
         grads.put(root, rootGrad);
-        // Gradients this method allocated (sums, and slice nodes' zero-filled results): only these may be updated in
+        // Gradients this method allocated (sums, and lookup nodes' zero-filled results): only these may be updated in
         // place; a node's backward may return a tensor it also returns elsewhere (add gives g to both inputs).
         Set<Tensor> owned = Collections.newSetFromMap(new IdentityHashMap<>());
         // Sums that slices were copied into and whose other parts are still unwritten (see placeInto)
@@ -194,7 +194,8 @@ public final class Backprop {
         boolean claim(GradNode.Slice slice) {
             int from = slice.start();
             int to = from + slice.length();
-            if (slice.dim() != dim || written.get(from, to).cardinality() > 0) {
+            int next = written.nextSetBit(from);
+            if (slice.dim() != dim || (next >= 0 && next < to)) {
                 return false;
             }
             written.set(from, to);

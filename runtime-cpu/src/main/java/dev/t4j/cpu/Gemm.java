@@ -65,14 +65,10 @@ final class Gemm {
      * What happens to C's values as they are written, while they are still in L1: a bias row added (columns
      * offset into {@code bias}) with the first block of k, an activation applied after the last. A linear layer's
      * bias and activation then cost no pass over the output of their own. The products add the bias as they merge
-     * their first tiles into C ({@link #mergeTile}); {@link #apply} does it for C written otherwise.
+     * their first tiles into C ({@link #mergeTile}), and call {@link #apply} for the activation only; C written
+     * otherwise (no k, one row) gets both from apply.
      */
     record Epilogue(MemorySegment bias, long biasOffset, UnaryOp activation) {
-        /** The bias to merge into the tiles of the first block of k (null: none), unless they add to C's values. */
-        MemorySegment mergedBias(boolean accumulateC) {
-            return accumulateC ? null : bias;
-        }
-
         void apply(MemorySegment c, long cIdx, long ldc, int rows, int cols, int col0, boolean first, boolean last) {
             for (int i = 0; i < rows; i++) {
                 long row = cIdx + i * ldc;
@@ -177,7 +173,7 @@ final class Gemm {
                 packB(b, pc, kc, n0, n1 - n0, bp);
                 sumColumns(bp, kc, n1 - n0, sums, n0, pc == 0);
             }
-            MemorySegment bias = epilogue == null || pc > 0 ? null : epilogue.mergedBias(accumulateC);
+            MemorySegment bias = epilogue == null || pc > 0 ? null : epilogue.bias(); // merged with the first k block
             for (int ib = m0; ib < m1; ib += rowsPerA) {
                 int mb = Math.min(rowsPerA, m1 - ib);
                 float[] ap = packedA(roundRows(mb) * KC);
@@ -195,8 +191,7 @@ final class Gemm {
                         multiplyPanel(ap, (ic - ib) * KC, aByRows, mc, bp, kc, nb, c, cOff + (long) ic * ldc + jc, ldc,
                                 accumulate, tile, bias, bias == null ? 0 : epilogue.biasOffset() + jc);
                         if (epilogue != null) { // the block's rows of C are still in cache
-                            epilogue.apply(c, cOff + (long) ic * ldc + jc, ldc, mc, nb, jc, pc == 0 && bias == null,
-                                    pc + kc >= k);
+                            epilogue.apply(c, cOff + (long) ic * ldc + jc, ldc, mc, nb, jc, false, pc + kc >= k);
                         }
                     }
                 }
@@ -223,7 +218,7 @@ final class Gemm {
         for (int pc = 0; pc < k; pc += KC) {
             aByRows = packA(a, m0, mb, pc, Math.min(KC, k - pc), ap, pc / KC * kBlock);
         }
-        MemorySegment bias = epilogue == null ? null : epilogue.mergedBias(accumulateC);
+        MemorySegment bias = epilogue == null ? null : epilogue.bias(); // merged with the first k block
         for (int jc = n0; jc < n1; jc += NB) {
             int nb = Math.min(NB, n1 - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -235,7 +230,7 @@ final class Gemm {
                         pc > 0 || accumulateC, tile, merged, merged == null ? 0 : epilogue.biasOffset() + jc);
             }
             if (epilogue != null) { // the panel's C is still in cache
-                epilogue.apply(c, cOff + (long) m0 * ldc + jc, ldc, mb, nb, jc, bias == null, true);
+                epilogue.apply(c, cOff + (long) m0 * ldc + jc, ldc, mb, nb, jc, false, true);
             }
         }
     }
@@ -291,7 +286,7 @@ final class Gemm {
         long cs = a.colStride();
         boolean byRows = cs == 1;
         int packed = 0; // rows packed step by step
-        if (!byRows && rs == 1 && V >= MR) {
+        if (!byRows && rs == 1) {
             int whole = mc / MR;
             int group = cs >= STEP_MAJOR_STRIDE ? whole : STEP_GROUP;
             for (int s = 0; s < whole; s += group) {
@@ -312,22 +307,7 @@ final class Gemm {
                         java.util.Arrays.fill(ap, base + i * KC, base + i * KC + kc, 0f);
                     }
                 }
-            } else if (rs == 1 && rows == MR) {
-                // Column-major A (the X^T of a weight gradient): each step's MR values are contiguous. With vectors
-                // of at least MR lanes, one whole-vector load and store per step beats a 12-float bulk copy call;
-                // the store's extra lanes land where step p + 1 (or the next sliver, or the array's V-float tail)
-                // writes next, and a load that would run past the segment's end copies exactly MR instead.
-                long first = a.offset() + (ic + ir) + (long) pc * cs;
-                long end = seg.byteSize() / 4;
-                for (int p = 0; p < kc; p++) {
-                    long at = first + p * cs;
-                    if (V >= MR && at + V <= end) {
-                        FloatVector.fromMemorySegment(S, seg, at * 4, NATIVE).intoArray(ap, base + p * MR);
-                    } else {
-                        MemorySegment.copy(seg, F, at * 4, ap, base + p * MR, MR);
-                    }
-                }
-            } else {
+            } else { // strided, or the last rows of a column-major A
                 for (int i = 0; i < MR; i++) {
                     if (i >= rows) {
                         for (int p = 0; p < kc; p++) {
@@ -375,8 +355,8 @@ final class Gemm {
      * Column-major A, {@code slivers} whole slivers of MR rows, packed step by step: each step's MR * slivers values
      * are contiguous in memory and are read in one run, where sliver by sliver read MR of them from each of kc columns
      * 32 KB apart (the LM head's dlogits^T over 8,192 words), and came back for the next MR. One whole-vector copy per
-     * sliver and step; its extra lanes land in the sliver's next step, which is written after it, except at the last
-     * step, which copies exactly MR.
+     * sliver and step (it beats a 12-float bulk copy call); its extra lanes land in the sliver's next step, which is
+     * written after it, except at the last step, which copies exactly MR, as do vectors narrower than MR.
      */
     private static void packColumnsByStep(MemorySegment seg, long first, long cs, int slivers, int kc, float[] ap,
             int apOff) {
@@ -384,7 +364,7 @@ final class Gemm {
         for (int p = 0; p < kc; p++) {
             long at = first + p * cs;
             int to = apOff + p * MR;
-            boolean exact = p == kc - 1 || at + (long) (slivers - 1) * MR + V > end;
+            boolean exact = V < MR || p == kc - 1 || at + (long) (slivers - 1) * MR + V > end;
             for (int s = 0; s < slivers; s++) {
                 if (exact) {
                     MemorySegment.copy(seg, F, (at + s * MR) * 4, ap, to + s * MR * KC, MR);
