@@ -7,6 +7,7 @@ attention probabilities, as Hugging Face's eager GPT-2). Prints {"threads": T, "
 argv[1]."""
 import json
 import math
+import os
 import sys
 import time
 
@@ -17,6 +18,10 @@ import torch.nn.functional as F
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 torch.set_num_threads(threads)
 torch.manual_seed(0)
+# Denormal floats flushed to zero, unless T4J_PEER_DENORMALS=keep: on Intel cores a product that meets them runs
+# several times slower (this model's default initialisation makes large logits whose softmax tails fall below 1e-38:
+# 919 against 2,543 tokens/s, BENCHMARKS.md), and t4j's exp returns 0 below the normal range, so neither side pays.
+torch.set_flush_denormal(os.environ.get("T4J_PEER_DENORMALS") != "keep")
 pretrain = len(sys.argv) > 2 and sys.argv[2] == "pretrain"
 P = 0.1 if len(sys.argv) > 2 and sys.argv[2] == "dropout" else 0.0
 V, T, C, L, H, B = (2048, 128, 128, 4, 4, 16) if pretrain else (8192, 128, 256, 4, 4, 16)
