@@ -979,7 +979,7 @@ public final class CpuBackend extends ReferenceBackend {
                 if (t == ignoreIndex) {
                     gs.asSlice(gb * 4, (long) c * 4).fill((byte) 0);
                 } else {
-                    ElementwiseRuns.unary(UnaryOp.SCALE, sc / sum, gs, gb, gs, gb, c);
+                    ElementwiseRuns.scaleFlushingDenormals(gs, gb, gs, gb, c, sc / sum);
                     gs.setAtIndex(F, gb + t, gs.getAtIndex(F, gb + t) - sc);
                 }
             }

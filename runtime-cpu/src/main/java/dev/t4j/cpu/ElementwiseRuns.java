@@ -49,16 +49,18 @@ final class ElementwiseRuns {
         for (; i <= n - V; i += V) {
             FloatVector e = VectorMath.expNormal(FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE).sub(vs));
             acc = acc.add(e);
-            if (os != null) {
-                (scale == 1f ? e : e.mul(scale)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+            if (os != null) { // scaled (cross-entropy's gradient): no denormals, see VectorMath.flushDenormals
+                (scale == 1f ? e : VectorMath.flushDenormals(e.mul(scale))).intoMemorySegment(os, (oo + i) * 4, NATIVE);
             }
         }
         float sum = VectorMath.sum(acc);
         for (; i < n; i++) {
             float e = (float) Math.exp(xs.getAtIndex(VectorMath.F, xo + i) - shift);
+            e = e < Float.MIN_NORMAL ? 0f : e; // as expNormal
             sum += e;
             if (os != null) {
-                os.setAtIndex(VectorMath.F, oo + i, e * scale);
+                float y = e * scale;
+                os.setAtIndex(VectorMath.F, oo + i, y < Float.MIN_NORMAL ? 0f : y);
             }
         }
         return sum;
@@ -408,6 +410,23 @@ final class ElementwiseRuns {
             VectorMask<Float> m = S.indexInRange(i, n);
             FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
             (x.mul(alpha)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
+        }
+    }
+
+    /**
+     * os[oo, oo + n) = xs * alpha with the results below float32's normal range set to 0 ({@link
+     * VectorMath#flushDenormals}): cross-entropy's gradient, exp(x - max) * (scale / sum), whose smallest values would
+     * otherwise slow the LM head's two products that read it.
+     */
+    static void scaleFlushingDenormals(MemorySegment xs, long xo, MemorySegment os, long oo, int n, float alpha) {
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
+            VectorMath.flushDenormals(x.mul(alpha)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
+        }
+        for (; i < n; i++) {
+            float y = xs.getAtIndex(VectorMath.F, xo + i) * alpha;
+            os.setAtIndex(VectorMath.F, oo + i, Math.abs(y) < Float.MIN_NORMAL ? 0f : y);
         }
     }
 

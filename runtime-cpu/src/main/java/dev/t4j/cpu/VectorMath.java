@@ -135,6 +135,16 @@ final class VectorMath {
     }
 
     /**
+     * y with the lanes below float32's normal range (|y| < 2^-126) set to 0. Java cannot set the FPU's flush-to-zero
+     * mode, and on Intel cores every operation that meets a denormal takes a microcode assist: an LM head's products
+     * over a gradient of such values ran 9x slower (BENCHMARKS.md, twelfth session). Where a gradient is made of
+     * probabilities times a small scale, its denormals are below anything a sum of them can show.
+     */
+    static FloatVector flushDenormals(FloatVector y) {
+        return y.blend(0f, y.abs().compare(VectorOperators.LT, Float.MIN_NORMAL));
+    }
+
+    /**
      * tanh: an odd Taylor polynomial to x^11 below |x| = 0.25 (the next term is below 3e-9), else
      * sign(x) (1 - 2 / (e^(2|x|) + 1)), which is +-1 in float32 beyond |x| = 10.
      */
