@@ -5,8 +5,9 @@
 # (a clone of another commit: git clone . /tmp/base && git -C /tmp/base checkout COMMIT). bench/ab/Stepper.java is
 # compiled against each; bench/ab/StepAB.java interleaves their steps and prints each build's median step time and
 # its paired difference from the first. About a minute for 40 steps. JAVA_OPTS reaches the JVM (-Dt4j.* switches).
-# Resolution about 2 ms; the build listed second tends to come out ~1 ms faster (A/A runs), so run close calls both
-# ways round.
+# Resolution about 2 ms on the AMD machine of sessions 1-11, where the build listed second came out ~1 ms faster (A/A
+# runs); on the Intel machine of the twelfth session that bias was up to ~20 ms a step. Run every call both ways round
+# and take half the difference of the two orders.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/../.mvn/find-jdk.sh"
