@@ -60,7 +60,7 @@ final class ElementwiseRuns {
             sum += e;
             if (os != null) {
                 float y = e * scale;
-                os.setAtIndex(VectorMath.F, oo + i, y < Float.MIN_NORMAL ? 0f : y);
+                os.setAtIndex(VectorMath.F, oo + i, Math.abs(y) < Float.MIN_NORMAL ? 0f : y); // scale may be < 0
             }
         }
         return sum;

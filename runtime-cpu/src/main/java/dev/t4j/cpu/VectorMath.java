@@ -137,7 +137,7 @@ final class VectorMath {
     /**
      * y with the lanes below float32's normal range (|y| < 2^-126) set to 0. Java cannot set the FPU's flush-to-zero
      * mode, and on Intel cores every operation that meets a denormal takes a microcode assist: an LM head's products
-     * over a gradient of such values ran 9x slower (BENCHMARKS.md, twelfth session). Where a gradient is made of
+     * over a gradient of such values ran 7-9x slower (BENCHMARKS.md, twelfth session). Where a gradient is made of
      * probabilities times a small scale, its denormals are below anything a sum of them can show.
      */
     static FloatVector flushDenormals(FloatVector y) {

@@ -37,17 +37,22 @@ class CrossEntropyDenormalsTest {
 
     @Test
     void crossEntropysBackwardPass() {
-        check(false);
+        check(false, 1);
+    }
+
+    @Test
+    void crossEntropysBackwardPassUnderANegativeUpstreamGradient() {
+        check(false, -1); // folded into the kernel's scale: every gradient negative but the targets'
     }
 
     @Test
     void theFusedLmHead() {
-        check(true);
+        check(true, 1);
     }
 
-    private static void check(boolean linear) {
-        float[] expected = gradient(new ReferenceBackend(), linear);
-        float[] got = gradient(new CpuBackend(1), linear);
+    private static void check(boolean linear, double upstream) {
+        float[] expected = gradient(new ReferenceBackend(), linear, upstream);
+        float[] got = gradient(new CpuBackend(1), linear, upstream);
         int denormal = 0;
         for (int i = 0; i < expected.length; i++) {
             float e = expected[i];
@@ -65,8 +70,8 @@ class CrossEntropyDenormalsTest {
         assertThat(denormal).as("the reference's denormal gradients (else this checks nothing)").isGreaterThan(100);
     }
 
-    /** d(mean loss)/d(logits), as the gradient of the logits or, through x = I, of the LM head's weight (transposed). */
-    private static float[] gradient(Backend b, boolean linear) {
+    /** d(upstream * mean loss)/d(logits), as the gradient of the logits or, through x = I, of the LM head's weight (transposed). */
+    private static float[] gradient(Backend b, boolean linear, double upstream) {
         Backend previous = Backends.defaultBackend();
         Backends.setDefault(b);
         try {
@@ -77,7 +82,7 @@ class CrossEntropyDenormalsTest {
             float[] l = logits();
             if (!linear) {
                 Tensor x = Tensor.of(l, ROWS, CLASSES).requiresGrad(true);
-                x.crossEntropy(Tensor.of(targets, ROWS), -100).backward();
+                x.crossEntropy(Tensor.of(targets, ROWS), -100).mul(upstream).backward();
                 return x.grad().toFloatArray();
             }
             float[] eye = new float[ROWS * ROWS];
@@ -90,7 +95,7 @@ class CrossEntropyDenormalsTest {
             }
             Tensor x = Tensor.of(eye, ROWS, ROWS).requiresGrad(true);
             Tensor w = Tensor.of(wT, CLASSES, ROWS).requiresGrad(true);
-            Tensor.linearCrossEntropy(x, w, Tensor.of(targets, ROWS), -100).backward();
+            Tensor.linearCrossEntropy(x, w, Tensor.of(targets, ROWS), -100).mul(upstream).backward();
             float[] dw = w.grad().toFloatArray();
             float[] dLogits = new float[ROWS * CLASSES];
             for (int r = 0; r < ROWS; r++) {
