@@ -20,7 +20,7 @@ torch.set_num_threads(threads)
 torch.manual_seed(0)
 # Denormal floats flushed to zero, unless T4J_PEER_DENORMALS=keep: on Intel cores a product that meets them runs
 # several times slower (this model's default initialisation makes large logits whose softmax tails fall below 1e-38:
-# 919 against 2,543 tokens/s, BENCHMARKS.md), and t4j's exp returns 0 below the normal range, so neither side pays.
+# 919 against 2,543 tokens/s, BENCHMARKS.md); t4j's softmax and cross-entropy gradient flush them, so neither pays.
 torch.set_flush_denormal(os.environ.get("T4J_PEER_DENORMALS") != "keep")
 pretrain = len(sys.argv) > 2 and sys.argv[2] == "pretrain"
 P = 0.1 if len(sys.argv) > 2 and sys.argv[2] == "dropout" else 0.0

@@ -29,8 +29,8 @@ torch.set_num_threads(threads)
 dev = torch.device(os.environ.get("T4J_PEER_DEVICE", "cpu"))
 torch.manual_seed(0)
 # Denormal floats flushed to zero, unless T4J_PEER_DENORMALS=keep: on Intel cores a product that meets them runs
-# several times slower (as torch_gpt_train.py's did, BENCHMARKS.md), and t4j's exp returns 0 below the normal range,
-# so neither side pays for them.
+# several times slower (as torch_gpt_train.py's did, BENCHMARKS.md); t4j's softmax and cross-entropy gradient flush
+# them, so neither side pays for them.
 torch.set_flush_denormal(os.environ.get("T4J_PEER_DENORMALS") != "keep")
 train = len(sys.argv) > 2 and sys.argv[2] == "train"
 P = 0.1 if train else 0.0

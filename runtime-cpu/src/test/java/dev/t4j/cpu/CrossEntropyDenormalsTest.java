@@ -70,7 +70,9 @@ class CrossEntropyDenormalsTest {
         assertThat(denormal).as("the reference's denormal gradients (else this checks nothing)").isGreaterThan(100);
     }
 
-    /** d(upstream * mean loss)/d(logits), as the gradient of the logits or, through x = I, of the LM head's weight (transposed). */
+    /**
+     * d(upstream * mean loss)/d(logits): the logits' own gradient or, through x = I, the LM head weight's (transposed).
+     */
     private static float[] gradient(Backend b, boolean linear, double upstream) {
         Backend previous = Backends.defaultBackend();
         Backends.setDefault(b);
