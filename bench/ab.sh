@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# In-JVM A/B of the GPT toolkit model's one-thread training step across builds: bench/ab.sh STEPS ROOT_A ROOT_B...
+# In-JVM A/B of the GPT toolkit model's training step (one thread, or -Dab.threads) across builds:
+#   bench/ab.sh STEPS ROOT_A ROOT_B...
 # Each ROOT is a checkout built with
 #   ./mvnw -q -B -pl bench -am -DskipTests package dependency:build-classpath -Dmdep.outputFile=target/cp.txt
 # (a clone of another commit: git clone . /tmp/base && git -C /tmp/base checkout COMMIT). bench/ab/Stepper.java is
 # compiled against each; bench/ab/StepAB.java interleaves their steps and prints each build's median step time and
-# its paired difference from the first. About a minute for 40 steps. JAVA_OPTS reaches the JVM (-Dt4j.* switches).
+# its paired difference from the first. About a minute for 40 steps. JAVA_OPTS reaches the JVM (-Dt4j.* switches;
+# -Dab.threads=2 for two threads).
 # Resolution about 2 ms on the AMD machine of sessions 1-11, where the build listed second came out ~1 ms faster (A/A
 # runs); on the Intel machine of the twelfth session that bias was up to ~20 ms a step. Run every call both ways round
 # and take half the difference of the two orders.

@@ -11,8 +11,8 @@ import dev.t4j.tensor.Tensor;
 import java.util.Map;
 
 /**
- * One training step of GptTrainThroughput's toolkit model (one thread) as a Runnable, for StepAB. Compiled by
- * bench/ab.sh against each build it compares, so it uses only API that older builds have too.
+ * One training step of GptTrainThroughput's toolkit model (one thread unless -Dab.threads says more) as a Runnable,
+ * for StepAB. Compiled by bench/ab.sh against each build it compares, so it uses only API that older builds have too.
  */
 public class Stepper implements Runnable {
     private static final int T = 128;
@@ -21,7 +21,7 @@ public class Stepper implements Runnable {
     private final Tensor ids;
 
     public Stepper() {
-        Backends.setDefault(new CpuBackend(1));
+        Backends.setDefault(new CpuBackend(Integer.getInteger("ab.threads", 1)));
         GPT2Config c = new GPT2Config(8192, T, 256, 4, 4, 1024, "gelu_new", 1e-5, 0, 0, 0, Map.of());
         Scope.open("model"); // held for the JVM's life, as the build's own classes are
         model = new GPT2LMHeadModel(c, new Generator(0));

@@ -598,6 +598,38 @@ public abstract class BackendParitySuite {
     }
 
     @Test
+    void linearWithActivationUnderGradientsMatchesTheReference() {
+        // training's path, where the activation's backward pass needs the product (one KC block, two, the
+        // panel-by-panel order): the values, then the gradients of x, the weight and the bias through both
+        int[][] mnk = {{37, 45, 70}, {37, 45, 700}, {20, 400, 600}};
+        for (int[] s : mnk) {
+            for (UnaryOp act : new UnaryOp[] {UnaryOp.RELU, UnaryOp.GELU, UnaryOp.GELU_TANH}) {
+                String what = "linear " + s[0] + "x" + s[1] + "x" + s[2] + " " + act + " under gradients";
+                Tensor[] ref = withDefault(reference, () -> linearAndGrads(reference, what, s, act));
+                Tensor[] got = withDefault(backend(), () -> linearAndGrads(backend(), what, s, act));
+                String[] names = {"", " dx", " dweight", " dbias"};
+                for (int i = 0; i < ref.length; i++) {
+                    assertClose(what + names[i], ref[i], got[i], 2e-5);
+                }
+            }
+        }
+    }
+
+    /** act(x w + b) for x [m, k], w [k, n], b [n], and the gradients of sum(y * c) for a fixed c. */
+    private static Tensor[] linearAndGrads(Backend b, String what, int[] mnk, UnaryOp act) {
+        int m = mnk[0];
+        int n = mnk[1];
+        int k = mnk[2];
+        Tensor x = on(b, random(what.hashCode(), m * k, 1.0), m, k).requiresGrad(true);
+        Tensor w = on(b, random(what.hashCode() + 1, k * n, 0.1), k, n).requiresGrad(true);
+        Tensor bias = on(b, random(what.hashCode() + 2, n, 1.0), n).requiresGrad(true);
+        Tensor c = on(b, random(what.hashCode() + 3, m * n, 1.0), m, n);
+        Tensor y = Tensor.linear(x, w, bias, act);
+        y.mul(c).sum().backward();
+        return new Tensor[] {y.detach(), x.grad(), w.grad(), bias.grad()};
+    }
+
+    @Test
     void linearParamGradientsTakeTheBiasSumsWithTheProduct() {
         // dw = x^T g, db = g's column sums: one k block of tokens and several, panels of g's columns and a ragged
         // last sliver, all of x^T packed at once and block by block (2,170 features: g packed again for the second

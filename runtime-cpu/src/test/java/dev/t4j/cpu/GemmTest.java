@@ -1,6 +1,7 @@
 package dev.t4j.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.t4j.backend.UnaryOp;
 import java.lang.foreign.Arena;
@@ -57,23 +58,70 @@ class GemmTest {
         }
     }
 
+    @Test
+    void splitsTheLongerSideOverThreads() {
+        // the LM head's gradients: A is the [2,048, 8,192] dlogits or its transpose, B a few MB
+        assertThat(Gemm.splitByRows(2048, 256, 2)).isTrue();
+        assertThat(Gemm.splitByRows(8192, 256, 2)).isTrue();
+        assertThat(Gemm.splitByRows(2048, 8192, 2)).isFalse();
+        assertThat(Gemm.splitByRows(256, 1024, 2)).isFalse();
+        assertThat(Gemm.splitByRows(256, 256, 2)).isFalse(); // a tie stays by columns
+        assertThat(Gemm.splitByRows(40, 8, 2)).isFalse(); // too few rows to share: by columns, even when narrow
+        assertThat(Gemm.splitByRows(2048, 40, 2)).isTrue();
+    }
+
+    @Test
+    void twoThreadsGiveTheBitsAndColumnSumsOfOne() {
+        // split by rows (m > n) and by columns, with B's column sums (a linear layer's bias gradient) taken alongside
+        int[][] sizes = {{1000, 300, 700}, {300, 1000, 700}, {2170, 400, 9}};
+        for (int[] s : sizes) {
+            int m = s[0], n = s[1], k = s[2];
+            try (Arena arena = Arena.ofShared()) {
+                MemorySegment a = filled(arena, (long) m * k, 0.37, false);
+                MemorySegment b = filled(arena, (long) k * n, 0.11, true);
+                var oa = new Gemm.Operand(a, 0, 1, m); // X^T, as a weight gradient's A
+                var ob = new Gemm.Operand(b, 0, n, 1);
+                MemorySegment[] c = new MemorySegment[2];
+                MemorySegment[] sums = new MemorySegment[2];
+                for (int t = 0; t < 2; t++) {
+                    c[t] = arena.allocate((long) m * n * 4);
+                    sums[t] = arena.allocate((long) n * 4);
+                    Gemm.sgemmWithColumnSums(m, n, k, oa, ob, c[t], 0, n, new Parallel(t + 1), sums[t], 0);
+                }
+                assertThat(c[1].mismatch(c[0])).as("C of %dx%dx%d", m, n, k).isEqualTo(-1);
+                assertThat(sums[1].mismatch(sums[0])).as("column sums of %dx%dx%d", m, n, k).isEqualTo(-1);
+                for (int j = 0; j < n; j += 37) {
+                    double ref = 0;
+                    for (int p = 0; p < k; p++) {
+                        ref += b.getAtIndex(F, (long) p * n + j);
+                    }
+                    assertThat((double) sums[0].getAtIndex(F, j)).as("sum of column %d", j)
+                            .isCloseTo(ref, within(1e-4 * k));
+                }
+            }
+        }
+    }
+
     private static void check(int m, int n, int k, boolean transA, boolean transB, Parallel par, boolean accumulate) {
         check(m, n, k, transA, transB, par, accumulate, null);
+    }
+
+    /** {@code n} floats: element i is sin(i * step), or cos(i * step). */
+    private static MemorySegment filled(Arena arena, long n, double step, boolean cos) {
+        MemorySegment m = arena.allocate(n * 4);
+        for (long i = 0; i < n; i++) {
+            m.setAtIndex(F, i, (float) (cos ? Math.cos(i * step) : Math.sin(i * step)));
+        }
+        return m;
     }
 
     /** With {@code act} not null, also a bias (element j = j / 8 - 2, from element 5 of its memory) and act. */
     private static void check(int m, int n, int k, boolean transA, boolean transB, Parallel par, boolean accumulate,
             UnaryOp act) {
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment a = arena.allocate((long) m * k * 4);
-            MemorySegment b = arena.allocate((long) k * n * 4);
+            MemorySegment a = filled(arena, (long) m * k, 0.37, false);
+            MemorySegment b = filled(arena, (long) k * n, 0.11, true);
             MemorySegment c = arena.allocate((long) m * n * 4);
-            for (long i = 0; i < (long) m * k; i++) {
-                a.setAtIndex(F, i, (float) Math.sin(i * 0.37));
-            }
-            for (long i = 0; i < (long) k * n; i++) {
-                b.setAtIndex(F, i, (float) Math.cos(i * 0.11));
-            }
             // element (i, p) of A lives at i*k+p, or at p*m+i when A is stored transposed
             var oa = transA ? new Gemm.Operand(a, 0, 1, m) : new Gemm.Operand(a, 0, k, 1);
             var ob = transB ? new Gemm.Operand(b, 0, 1, k) : new Gemm.Operand(b, 0, n, 1);
