@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The toolkit model's training-step products (TrainingProducts), each shape alone, beside OpenBLAS (Debian
+# python3-numpy, bench/peers/openblas_products.py) on 1 and 2 threads, and what a step's products take at each side's
+# rates. Prints Markdown tables for BENCHMARKS.md. About 2 minutes.
+. "$(dirname "$0")/lib.sh"
+OUT=bench/target/products
+mkdir -p "$OUT"
+for t in 1 2; do
+  t4j_java dev.t4j.bench.TrainingProducts "$t" 2>/dev/null > "$OUT/t4j-$t.jsonl"
+  peer "$t" /usr/bin/python3 bench/peers/openblas_products.py "$t" > "$OUT/openblas-$t.jsonl"
+done
+/usr/bin/python3 - "$OUT" <<'PY'
+import json, sys
+out = sys.argv[1]
+for t in (1, 2):
+    ours = [json.loads(l) for l in open(f"{out}/t4j-{t}.jsonl")]
+    theirs = {r["name"]: r for r in map(json.loads, open(f"{out}/openblas-{t}.jsonl"))}
+    print(f"\n{t} thread{'s' if t > 1 else ''}:\n")
+    print("| product | m x n x k | layout | per step | t4j GFLOP/s | OpenBLAS GFLOP/s | t4j / OpenBLAS |")
+    print("|---|---|---|---:|---:|---:|---:|")
+    ms = {"t4j": 0.0, "OpenBLAS": 0.0}
+    for r in ours:
+        o = theirs[r["name"]]
+        m, n, k = (int(x) for x in r["shape"].split("x"))
+        flop = 2 * m * n * k * r["per_step"]
+        ms["t4j"] += flop / r["gflops"] / 1e6
+        ms["OpenBLAS"] += flop / o["gflops"] / 1e6
+        print(f"| {r['name']} | {r['shape']} | {r['layout']} | {r['per_step']} | {r['gflops']:.1f} | "
+              f"{o['gflops']:.1f} | {r['gflops'] / o['gflops']:.2f} |")
+    print(f"\nA step's products at these rates: t4j {ms['t4j']:.0f} ms, OpenBLAS {ms['OpenBLAS']:.0f} ms.")
+PY
