@@ -10,6 +10,8 @@ import time
 
 import numpy as np
 
+from openblas_sgemm import core_type  # this folder's sgemm peer: which OpenBLAS kernel numpy runs
+
 STEP = [("LM head logits", 2048, 8192, 256, "nt", 1), ("LM head dx", 2048, 256, 8192, "nn", 1),
         ("LM head dW", 8192, 256, 2048, "tn", 1), ("c_attn", 2048, 768, 256, "nn", 4),
         ("attn c_proj", 2048, 256, 256, "nn", 4), ("c_fc", 2048, 1024, 256, "nn", 4),
@@ -21,6 +23,9 @@ STEP = [("LM head logits", 2048, 8192, 256, "nt", 1), ("LM head dx", 2048, 256, 
 
 
 def main():
+    if core_type() == "unknown":
+        sys.exit("numpy is not running on OpenBLAS (Debian's default BLAS is the slow reference one): "
+                 "apt-get install libopenblas0-pthread python3-threadpoolctl")
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 2.0
     rng = np.random.default_rng(1)
