@@ -55,12 +55,11 @@ final class ElementwiseRuns {
         }
         float sum = VectorMath.sum(acc);
         for (; i < n; i++) {
-            float e = (float) Math.exp(xs.getAtIndex(VectorMath.F, xo + i) - shift);
-            e = e < Float.MIN_NORMAL ? 0f : e; // as expNormal
+            // as expNormal: 0 below the normal range
+            float e = VectorMath.flushDenormal((float) Math.exp(xs.getAtIndex(VectorMath.F, xo + i) - shift));
             sum += e;
             if (os != null) {
-                float y = e * scale;
-                os.setAtIndex(VectorMath.F, oo + i, Math.abs(y) < Float.MIN_NORMAL ? 0f : y); // scale may be < 0
+                os.setAtIndex(VectorMath.F, oo + i, VectorMath.flushDenormal(e * scale));
             }
         }
         return sum;
@@ -424,9 +423,10 @@ final class ElementwiseRuns {
             FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE);
             VectorMath.flushDenormals(x.mul(alpha)).intoMemorySegment(os, (oo + i) * 4, NATIVE);
         }
-        for (; i < n; i++) {
-            float y = xs.getAtIndex(VectorMath.F, xo + i) * alpha;
-            os.setAtIndex(VectorMath.F, oo + i, Math.abs(y) < Float.MIN_NORMAL ? 0f : y);
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector x = FloatVector.fromMemorySegment(S, xs, (xo + i) * 4, NATIVE, m);
+            VectorMath.flushDenormals(x.mul(alpha)).intoMemorySegment(os, (oo + i) * 4, NATIVE, m);
         }
     }
 

@@ -144,6 +144,11 @@ final class VectorMath {
         return y.blend(0f, y.abs().compare(VectorOperators.LT, Float.MIN_NORMAL));
     }
 
+    /** {@link #flushDenormals} of one value, for the scalar tails of the same loops. */
+    static float flushDenormal(float y) {
+        return Math.abs(y) < Float.MIN_NORMAL ? 0f : y;
+    }
+
     /**
      * tanh: an odd Taylor polynomial to x^11 below |x| = 0.25 (the next term is below 3e-9), else
      * sign(x) (1 - 2 / (e^(2|x|) + 1)), which is +-1 in float32 beyond |x| = 10.
