@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The toolkit model's training-step products (TrainingProducts), each shape alone, beside OpenBLAS (Debian
-# python3-numpy, bench/peers/openblas_products.py) on 1 and 2 threads, and what a step's products take at each side's
-# rates. Prints Markdown tables for BENCHMARKS.md. About 2 minutes.
+# python3-numpy, bench/peers/openblas_products.py, the same shapes) on 1 and 2 threads, and what a step's products
+# take at each side's rates. Prints Markdown tables for BENCHMARKS.md. About 3 minutes.
 . "$(dirname "$0")/lib.sh"
 OUT=bench/target/products
 mkdir -p "$OUT"
 for t in 1 2; do
   t4j_java dev.t4j.bench.TrainingProducts "$t" 2>/dev/null > "$OUT/t4j-$t.jsonl"
-  peer "$t" /usr/bin/python3 bench/peers/openblas_products.py "$t" > "$OUT/openblas-$t.jsonl"
+  peer "$t" /usr/bin/python3 bench/peers/openblas_products.py "$OUT/t4j-$t.jsonl" "$t" > "$OUT/openblas-$t.jsonl"
 done
 /usr/bin/python3 - "$OUT" <<'PY'
 import json, sys

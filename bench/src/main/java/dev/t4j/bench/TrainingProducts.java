@@ -13,7 +13,7 @@ import java.util.Locale;
  * vocabulary 8,192, 2,048 tokens), each shape alone on the `cpu` backend, in the layouts the step uses (A^T for
  * weight gradients, B^T where a weight is read transposed), C written in place. Prints one JSON line per shape with
  * the median call's GFLOP/s and how many times a step runs it; bench/products.sh prints it beside OpenBLAS
- * (bench/peers/openblas_products.py, the same list). Arguments: threads (default 1), seconds per shape (default 2).
+ * (bench/peers/openblas_products.py, which reads its shapes from these lines). Arguments: threads (default 1), seconds per shape (default 2).
  */
 public final class TrainingProducts {
     private TrainingProducts() {}
