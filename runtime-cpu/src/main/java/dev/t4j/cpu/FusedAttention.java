@@ -11,15 +11,15 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * softmax(q k^T * scale + bias) v without the [B, H, Tq, Tk] scores in memory, for heads of up to 512 values. Per
- * head, K and V are packed once into the GEMM micro-kernel's panel layout and the queries go twelve at a time
- * ({@link Gemm#MR}) straight through {@link Gemm#kernelRows}, keys in blocks of 512 ({@link Gemm#KC}, one k block of
- * the kernel) with an online softmax ({@link #forwardHeads}); the backward pass recomputes the probabilities the same
- * way and sums dK and dV with one kernel pass per block over all queries ({@link #backwardHeads}). Memory per thread:
- * the packed head, a few [12, 512] tiles, and in the backward pass the transposed probabilities and score gradients of
- * one key block for all queries (4 KB a query). Heads are spread over the threads. Dropout on the probabilities
- * draws its mask inside the loops from a seed ({@link DropoutRows}), forward and again backward; a bias that needs a
- * gradient (T5's position bias) gets the scores' gradient written row by row as the backward pass computes it.
+ * softmax(q k^T * scale + bias) v without the [B, H, Tq, Tk] scores in memory, for heads of up to 512 values. Per head,
+ * K and V are packed once into the GEMM micro-kernel's panel layout and the queries go fourteen at a time ({@link
+ * Gemm#MR}) straight through {@link Gemm#kernelRows}, keys in blocks of 512 ({@link Gemm#KC}, one k block of the
+ * kernel) with an online softmax ({@link #forwardHeads}); the backward pass recomputes the probabilities the same way
+ * and sums dK and dV with one kernel pass per block over all queries ({@link #backwardHeads}). Memory per thread: the
+ * packed head, a few [14, 512] tiles, and in the backward pass the transposed probabilities and score gradients of one
+ * key block for all queries (4 KB a query). Heads are spread over the threads. Dropout on the probabilities draws its
+ * mask inside the loops from a seed ({@link DropoutRows}), forward and again backward; a bias that needs a gradient
+ * (T5's position bias) gets the scores' gradient written row by row as the backward pass computes it.
  *
  * <p>A tile computes only the keys up to the last one its bias leaves unmasked ({@link #keyEnds}): under a causal mask
  * the first queries skip most keys. This replaced a path of 128-query tiles whose products were whole GEMMs (each
@@ -193,14 +193,14 @@ final class FusedAttention {
     }
 
     /**
-     * The forward pass, K^T and V packed once per head into the micro-kernel's panel layout, the queries
-     * {@link Gemm#MR} (12) at a time straight through {@link Gemm#kernelRows}: their scores land in a [12, KC] array
-     * whose rows are already the kernel's packed A for the product with V. No packing per query tile, no GEMM set-up
-     * per product, and causal tiles skip keys 12 rows at a time. Keys go in blocks of {@link Gemm#KC} (512, one k block
-     * of the kernel); past the first, a row's running maximum, sum and output are rescaled as a new block raises its
+     * The forward pass, K^T and V packed once per head into the micro-kernel's panel layout, the queries {@link
+     * Gemm#MR} (14) at a time straight through {@link Gemm#kernelRows}: their scores land in a [14, KC] array whose
+     * rows are already the kernel's packed A for the product with V. No packing per query tile, no GEMM set-up per
+     * product, and causal tiles skip keys MR rows at a time. Keys go in blocks of {@link Gemm#KC} (512, one k block of
+     * the kernel); past the first, a row's running maximum, sum and output are rescaled as a new block raises its
      * maximum (FlashAttention's online softmax). The earlier tiled path packed K and V for every 128-query tile and
-     * padded 128 rows to 132. Measured, one thread: 8 heads of 64 at 512 tokens with a position bias (T5's encoder) 4.43-4.57 ->
-     * 3.87-3.94 ms; causal, 16 x 4 heads of 64 (the GPT training bench's layer) at 128 tokens 2.96-2.99 ->
+     * padded 128 rows to 132. Measured, one thread: 8 heads of 64 at 512 tokens with a position bias (T5's encoder)
+     * 4.43-4.57 -> 3.87-3.94 ms; causal, 16 x 4 heads of 64 (the GPT training bench's layer) at 128 tokens 2.96-2.99 ->
      * 1.87-1.92 ms, at 512 tokens 25.9 -> 18.6 ms; causal, 12 heads of 64, 1,024 tokens 16.0-16.4 -> 12.4-12.7 ms,
      * 2,048 tokens 61.4-63.4 -> 49.7-50.0 ms.
      */
@@ -308,14 +308,15 @@ final class FusedAttention {
 
     /**
      * The backward pass of {@link #forwardHeads}: per head, K^T, V^T and K are packed once as the micro-kernel's B
-     * panels, Q and dO as B panels over the queries. Twelve queries at a time, P is recomputed as the forward pass
-     * had it, dP = dO V^T, dS = P (dP - rowsum(dO O)) scale, and dQ = dS K goes straight out; the tile's P and
-     * dS are also written transposed, twelve keys to a sliver, into the kernel's packed A layout, so that after the
-     * last tile dK = dS^T Q and dV = P^T dO are one pass of the kernel over all queries (a product over 12-query
-     * tiles would be twelve steps deep). Causal keys start their sums at the first tile that sees them. Past 512 keys
-     * this runs once per block of 512 keys (dQ summed over them), with P as exp(s - lse) from the forward pass's
-     * log-sum-exp, since a block does not hold the whole row ({@link #normalisers}). Measured as above: 128 tokens 6.28-6.46 -> 4.13 ms, 512 tokens 55.7 -> 40.9 ms; 12 heads of 64,
-     * 1,024 tokens 34.4-35.6 -> 27.2-28.4 ms, 2,048 tokens 130.2-132.7 -> 122.2-124.2 ms.
+     * panels, Q and dO as B panels over the queries. Fourteen queries (MR) at a time, P is recomputed as the forward
+     * pass had it, dP = dO V^T, dS = P (dP - rowsum(dO O)) scale, and dQ = dS K goes straight out; the tile's P and dS
+     * are also written transposed, MR keys to a sliver, into the kernel's packed A layout, so that after the last tile
+     * dK = dS^T Q and dV = P^T dO are one pass of the kernel over all queries (a product over 14-query tiles would be
+     * fourteen steps deep). Causal keys start their sums at the first tile that sees them. Past 512 keys this runs once
+     * per block of 512 keys (dQ summed over them), with P as exp(s - lse) from the forward pass's log-sum-exp, since a
+     * block does not hold the whole row ({@link #normalisers}). Measured as above: 128 tokens 6.28-6.46 -> 4.13 ms, 512
+     * tokens 55.7 -> 40.9 ms; 12 heads of 64, 1,024 tokens 34.4-35.6 -> 27.2-28.4 ms, 2,048 tokens 130.2-132.7 ->
+     * 122.2-124.2 ms.
      */
     private static void backwardHeads(int s0, int s1, int heads, int tq, int tk, int d, View q, View k, View v,
             View bias, float scale, DropoutMask dropout, View out, MemorySegment lse, long lseOff, View gradOut,

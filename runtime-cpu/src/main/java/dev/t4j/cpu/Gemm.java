@@ -12,19 +12,25 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Single-precision matrix multiply, C = A * B, in the BLIS structure: B is packed in panels of KC x NB that
  * stay in L2, A in slivers of MR rows that stay in L1, and a register-blocked micro-kernel computes an
- * MR x NR tile of C with MR * NR / V accumulators (12 x 2 AVX-512 vectors: 24 of the 32 registers, plus 2
- * for a row of B and broadcasts of A). A and B may have any strides, so transposed operands cost nothing but
- * a different packing loop.
+ * MR x NR tile of C with MR * NR / V accumulators (14 x 2 AVX-512 vectors: 28 of the 32 registers, plus 2
+ * for a row of B and one for a broadcast of A). A and B may have any strides, so transposed operands cost nothing
+ * but a different packing loop.
  */
 final class Gemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int V = S.length();
-    static final int MR = 12;
+    /**
+     * Rows of the micro-kernel's tile: 14, the most that leaves AVX-512 registers for B's row and a broadcast. Against
+     * 12, GPT training on one thread (in-JVM A/B, both ways round, twice): the step 15 and 36 ms faster (of ~630), on
+     * two threads 18 and 5 ms (of ~340): each step of the kernel loads 2 vectors of B and MR floats of A for 2 * MR
+     * FMAs.
+     */
+    static final int MR = 14;
     static final int NR = 2 * V;
     static final int KC = 512;
     static final int MC = 10 * MR;
     static final int NB = 12 * NR;
-    static final int MCB = 18 * MC; // rows of A packed at once: 2,160 x KC floats, 4.4 MB, in L3
+    static final int MCB = 18 * MC; // rows of A packed at once: 2,520 x KC floats, 5.2 MB, in L3
 
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
@@ -492,11 +498,11 @@ final class Gemm {
     }
 
     /**
-     * The micro-kernel: an MR x NR tile (12 x 2 vectors) of A_sliver * B_sliver over kc steps, written to
-     * {@code out} from {@code o}, rows {@code ldo} apart, with A packed by rows (row i of the sliver at ap[aBase + i * KC], a straight copy from a
-     * row-major A). The accumulators are named locals so that C2 keeps all 24 in registers; the method holds
-     * nothing else, because a larger method makes C2 give up on the vector intrinsics (measured: 260 GFLOP/s
-     * for this loop alone, 15 with the stores to C inlined into it). Generated, like its twin below.
+     * The micro-kernel: an MR x NR tile (14 x 2 vectors) of A_sliver * B_sliver over kc steps, written to {@code out}
+     * from {@code o}, rows {@code ldo} apart, with A packed by rows (row i of the sliver at ap[aBase + i * KC], a
+     * straight copy from a row-major A). The accumulators are named locals so that C2 keeps all 28 in registers; the
+     * method holds nothing else, because a larger method makes C2 give up on the vector intrinsics (measured: 260
+     * GFLOP/s for this loop alone, 15 with the stores to C inlined into it). Generated, like its twin below.
      */
     static void kernelRows(float[] ap, int aBase, float[] bp, int bBase, int kc, float[] out, int o, int ldo) {
         FloatVector z = FloatVector.zero(S);
@@ -512,6 +518,8 @@ final class Gemm {
         FloatVector c90 = z, c91 = z;
         FloatVector c100 = z, c101 = z;
         FloatVector c110 = z, c111 = z;
+        FloatVector c120 = z, c121 = z;
+        FloatVector c130 = z, c131 = z;
         for (int p = 0, ao = aBase, bo = bBase; p < kc; p++, ao += 1, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + 1 * V);
@@ -551,6 +559,12 @@ final class Gemm {
             FloatVector a11 = FloatVector.broadcast(S, ap[ao + 11 * KC]);
             c110 = b0.fma(a11, c110);
             c111 = b1.fma(a11, c111);
+            FloatVector a12 = FloatVector.broadcast(S, ap[ao + 12 * KC]);
+            c120 = b0.fma(a12, c120);
+            c121 = b1.fma(a12, c121);
+            FloatVector a13 = FloatVector.broadcast(S, ap[ao + 13 * KC]);
+            c130 = b0.fma(a13, c130);
+            c131 = b1.fma(a13, c131);
         }
         c00.intoArray(out, o);
         c01.intoArray(out, o + V);
@@ -576,6 +590,10 @@ final class Gemm {
         c101.intoArray(out, o + 10 * ldo + V);
         c110.intoArray(out, o + 11 * ldo);
         c111.intoArray(out, o + 11 * ldo + V);
+        c120.intoArray(out, o + 12 * ldo);
+        c121.intoArray(out, o + 12 * ldo + V);
+        c130.intoArray(out, o + 13 * ldo);
+        c131.intoArray(out, o + 13 * ldo + V);
     }
 
     /** The same micro-kernel with A packed by columns (column p of the sliver at ap[aBase + p * MR]). */
@@ -593,6 +611,8 @@ final class Gemm {
         FloatVector c90 = z, c91 = z;
         FloatVector c100 = z, c101 = z;
         FloatVector c110 = z, c111 = z;
+        FloatVector c120 = z, c121 = z;
+        FloatVector c130 = z, c131 = z;
         for (int p = 0, ao = aBase, bo = bBase; p < kc; p++, ao += MR, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo);
             FloatVector b1 = FloatVector.fromArray(S, bp, bo + 1 * V);
@@ -632,6 +652,12 @@ final class Gemm {
             FloatVector a11 = FloatVector.broadcast(S, ap[ao + 11]);
             c110 = b0.fma(a11, c110);
             c111 = b1.fma(a11, c111);
+            FloatVector a12 = FloatVector.broadcast(S, ap[ao + 12]);
+            c120 = b0.fma(a12, c120);
+            c121 = b1.fma(a12, c121);
+            FloatVector a13 = FloatVector.broadcast(S, ap[ao + 13]);
+            c130 = b0.fma(a13, c130);
+            c131 = b1.fma(a13, c131);
         }
         c00.intoArray(out, o);
         c01.intoArray(out, o + V);
@@ -657,6 +683,10 @@ final class Gemm {
         c101.intoArray(out, o + 10 * ldo + V);
         c110.intoArray(out, o + 11 * ldo);
         c111.intoArray(out, o + 11 * ldo + V);
+        c120.intoArray(out, o + 12 * ldo);
+        c121.intoArray(out, o + 12 * ldo + V);
+        c130.intoArray(out, o + 13 * ldo);
+        c131.intoArray(out, o + 13 * ldo + V);
     }
 
     /**
