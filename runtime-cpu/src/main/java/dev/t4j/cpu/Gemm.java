@@ -20,10 +20,10 @@ final class Gemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int V = S.length();
     /**
-     * Rows of the micro-kernel's tile: 14, the most that leaves AVX-512 registers for B's row and a broadcast. Against
-     * 12, GPT training on one thread (in-JVM A/B, both ways round, twice): the step 15 and 36 ms faster (of ~630), on
-     * two threads 18 and 5 ms (of ~340): each step of the kernel loads 2 vectors of B and MR floats of A for 2 * MR
-     * FMAs.
+     * Rows of the micro-kernel's tile: 14, the most that leaves AVX-512 registers for B's row and a broadcast (28
+     * accumulators + 2 + 1 of 32). Each step of the kernel loads 2 vectors of B and MR floats of A for 2 * MR FMAs.
+     * Against 12, GPT training (in-JVM A/B pairs, each the mean of both orders): one thread 15 and 36 ms a step faster
+     * (of ~630), two threads 12 ms (of ~340).
      */
     static final int MR = 14;
     static final int NR = 2 * V;
