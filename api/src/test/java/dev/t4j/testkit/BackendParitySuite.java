@@ -297,7 +297,7 @@ public abstract class BackendParitySuite {
         // tile), and a head too large for them (80)
         int[][] cases = {{2, 3, 7, 7, 20, 0, 1}, {1, 2, 5, 19, 16, 1, 0}, {2, 2, 33, 33, 64, 1, 1}, {1, 1, 1, 9, 8, 0, 1},
             {1, 2, 45, 70, 64, 1, 1}, {1, 1, 130, 130, 32, 0, 1}, {1, 1, 9, 40, 80, 1, 1},
-            {1, 2, 300, 300, 16, 1, 1}, // causal over 25 CPU query tiles, each computing only its unmasked keys
+            {1, 2, 300, 300, 16, 1, 1}, // causal over ~20 CPU query tiles, each computing only its unmasked keys
             {1, 1, 140, 1100, 24, 1, 1}, // keys in three CPU GEMM blocks (online softmax; dQ summed over blocks)
             {1, 1, 5, 7, 520, 1, 1}}; // a head wider than a CPU GEMM block: the CPU's composed path
         for (int[] t : cases) {
@@ -495,14 +495,15 @@ public abstract class BackendParitySuite {
 
     @Test
     void fusedAttentionUnderAMaskWhoseRowsEndAnywhere() {
-        // each query row sees the keys before its own end, and the ends go up and down: rows 12-23 see none of the
-        // second CPU block of 512 keys although rows 0-11 before them do, so the sums over that block that start at
-        // row 0 must find zeros for rows 12-23, not what the first block left there
-        int tq = 40;
+        // each query row sees the keys before its own end, and the ends go up and down: rows 16-47 see none of the
+        // second CPU block of 512 keys although rows 0-15 before them do, so the sums over that block that start at
+        // row 0 must find zeros for those rows, not what the first block left there. The runs are long enough that,
+        // for a CPU query tile of up to 16 rows, some whole tile after the first sees none of that block
+        int tq = 80;
         int tk = 600;
         int[] ends = new int[tq];
         for (int i = 0; i < tq; i++) {
-            ends[i] = i < 12 ? 600 : i < 24 ? 100 : i < 36 ? 550 : 300;
+            ends[i] = i < 16 ? 600 : i < 48 ? 100 : i < 64 ? 550 : 300;
         }
         Tensor[] ref = withDefault(reference, () -> raggedMaskAttention(reference, tq, tk, ends));
         Tensor[] got = withDefault(backend(), () -> raggedMaskAttention(backend(), tq, tk, ends));

@@ -15,12 +15,15 @@ class GemmTest {
 
     @Test
     void matchesTripleLoopAcrossBlockBoundaries() {
-        int[][] sizes = {{1, 1, 1}, {12, 32, 256}, {13, 33, 257}, {25, 545, 300}, {121, 70, 513}, {3, 1100, 40},
+        // sizes from the blocking constants, so that they keep crossing the boundaries when those change
+        int[][] sizes = {{1, 1, 1}, {Gemm.MR, Gemm.NR, 256}, {Gemm.MR + 1, Gemm.NR + 1, 257}, {25, 545, 300},
+            {121, 70, 513}, {3, 1100, 40},
             {7, 37, 1100}, // k across three k blocks (KC 512)
-            {2170, 400, 9}, // two panels of B (NB 384) and rows past one packed block of A (MCB 2,160)
+            {Gemm.MCB + 10, 400, 9}, // two panels of B (NB 384) and rows past one packed block of A (MCB)
             {25, 900, 1100}, // all of a small A packed at once, panels outside the k blocks
-            {4100, 20, 700}, // transposed, columns 4,100 apart: packed step by step, but for the last 20 rows
-            {400, 40, 600}}; // transposed: 33 whole slivers step by step in groups of 16, 16 and 1, then 4 rows
+            {4100, 20, 700}, // transposed, columns 4,100 apart: whole slivers all step by step, then the rest
+            // transposed: whole slivers step by step in groups of STEP_GROUP, STEP_GROUP and 1, then 4 rows
+            {(2 * Gemm.STEP_GROUP + 1) * Gemm.MR + 4, 40, 600}};
         for (Parallel par : new Parallel[] {new Parallel(1), new Parallel(2)}) {
             for (int[] s : sizes) {
                 for (boolean transA : new boolean[] {false, true}) {
