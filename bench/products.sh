@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The toolkit model's training-step products (TrainingProducts), each shape alone, beside OpenBLAS (Debian
 # python3-numpy, bench/peers/openblas_products.py, the same shapes) on 1 and 2 threads, and what a step's products
-# take at each side's rates. Prints Markdown tables for BENCHMARKS.md. About 3 minutes.
+# take at each side's rates. Prints Markdown tables for BENCHMARKS.md. About 4 minutes.
 . "$(dirname "$0")/lib.sh"
 OUT=bench/target/products
 mkdir -p "$OUT"

@@ -13,7 +13,8 @@ import java.util.Locale;
  * vocabulary 8,192, 2,048 tokens), each shape alone on the `cpu` backend, in the layouts the step uses (A^T for
  * weight gradients, B^T where a weight is read transposed), C written in place. Prints one JSON line per shape with
  * the median call's GFLOP/s and how many times a step runs it; bench/products.sh prints it beside OpenBLAS
- * (bench/peers/openblas_products.py, which reads its shapes from these lines). Arguments: threads (default 1), seconds per shape (default 2).
+ * (bench/peers/openblas_products.py, which reads its shapes from these lines). Each shape is warmed up until the JIT
+ * is quiet ({@link Warmup}). Arguments: threads (default 1), seconds per shape (default 2).
  */
 public final class TrainingProducts {
     private TrainingProducts() {}
@@ -51,10 +52,7 @@ public final class TrainingProducts {
                 Tensor b = p.layout().charAt(1) == 't' ? Tensor.randn(gen, p.n(), p.k()).to(cpu).mT()
                         : Tensor.randn(gen, p.k(), p.n()).to(cpu);
                 Tensor c = Tensor.empty(cpu, a.dtype(), p.m(), p.n());
-                long warm = System.nanoTime() + (long) (seconds * 0.5e9);
-                while (System.nanoTime() < warm) {
-                    cpu.matmul(a, b, c);
-                }
+                Warmup.untilCompiled(() -> cpu.matmul(a, b, c), seconds / 2, 30);
                 double[] times = new double[1 << 16];
                 int calls = 0;
                 long end = System.nanoTime() + (long) (seconds * 1e9);
