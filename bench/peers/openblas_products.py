@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from openblas_sgemm import core_type  # this folder's sgemm peer: which OpenBLAS kernel numpy runs
+from openblas_sgemm import core_type, median_seconds  # this folder's sgemm peer: OpenBLAS's kernel, the timing
 
 
 def main():
@@ -34,14 +34,7 @@ def main():
         warm = time.perf_counter() + seconds * 0.5
         while time.perf_counter() < warm:
             np.matmul(a, b, out=c)
-        times = []
-        end = time.perf_counter() + seconds
-        while time.perf_counter() < end or len(times) < 5:
-            t0 = time.perf_counter()
-            np.matmul(a, b, out=c)
-            times.append(time.perf_counter() - t0)
-        times.sort()
-        median = times[len(times) // 2]
+        median = median_seconds(lambda: np.matmul(a, b, out=c), seconds)
         print(json.dumps({"name": name, "shape": f"{m}x{n}x{k}", "layout": layout, "per_step": per_step,
                           "threads": threads, "gflops": 2 * m * n * k / median / 1e9}), flush=True)
 

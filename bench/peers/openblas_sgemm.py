@@ -26,6 +26,18 @@ def core_type():
     return "unknown"
 
 
+def median_seconds(call, seconds):
+    """The median time of call(), run for at least `seconds` and at least 5 times."""
+    times = []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end or len(times) < 5:
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return times[len(times) // 2]
+
+
 def main():
     kernel = core_type()
     if kernel == "unknown":
@@ -40,14 +52,7 @@ def main():
         b = rng.random((k, n), dtype=np.float32) - 0.5
         for _ in range(3):
             a @ b
-        times = []
-        end = time.perf_counter() + seconds
-        while time.perf_counter() < end or len(times) < 5:
-            t0 = time.perf_counter()
-            a @ b
-            times.append(time.perf_counter() - t0)
-        times.sort()
-        median = times[len(times) // 2]
+        median = median_seconds(lambda: a @ b, seconds)
         print(json.dumps({"shape": shape, "threads": threads, "gflops": 2 * m * n * k / median / 1e9,
                           "kernel": kernel}), flush=True)
 
