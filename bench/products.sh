@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The toolkit model's training-step products (TrainingProducts), each shape alone, beside OpenBLAS (Debian
 # python3-numpy, bench/peers/openblas_products.py, the same shapes) on 1 and 2 threads, and what a step's products
-# take at each side's rates. Prints Markdown tables for BENCHMARKS.md. About 4 minutes.
+# take at each side's rates, then the ceilings they are read against: the core's FMA peak and the GEMM micro-kernel
+# alone with hot operands (KernelCeiling). Prints Markdown tables for BENCHMARKS.md. About 4 minutes.
 . "$(dirname "$0")/lib.sh"
 OUT=bench/target/products
 mkdir -p "$OUT"
@@ -28,4 +29,12 @@ for t in (1, 2):
         print(f"| {r['name']} | {r['shape']} | {r['layout']} | {r['per_step']} | {r['gflops']:.1f} | "
               f"{o['gflops']:.1f} | {r['gflops'] / o['gflops']:.2f} |")
     print(f"\nA step's products at these rates: t4j {ms['t4j']:.0f} ms, OpenBLAS {ms['OpenBLAS']:.0f} ms.")
+PY
+ceiling="$(t4j_java dev.t4j.cpu.KernelCeiling 2>/dev/null | tail -1)"
+/usr/bin/python3 - "$ceiling" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+print(f"\nCeilings, one thread: the FMA peak {r['fma_peak_gflops']:.0f} GFLOP/s; the {r['mr']} x {r['nr']} "
+      f"micro-kernel alone, hot (KC {r['kc']}, a panel of {r['nb']} columns): {r['kernel_rows_gflops']:.0f} "
+      f"GFLOP/s with A packed by rows, {r['kernel_cols_gflops']:.0f} by columns.")
 PY

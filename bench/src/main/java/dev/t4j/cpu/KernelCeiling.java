@@ -1,0 +1,112 @@
+package dev.t4j.cpu;
+
+import java.util.Arrays;
+import java.util.Locale;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The ceilings a GEMM's rate is read against, on one thread: the core's FMA peak as Java's Vector API reaches it (20
+ * independent fused multiply-adds a step, no memory), and the GEMM micro-kernel alone with its operands hot (one
+ * packed sliver of A in L1, one KC x NB panel of B in L2, as {@link Gemm} holds them), in both of its A layouts. A
+ * product's own rate below the kernel's is packing, merging and cache misses; the kernel's below the peak is the
+ * loop's loads and index arithmetic. In package dev.t4j.cpu (in the bench module): the kernel is package-private.
+ * Prints one JSON line; bench/products.sh runs it after the products. Arguments: seconds per measurement (default 3).
+ */
+public final class KernelCeiling {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int WINDOWS = 12;
+    static float sink; // the FMA chains' result, kept so that the JIT cannot drop them
+
+    private KernelCeiling() {}
+
+    public static void main(String[] args) {
+        double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 3;
+        double peak = median(seconds, () -> {
+            long steps = 1_000_000;
+            sink += fmaSteps(steps);
+            return 20.0 * S.length() * 2 * steps;
+        });
+        float[] ap = new float[Gemm.MR * Gemm.KC + S.length()];
+        float[] bp = new float[Gemm.NB * Gemm.KC];
+        float[] out = new float[Gemm.MR * Gemm.NR];
+        for (int i = 0; i < ap.length; i++) {
+            ap[i] = 0.5f + (i % 7) / 16f;
+        }
+        for (int i = 0; i < bp.length; i++) {
+            bp[i] = 0.5f + (i % 5) / 16f;
+        }
+        double perPanel = 2.0 * Gemm.MR * Gemm.NB * Gemm.KC;
+        double rows = median(seconds, () -> {
+            for (int s = 0; s < Gemm.NB / Gemm.NR; s++) {
+                Gemm.kernelRows(ap, 0, bp, s * Gemm.NR * Gemm.KC, Gemm.KC, out, 0, Gemm.NR);
+            }
+            return perPanel;
+        });
+        double cols = median(seconds, () -> {
+            for (int s = 0; s < Gemm.NB / Gemm.NR; s++) {
+                Gemm.kernelCols(ap, 0, bp, s * Gemm.NR * Gemm.KC, Gemm.KC, out, 0, Gemm.NR);
+            }
+            return perPanel;
+        });
+        System.out.printf(Locale.ROOT, "{\"threads\": 1, \"fma_peak_gflops\": %.1f, \"kernel_rows_gflops\": %.1f, "
+                + "\"kernel_cols_gflops\": %.1f, \"mr\": %d, \"nr\": %d, \"kc\": %d, \"nb\": %d}%n", peak / 1e9,
+                rows / 1e9, cols / 1e9, Gemm.MR, Gemm.NR, Gemm.KC, Gemm.NB);
+    }
+
+    /** Floating-point operations a second: the median of the last half of {@link #WINDOWS} windows (the first warm up).
+     */
+    private static double median(double seconds, Work work) {
+        double[] rates = new double[WINDOWS];
+        for (int w = 0; w < WINDOWS; w++) {
+            long start = System.nanoTime();
+            double flop = 0;
+            do {
+                flop += work.run();
+            } while (System.nanoTime() - start < seconds / WINDOWS * 1e9);
+            rates[w] = flop / ((System.nanoTime() - start) / 1e9);
+        }
+        double[] late = Arrays.copyOfRange(rates, WINDOWS / 2, WINDOWS);
+        Arrays.sort(late);
+        return (late[late.length / 2 - 1] + late[late.length / 2]) / 2;
+    }
+
+    private interface Work {
+        /** Does one unit of work; returns its floating-point operations. */
+        double run();
+    }
+
+    /** 20 independent multiply-add chains (more than the FMA units' latency times their count), in registers. */
+    private static float fmaSteps(long steps) {
+        FloatVector m = FloatVector.broadcast(S, 0.999f);
+        FloatVector c = FloatVector.broadcast(S, 0.001f);
+        FloatVector a0 = FloatVector.broadcast(S, 0f), a1 = a0.add(1), a2 = a0.add(2), a3 = a0.add(3), a4 = a0.add(4);
+        FloatVector a5 = a0.add(5), a6 = a0.add(6), a7 = a0.add(7), a8 = a0.add(8), a9 = a0.add(9);
+        FloatVector a10 = a0.add(10), a11 = a0.add(11), a12 = a0.add(12), a13 = a0.add(13), a14 = a0.add(14);
+        FloatVector a15 = a0.add(15), a16 = a0.add(16), a17 = a0.add(17), a18 = a0.add(18), a19 = a0.add(19);
+        for (long i = 0; i < steps; i++) {
+            a0 = a0.fma(m, c);
+            a1 = a1.fma(m, c);
+            a2 = a2.fma(m, c);
+            a3 = a3.fma(m, c);
+            a4 = a4.fma(m, c);
+            a5 = a5.fma(m, c);
+            a6 = a6.fma(m, c);
+            a7 = a7.fma(m, c);
+            a8 = a8.fma(m, c);
+            a9 = a9.fma(m, c);
+            a10 = a10.fma(m, c);
+            a11 = a11.fma(m, c);
+            a12 = a12.fma(m, c);
+            a13 = a13.fma(m, c);
+            a14 = a14.fma(m, c);
+            a15 = a15.fma(m, c);
+            a16 = a16.fma(m, c);
+            a17 = a17.fma(m, c);
+            a18 = a18.fma(m, c);
+            a19 = a19.fma(m, c);
+        }
+        return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).add(a10).add(a11).add(a12)
+                .add(a13).add(a14).add(a15).add(a16).add(a17).add(a18).add(a19).lane(0);
+    }
+}
