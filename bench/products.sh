@@ -10,6 +10,7 @@ for t in 1 2; do
   t4j_java dev.t4j.bench.TrainingProducts "$t" 2>/dev/null > "$OUT/t4j-$t.jsonl"
   peer "$t" /usr/bin/python3 bench/peers/openblas_products.py "$OUT/t4j-$t.jsonl" "$t" > "$OUT/openblas-$t.jsonl"
 done
+t4j_java dev.t4j.cpu.KernelCeiling 2>/dev/null | tail -1 > "$OUT/ceiling.json"
 /usr/bin/python3 - "$OUT" <<'PY'
 import json, sys
 out = sys.argv[1]
@@ -29,11 +30,7 @@ for t in (1, 2):
         print(f"| {r['name']} | {r['shape']} | {r['layout']} | {r['per_step']} | {r['gflops']:.1f} | "
               f"{o['gflops']:.1f} | {r['gflops'] / o['gflops']:.2f} |")
     print(f"\nA step's products at these rates: t4j {ms['t4j']:.0f} ms, OpenBLAS {ms['OpenBLAS']:.0f} ms.")
-PY
-ceiling="$(t4j_java dev.t4j.cpu.KernelCeiling 2>/dev/null | tail -1)"
-/usr/bin/python3 - "$ceiling" <<'PY'
-import json, sys
-r = json.loads(sys.argv[1])
+r = json.load(open(f"{out}/ceiling.json"))
 print(f"\nCeilings, one thread: the FMA peak {r['fma_peak_gflops']:.0f} GFLOP/s; the {r['mr']} x {r['nr']} "
       f"micro-kernel alone, hot (KC {r['kc']}, a panel of {r['nb']} columns): {r['kernel_rows_gflops']:.0f} "
       f"GFLOP/s with A packed by rows, {r['kernel_cols_gflops']:.0f} by columns.")

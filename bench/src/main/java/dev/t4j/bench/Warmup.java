@@ -13,14 +13,14 @@ import java.util.Locale;
  * counts as quiet when the compilers worked less than 1 % of its wall time; the warm-up ends after two quiet windows in
  * a row (at least {@code minSeconds}, at most {@code maxSeconds}, when it gives up and says so on stderr).
  */
-final class Warmup {
+public final class Warmup {
     private static final double WINDOW_SECONDS = 1.0;
     private static final double QUIET_SHARE = 0.01;
 
     private Warmup() {}
 
     /** Runs {@code step} at least three times and {@code minSeconds}, then until the JIT is quiet. */
-    static void untilCompiled(Runnable step, double minSeconds, double maxSeconds) {
+    public static void untilCompiled(Runnable step, double minSeconds, double maxSeconds) {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         boolean measurable = jit != null && jit.isCompilationTimeMonitoringSupported();
         long start = System.nanoTime();

@@ -1,5 +1,6 @@
 package dev.t4j.cpu;
 
+import dev.t4j.bench.Warmup;
 import java.util.Arrays;
 import java.util.Locale;
 import jdk.incubator.vector.FloatVector;
@@ -22,11 +23,8 @@ public final class KernelCeiling {
 
     public static void main(String[] args) {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 3;
-        double peak = median(seconds, () -> {
-            long steps = 1_000_000;
-            sink += fmaSteps(steps);
-            return 20.0 * S.length() * 2 * steps;
-        });
+        long steps = 1_000_000;
+        double peak = rate(20.0 * S.length() * 2 * steps, () -> sink += fmaSteps(steps), seconds);
         float[] ap = new float[Gemm.MR * Gemm.KC + S.length()];
         float[] bp = new float[Gemm.NB * Gemm.KC];
         float[] out = new float[Gemm.MR * Gemm.NR];
@@ -37,43 +35,39 @@ public final class KernelCeiling {
             bp[i] = 0.5f + (i % 5) / 16f;
         }
         double perPanel = 2.0 * Gemm.MR * Gemm.NB * Gemm.KC;
-        double rows = median(seconds, () -> {
+        double rows = rate(perPanel, () -> {
             for (int s = 0; s < Gemm.NB / Gemm.NR; s++) {
                 Gemm.kernelRows(ap, 0, bp, s * Gemm.NR * Gemm.KC, Gemm.KC, out, 0, Gemm.NR);
             }
-            return perPanel;
-        });
-        double cols = median(seconds, () -> {
+        }, seconds);
+        double cols = rate(perPanel, () -> {
             for (int s = 0; s < Gemm.NB / Gemm.NR; s++) {
                 Gemm.kernelCols(ap, 0, bp, s * Gemm.NR * Gemm.KC, Gemm.KC, out, 0, Gemm.NR);
             }
-            return perPanel;
-        });
+        }, seconds);
         System.out.printf(Locale.ROOT, "{\"threads\": 1, \"fma_peak_gflops\": %.1f, \"kernel_rows_gflops\": %.1f, "
                 + "\"kernel_cols_gflops\": %.1f, \"mr\": %d, \"nr\": %d, \"kc\": %d, \"nb\": %d}%n", peak / 1e9,
                 rows / 1e9, cols / 1e9, Gemm.MR, Gemm.NR, Gemm.KC, Gemm.NB);
     }
 
-    /** Floating-point operations a second: the median of the last half of {@link #WINDOWS} windows (the first warm up).
+    /**
+     * Floating-point operations a second of {@code call} ({@code flop} each): warmed up until the JIT is quiet
+     * ({@link Warmup}), then the median of {@link #WINDOWS} timed windows over {@code seconds}.
      */
-    private static double median(double seconds, Work work) {
+    private static double rate(double flop, Runnable call, double seconds) {
+        Warmup.untilCompiled(call, 1, 30);
         double[] rates = new double[WINDOWS];
         for (int w = 0; w < WINDOWS; w++) {
             long start = System.nanoTime();
-            double flop = 0;
+            long calls = 0;
             do {
-                flop += work.run();
+                call.run();
+                calls++;
             } while (System.nanoTime() - start < seconds / WINDOWS * 1e9);
-            rates[w] = flop / ((System.nanoTime() - start) / 1e9);
+            rates[w] = calls * flop / ((System.nanoTime() - start) / 1e9);
         }
-        double[] late = Arrays.copyOfRange(rates, WINDOWS / 2, WINDOWS);
-        Arrays.sort(late);
-        return (late[late.length / 2 - 1] + late[late.length / 2]) / 2;
-    }
-
-    private interface Work {
-        /** Does one unit of work; returns its floating-point operations. */
-        double run();
+        Arrays.sort(rates);
+        return (rates[WINDOWS / 2 - 1] + rates[WINDOWS / 2]) / 2;
     }
 
     /** 20 independent multiply-add chains (more than the FMA units' latency times their count), in registers. */
