@@ -501,8 +501,9 @@ final class Gemm {
      * The micro-kernel: an MR x NR tile (14 x 2 vectors) of A_sliver * B_sliver over kc steps, written to {@code out}
      * from {@code o}, rows {@code ldo} apart, with A packed by rows (row i of the sliver at ap[aBase + i * KC], a
      * straight copy from a row-major A). The accumulators are named locals so that C2 keeps all 28 in registers; the
-     * method holds nothing else, because a larger method makes C2 give up on the vector intrinsics (measured: 260
-     * GFLOP/s for this loop alone, 15 with the stores to C inlined into it). Generated, like its twin below.
+     * method holds nothing else, because a larger method makes C2 give up on the vector intrinsics (measured on the
+     * AMD machine: 260 GFLOP/s for this loop alone, 15 with the stores to C inlined into it; on the Intel one, bench's
+     * KernelCeiling: 166-198, about 0.8 of its FMA peak). Generated, like its twin below.
      */
     static void kernelRows(float[] ap, int aBase, float[] bp, int bBase, int kc, float[] out, int o, int ldo) {
         FloatVector z = FloatVector.zero(S);
