@@ -10,7 +10,9 @@ import java.util.Locale;
 /**
  * Two or more builds of t4j in one JVM, each in a class loader of its own, their training steps interleaved: step i
  * of every build runs before step i + 1 of any, so this machine's drift (5-10 % over minutes) lands on all of them
- * alike, and the paired differences resolve ~2 ms in a ~350 ms step where separate runs could not resolve 10.
+ * alike, and the paired differences resolve ~2 ms in a ~350 ms step where separate runs could not resolve 10. Each
+ * round starts with the next build in turn, so none always runs first. What runs is dev.t4j.bench.Stepper (the
+ * training step), or the class -Dab.class names (ProductsStepper: the step's matrix products alone).
  * Arguments: steps, then each build's root (holding target/ab, bench/target/classes and bench/target/cp.txt).
  */
 public final class StepAB {
@@ -28,7 +30,8 @@ public final class StepAB {
             }
             ClassLoader loader = new URLClassLoader(urls.toArray(new URL[0]), ClassLoader.getPlatformClassLoader());
             Thread.currentThread().setContextClassLoader(loader); // ServiceLoader lookups see this build
-            steps[i] = (Runnable) loader.loadClass("dev.t4j.bench.Stepper").getConstructor().newInstance();
+            String name = System.getProperty("ab.class", "dev.t4j.bench.Stepper");
+            steps[i] = (Runnable) loader.loadClass(name).getConstructor().newInstance();
         }
         for (int w = 0; w < 40; w++) { // until the JIT is done with every build's step
             for (Runnable s : steps) {
@@ -37,7 +40,8 @@ public final class StepAB {
         }
         double[][] ms = new double[k][n];
         for (int j = 0; j < n; j++) {
-            for (int i = 0; i < k; i++) {
+            for (int r = 0; r < k; r++) { // round j starts with build j % k: no build always runs first
+                int i = (j + r) % k;
                 long t0 = System.nanoTime();
                 steps[i].run();
                 ms[i][j] = (System.nanoTime() - t0) / 1e6;
