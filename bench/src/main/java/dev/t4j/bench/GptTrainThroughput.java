@@ -51,7 +51,8 @@ public final class GptTrainThroughput {
         }
     }
 
-    private static void step(GPT2LMHeadModel model, AdamW opt, Tensor ids, int t) {
+    /** One training step: the loss forward, backward, AdamW, gradients zeroed; StepProfile times the same. */
+    static void step(GPT2LMHeadModel model, AdamW opt, Tensor ids, int t) {
         try (Scope step = Scope.open("step")) {
             // the loss `t4j pretrain gpt` trains with: the LM head and cross-entropy in chunks of rows, no logits
             Tensor loss = model.loss(ids.narrow(1, 0, t).contiguous(), null, ids.narrow(1, 1, t).contiguous());

@@ -1,0 +1,136 @@
+package dev.t4j.bench;
+
+import dev.t4j.backend.Backends;
+import dev.t4j.cpu.CpuBackend;
+import dev.t4j.gpt.GPT2Config;
+import dev.t4j.gpt.GPT2LMHeadModel;
+import dev.t4j.memory.Scope;
+import dev.t4j.optim.AdamW;
+import dev.t4j.tensor.Generator;
+import dev.t4j.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordingFile;
+
+/**
+ * Where a training step of the toolkit model (GptTrainThroughput's: 4 layers, width 256, vocabulary 8,192, 2,048
+ * tokens, AdamW) spends its time: Java Flight Recorder's execution samples (every 10 ms) over a number of steps
+ * after the JIT is quiet, each sample put in the part of the step its stack is in (the products, their kernel, packing
+ * and merging; attention; GELU; cross-entropy; layer norms; adds; AdamW; gradient copies; on several threads, the
+ * pool's workers spinning between tasks; the rest), printed as a Markdown table in ms a step. The samples are of
+ * every thread that ran t4j code, so on two threads the parts add up to about twice the step; and JFR does not catch
+ * every period (the samples' total is printed beside the step's time), so the shares are what to read.
+ * Arguments: threads (default 1), steps (default 60), sampling period in ms (default 10). bench/profile.sh runs it.
+ */
+public final class StepProfile {
+    private StepProfile() {}
+
+    /** The parts, in the order they are tried on a sample's stack and printed. */
+    private static final List<String> PARTS = List.of("matrix products: micro-kernel",
+            "matrix products: packing and the rest", "matrix products: merging tiles into C", "attention", "GELU",
+            "cross-entropy", "layer norms", "adds", "AdamW", "gradient copies", "pool threads between tasks",
+            "the rest");
+
+    public static void main(String[] args) throws IOException {
+        int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
+        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 60;
+        int period = args.length > 2 ? Integer.parseInt(args[2]) : 10; // ms: at 1 ms the step ran ~15 % slower
+        Backends.setDefault(new CpuBackend(threads));
+        int t = 128;
+        GPT2Config c = new GPT2Config(8192, t, 256, 4, 4, 1024, "gelu_new", 1e-5, 0, 0, 0, Map.of());
+        Map<String, Long> samples = new LinkedHashMap<>();
+        PARTS.forEach(p -> samples.put(p, 0L));
+        double msPerStep;
+        Path file = Files.createTempFile("t4j-step", ".jfr");
+        try (Scope s = Scope.open("model"); Recording recording = new Recording()) {
+            GPT2LMHeadModel model = new GPT2LMHeadModel(c, new Generator(0));
+            AdamW opt = new AdamW(model.parameters(), 1e-3);
+            Tensor ids = Tensor.randint(new Generator(1), 8192, 16, t + 1);
+            Warmup.untilCompiled(() -> GptTrainThroughput.step(model, opt, ids, t), 5, 60);
+            recording.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(period));
+            recording.start();
+            long start = System.nanoTime();
+            for (int i = 0; i < steps; i++) {
+                GptTrainThroughput.step(model, opt, ids, t);
+            }
+            msPerStep = (System.nanoTime() - start) / 1e6 / steps;
+            recording.stop();
+            recording.dump(file);
+        }
+        long all = 0; // ms of samples
+        for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
+            if (e.getEventType().getName().equals("jdk.ExecutionSample") && e.getStackTrace() != null) {
+                String part = part(e.getStackTrace().getFrames());
+                if (part != null) {
+                    samples.merge(part, (long) period, Long::sum);
+                    all += period;
+                }
+            }
+        }
+        Files.delete(file);
+        System.out.printf(Locale.ROOT, "%d thread%s, %d steps of %.1f ms; samples of t4j code every %d ms: %.1f ms a "
+                + "step%n%n", threads, threads > 1 ? "s" : "", steps, msPerStep, period, (double) all / steps);
+        System.out.println("| part of the step | ms a step | share |");
+        System.out.println("|---|---:|---:|");
+        for (String p : PARTS) {
+            long n = samples.get(p);
+            System.out.printf(Locale.ROOT, "| %s | %.1f | %.1f %% |%n", p, (double) n / steps, 100.0 * n / all);
+        }
+    }
+
+    /** The part of the step a sample's frames (innermost first) are in; null for a thread not running t4j. */
+    private static String part(List<RecordedFrame> frames) {
+        boolean t4j = false;
+        String op = null; // the outermost backend operation on the stack (a worker thread's: its lambda's)
+        for (RecordedFrame f : frames) {
+            String type = f.getMethod().getType().getName();
+            String method = f.getMethod().getName();
+            t4j |= type.startsWith("dev.t4j.");
+            if (method.startsWith("lambda$")) { // lambda$matmul$0: matmul
+                method = method.substring(7, Math.max(7, method.indexOf('$', 7)));
+            }
+            if (type.equals("dev.t4j.cpu.CpuBackend")) {
+                op = method;
+            } else if (op == null && type.equals("dev.t4j.cpu.Gemm")) { // a worker's share of a product
+                op = "matmul";
+            } else if (op == null && type.equals("dev.t4j.cpu.FusedAttention")) {
+                op = "attention";
+            } else if (op == null && type.startsWith("dev.t4j.cpu.Parallel$")) { // a worker spinning, or parking
+                op = "pool";
+            }
+        }
+        if (!t4j) {
+            return null;
+        }
+        String leaf = frames.isEmpty() ? "" : frames.get(0).getMethod().getType().getName() + "."
+                + frames.get(0).getMethod().getName();
+        if (op == null) {
+            return "the rest";
+        }
+        return switch (op) {
+            case "matmul", "matmulAccumulate", "linear", "linearParamGradients" -> switch (leaf) {
+                case "dev.t4j.cpu.Gemm.kernelRows", "dev.t4j.cpu.Gemm.kernelCols" -> "matrix products: micro-kernel";
+                case "dev.t4j.cpu.Gemm.mergeTile" -> "matrix products: merging tiles into C";
+                default -> "matrix products: packing and the rest";
+            };
+            case "attention", "attentionBackward", "attentionPacked", "attentionPackedBackward" -> "attention";
+            case "unary", "activationBackward" -> "GELU";
+            case "crossEntropy", "crossEntropyBackward", "crossEntropyWithGradient" -> "cross-entropy";
+            case "layerNorm", "layerNormBackward" -> "layer norms";
+            case "binary" -> "adds";
+            case "adamw" -> "AdamW";
+            case "copy" -> "gradient copies";
+            case "pool" -> "pool threads between tasks";
+            default -> "the rest";
+        };
+    }
+}
