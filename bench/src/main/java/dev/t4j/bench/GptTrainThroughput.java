@@ -29,16 +29,13 @@ public final class GptTrainThroughput {
         // "pretrain": the model `t4j pretrain gpt` trains by default (width 128, its 2,048-token BPE vocabulary)
         boolean pretrain = args.length > 1 && args[1].equals("pretrain");
         boolean dropout = args.length > 1 && args[1].equals("dropout");
-        double p = dropout ? 0.1 : 0;
-        int v = pretrain ? 2048 : 8192;
-        int width = pretrain ? 128 : 256;
-        int t = 128;
-        int b = 16;
-        GPT2Config c = new GPT2Config(v, t, width, 4, 4, 4 * width, "gelu_new", 1e-5, p, p, p, Map.of());
+        GPT2Config c = config(pretrain, dropout ? 0.1 : 0);
+        int t = c.nPositions();
+        int b = BATCH;
         try (Scope s = Scope.open("model")) {
             GPT2LMHeadModel model = new GPT2LMHeadModel(c, new Generator(0));
             AdamW opt = new AdamW(model.parameters(), 1e-3);
-            Tensor ids = Tensor.randint(new Generator(1), v, b, t + 1);
+            Tensor ids = Tensor.randint(new Generator(1), c.vocabSize(), b, t + 1);
             int n = 12;
             Warmup.untilCompiled(() -> step(model, opt, ids, t), 5, 60);
             long start = System.nanoTime();
@@ -49,6 +46,20 @@ public final class GptTrainThroughput {
             System.out.printf(Locale.ROOT, "{\"threads\": %d, \"model\": \"%s\", \"tokens_per_s\": %.1f}%n", threads,
                     pretrain ? "pretrain" : dropout ? "toolkit, dropout 0.1" : "toolkit", n * b * t / seconds);
         }
+    }
+
+    /** Sequences a step: 16 of 128 tokens. */
+    static final int BATCH = 16;
+
+    /**
+     * The toolkit model (4 layers, width 256, 4 heads, vocabulary 8,192, 128 positions), or with {@code pretrain} `t4j
+     * pretrain gpt`'s default (width 128, vocabulary 2,048); {@code dropout} on the embeddings, residual branches and
+     * attention probabilities.
+     */
+    static GPT2Config config(boolean pretrain, double dropout) {
+        int width = pretrain ? 128 : 256;
+        return new GPT2Config(pretrain ? 2048 : 8192, 128, width, 4, 4, 4 * width, "gelu_new", 1e-5, dropout, dropout,
+                dropout, Map.of());
     }
 
     /** One training step: the loss forward, backward, AdamW, gradients zeroed; StepProfile times the same. */

@@ -45,8 +45,8 @@ public final class StepProfile {
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 60;
         int period = args.length > 2 ? Integer.parseInt(args[2]) : 10; // ms: at 1 ms the step ran ~15 % slower
         Backends.setDefault(new CpuBackend(threads));
-        int t = 128;
-        GPT2Config c = new GPT2Config(8192, t, 256, 4, 4, 1024, "gelu_new", 1e-5, 0, 0, 0, Map.of());
+        GPT2Config c = GptTrainThroughput.config(false, 0);
+        int t = c.nPositions();
         Map<String, Long> samples = new LinkedHashMap<>();
         PARTS.forEach(p -> samples.put(p, 0L));
         double msPerStep;
@@ -54,7 +54,7 @@ public final class StepProfile {
         try (Scope s = Scope.open("model"); Recording recording = new Recording()) {
             GPT2LMHeadModel model = new GPT2LMHeadModel(c, new Generator(0));
             AdamW opt = new AdamW(model.parameters(), 1e-3);
-            Tensor ids = Tensor.randint(new Generator(1), 8192, 16, t + 1);
+            Tensor ids = Tensor.randint(new Generator(1), c.vocabSize(), GptTrainThroughput.BATCH, t + 1);
             Warmup.untilCompiled(() -> GptTrainThroughput.step(model, opt, ids, t), 5, 60);
             recording.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(period));
             recording.start();
