@@ -25,20 +25,21 @@ import jdk.jfr.consumer.RecordingFile;
  * Where a training step of the toolkit model (GptTrainThroughput's: 4 layers, width 256, vocabulary 8,192, 2,048
  * tokens, AdamW) spends its time: Java Flight Recorder's execution samples (every 10 ms) over a number of steps
  * after the JIT is quiet, each sample put in the part of the step its stack is in (the products, their kernel, packing
- * and merging; attention; GELU; cross-entropy; layer norms; adds; AdamW; gradient copies; on several threads, the
- * pool's workers spinning between tasks; the rest), printed as a Markdown table in ms a step. The samples are of
- * every thread that ran t4j code, so on two threads the parts add up to about twice the step; and JFR does not catch
- * every period (the samples' total is printed beside the step's time), so the shares are what to read.
+ * and merging; attention; GELU and the other unary ops; cross-entropy; layer norms; adds and the other binary ops;
+ * AdamW; gradient copies; on several threads, the pool's workers spinning between tasks; the rest), printed as a
+ * Markdown table in ms a step. The samples are of every thread that ran t4j code, so on two threads the parts add up
+ * to about twice the step; and JFR does not catch every period (the samples' total is printed beside the step's
+ * time), so the shares are what to read.
  * Arguments: threads (default 1), steps (default 60), sampling period in ms (default 10). bench/profile.sh runs it.
  */
 public final class StepProfile {
     private StepProfile() {}
 
-    /** The parts, in the order they are tried on a sample's stack and printed. */
+    /** The parts, in the order printed. */
     private static final List<String> PARTS = List.of("matrix products: micro-kernel",
-            "matrix products: packing and the rest", "matrix products: merging tiles into C", "attention", "GELU",
-            "cross-entropy", "layer norms", "adds", "AdamW", "gradient copies", "pool threads between tasks",
-            "the rest");
+            "matrix products: packing and the rest", "matrix products: merging tiles into C", "attention",
+            "GELU and other unary ops", "cross-entropy", "layer norms", "adds and other binary ops", "AdamW",
+            "gradient copies", "pool threads between tasks", "the rest");
 
     public static void main(String[] args) throws IOException {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
@@ -89,33 +90,33 @@ public final class StepProfile {
 
     /** The part of the step a sample's frames (innermost first) are in; null for a thread not running t4j. */
     private static String part(List<RecordedFrame> frames) {
-        boolean t4j = false;
-        String op = null; // the outermost backend operation on the stack (a worker thread's: its lambda's)
+        String leaf = null; // the innermost t4j method: the JDK's own frames (vector intrinsics, copies) are its work
+        String op = null; // the outermost backend operation on the stack
+        String task = null; // on a worker thread, what its task is part of: the outermost Gemm or FusedAttention frame
+        boolean pool = false;
         for (RecordedFrame f : frames) {
             String type = f.getMethod().getType().getName();
             String method = f.getMethod().getName();
-            t4j |= type.startsWith("dev.t4j.");
+            if (!type.startsWith("dev.t4j.")) {
+                continue;
+            }
+            if (leaf == null) {
+                leaf = type + "." + method;
+            }
             if (method.startsWith("lambda$")) { // lambda$matmul$0: matmul
                 method = method.substring(7, Math.max(7, method.indexOf('$', 7)));
             }
-            if (type.equals("dev.t4j.cpu.CpuBackend")) {
-                op = method;
-            } else if (op == null && type.equals("dev.t4j.cpu.Gemm")) { // a worker's share of a product
-                op = "matmul";
-            } else if (op == null && type.equals("dev.t4j.cpu.FusedAttention")) {
-                op = "attention";
-            } else if (op == null && type.startsWith("dev.t4j.cpu.Parallel$")) { // a worker spinning, or parking
-                op = "pool";
+            switch (type) {
+                case "dev.t4j.cpu.CpuBackend" -> op = method;
+                case "dev.t4j.cpu.Gemm" -> task = "matmul";
+                case "dev.t4j.cpu.FusedAttention" -> task = "attention";
+                default -> pool |= type.startsWith("dev.t4j.cpu.Parallel$"); // a worker spinning, or parking
             }
         }
-        if (!t4j) {
+        if (leaf == null) {
             return null;
         }
-        String leaf = frames.isEmpty() ? "" : frames.get(0).getMethod().getType().getName() + "."
-                + frames.get(0).getMethod().getName();
-        if (op == null) {
-            return "the rest";
-        }
+        op = op != null ? op : task != null ? task : pool ? "pool" : "";
         return switch (op) {
             case "matmul", "matmulAccumulate", "linear", "linearParamGradients" -> switch (leaf) {
                 case "dev.t4j.cpu.Gemm.kernelRows", "dev.t4j.cpu.Gemm.kernelCols" -> "matrix products: micro-kernel";
@@ -123,10 +124,10 @@ public final class StepProfile {
                 default -> "matrix products: packing and the rest";
             };
             case "attention", "attentionBackward", "attentionPacked", "attentionPackedBackward" -> "attention";
-            case "unary", "activationBackward" -> "GELU";
+            case "unary", "activationBackward" -> "GELU and other unary ops";
             case "crossEntropy", "crossEntropyBackward", "crossEntropyWithGradient" -> "cross-entropy";
             case "layerNorm", "layerNormBackward" -> "layer norms";
-            case "binary" -> "adds";
+            case "binary" -> "adds and other binary ops";
             case "adamw" -> "AdamW";
             case "copy" -> "gradient copies";
             case "pool" -> "pool threads between tasks";
