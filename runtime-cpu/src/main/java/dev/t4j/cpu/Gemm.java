@@ -194,7 +194,7 @@ final class Gemm {
             for (int ib = m0; ib < m1; ib += rowsPerA) {
                 int mb = Math.min(rowsPerA, m1 - ib);
                 float[] ap = packedA(roundRows(mb) * KC);
-                boolean aByRows = packA(a, ib, mb, pc, kc, ap, 0);
+                boolean aByRows = packA(a, ib, mb, pc, kc, ap, 0, n1 - n0);
                 for (int jc = n0; jc < n1; jc += NB) {
                     int nb = Math.min(NB, n1 - jc);
                     if (!onePanel) {
@@ -233,7 +233,7 @@ final class Gemm {
         float[] ap = packedA(roundK(k) / KC * kBlock);
         boolean aByRows = false;
         for (int pc = 0; pc < k; pc += KC) {
-            aByRows = packA(a, m0, mb, pc, Math.min(KC, k - pc), ap, pc / KC * kBlock);
+            aByRows = packA(a, m0, mb, pc, Math.min(KC, k - pc), ap, pc / KC * kBlock, n1 - n0);
         }
         MemorySegment bias = epilogue == null ? null : epilogue.bias(); // merged with the first k block
         for (int jc = n0; jc < n1; jc += NB) {
@@ -293,14 +293,19 @@ final class Gemm {
     }
 
     /**
-     * Rows [ic, ic+mc) x cols [pc, pc+kc) of A into MR-row slivers, zero past the last row. A row-major A is
-     * copied row by row (sliver layout ap[sliver][i][p], rows KC apart: returns true); any other A is copied
-     * column by column (ap[sliver][p][i], contiguous when A is column-major: returns false).
+     * Rows [ic, ic+mc) x cols [pc, pc+kc) of A into MR-row slivers, zero past the last row, for a block of {@code
+     * cols} columns of C. A row-major A is copied row by row (sliver layout ap[sliver][i][p], rows KC apart: returns
+     * true), or transposed when cols is at least {@link #TRANSPOSED_A_MIN_N}; any other A is copied column by column
+     * (ap[sliver][p][i], contiguous when A is column-major: returns false).
      */
-    private static boolean packA(Operand a, int ic, int mc, int pc, int kc, float[] ap, int apOff) {
+    private static boolean packA(Operand a, int ic, int mc, int pc, int kc, float[] ap, int apOff, int cols) {
         MemorySegment seg = a.seg();
         long rs = a.rowStride();
         long cs = a.colStride();
+        if (cs == 1 && cols >= TRANSPOSED_A_MIN_N && Transpose16.SUPPORTED) {
+            packRowsTransposed(a, ic, mc, pc, kc, ap, apOff);
+            return false;
+        }
         boolean byRows = cs == 1;
         int packed = 0; // rows packed step by step
         if (!byRows && rs == 1) {
@@ -340,6 +345,52 @@ final class Gemm {
             }
         }
         return byRows;
+    }
+
+    /**
+     * Row-major A is packed into the column layout ({@link #packRowsTransposed}, for {@link #kernelCols}) when a block
+     * of C is at least this many columns wide, so that each packed sliver serves at least n / NR kernel calls per k
+     * block. The column kernel reads one contiguous run of A a step where the row kernel reads MR rows KC apart, and
+     * runs ~4 % faster (KernelCeiling, hot, and with C merged into memory and fresh slivers of A), but transposing a
+     * sliver costs more than copying its rows. Measured with bench/ab.sh's ProductsStepper, one thread, each pair both
+     * ways round in three JVM pairs, ms for a step's worth: c_fc (2048 x 1024 x 256, four) -0.7 of ~26, the LM head's
+     * logits (2048 x 8192 x 256) -2.6 of ~53, mlp c_proj dx (2048 x 1024 x 256, four) -1.3 of ~27, every pair faster.
+     * Narrower, transposed A lost or varied: c_fc dx (256 columns) +1.8, c_attn dx +0.5, c_attn (768) +0.4, the LM
+     * head's dx (256) -2.9 in one JVM pair and +0.6 in another.
+     */
+    static final int TRANSPOSED_A_MIN_N = 1024;
+
+    /**
+     * Row-major A into the column layout (ap[sliver][p][i]) that {@link #kernelCols} reads: each sliver's MR rows are
+     * copied whole into a staging block (rows past the sliver's zero), then turned 16 x 16 in registers ({@link
+     * Transpose16}). A stored column's two lanes past MR land on the next step's first two, which the next store
+     * overwrites; after a sliver's last step, on the next sliver's first (packed after it) or the buffer's spare
+     * vector. The last kc % 16 steps are copied one value at a time.
+     */
+    private static void packRowsTransposed(Operand a, int ic, int mc, int pc, int kc, float[] ap, int apOff) {
+        MemorySegment seg = a.seg();
+        long rs = a.rowStride();
+        float[] block = TRANSPOSE.get();
+        for (int ir = 0; ir < mc; ir += MR) {
+            int base = apOff + ir * KC;
+            int rows = Math.min(MR, mc - ir);
+            for (int i = 0; i < V; i++) {
+                if (i < rows) {
+                    MemorySegment.copy(seg, F, (a.offset() + (ic + ir + i) * rs + pc) * 4, block, i * KC, kc);
+                } else {
+                    java.util.Arrays.fill(block, i * KC, i * KC + kc, 0f);
+                }
+            }
+            int p = 0;
+            for (; p + V <= kc; p += V) {
+                Transpose16.block(block, p, KC, ap, base + p * MR, MR);
+            }
+            for (; p < kc; p++) {
+                for (int i = 0; i < MR; i++) {
+                    ap[base + p * MR + i] = block[i * KC + p];
+                }
+            }
+        }
     }
 
     /**

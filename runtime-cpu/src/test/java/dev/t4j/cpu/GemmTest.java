@@ -23,7 +23,10 @@ class GemmTest {
             {25, 900, 1100}, // all of a small A packed at once, panels outside the k blocks
             {4100, 20, 700}, // transposed, columns 4,100 apart: whole slivers all step by step, then the rest
             // transposed: whole slivers step by step in groups of STEP_GROUP, STEP_GROUP and 1, then 4 rows
-            {(2 * Gemm.STEP_GROUP + 1) * Gemm.MR + 4, 40, 600}};
+            {(2 * Gemm.STEP_GROUP + 1) * Gemm.MR + 4, 40, 600},
+            // row-major A wide enough to be packed transposed: a partial sliver, k blocks packed one after another
+            // (panel by panel), a tail of k % 16 steps; then rows past one packed block of A
+            {Gemm.MR * 3 + 5, Gemm.TRANSPOSED_A_MIN_N + 6, 533}, {Gemm.MCB + 10, Gemm.TRANSPOSED_A_MIN_N, 40}};
         for (Parallel par : new Parallel[] {new Parallel(1), new Parallel(2)}) {
             for (int[] s : sizes) {
                 for (boolean transA : new boolean[] {false, true}) {
@@ -71,6 +74,29 @@ class GemmTest {
         assertThat(Gemm.splitByRows(256, 256, 2)).isFalse(); // a tie stays by columns
         assertThat(Gemm.splitByRows(40, 8, 2)).isFalse(); // too few rows to share: by columns, even when narrow
         assertThat(Gemm.splitByRows(2048, 40, 2)).isTrue();
+    }
+
+    @Test
+    void rowMajorAGivesTheSameBitsPackedByRowsOrTransposed() {
+        // one thread packs A transposed (n >= TRANSPOSED_A_MIN_N); two split the columns, each half narrower, and
+        // pack it by rows: the two kernels add the same products in the same order
+        int[][] sizes = {{100, 2 * Gemm.TRANSPOSED_A_MIN_N - 48, 300}, {47, 2 * Gemm.TRANSPOSED_A_MIN_N - 8, 533}};
+        for (int[] s : sizes) {
+            int m = s[0], n = s[1], k = s[2];
+            assertThat(Gemm.splitByRows(m, n, 2)).isFalse();
+            try (Arena arena = Arena.ofShared()) {
+                MemorySegment a = filled(arena, (long) m * k, 0.37, false);
+                MemorySegment b = filled(arena, (long) k * n, 0.11, true);
+                var oa = new Gemm.Operand(a, 0, k, 1);
+                var ob = new Gemm.Operand(b, 0, n, 1);
+                MemorySegment[] c = new MemorySegment[2];
+                for (int t = 0; t < 2; t++) {
+                    c[t] = arena.allocate((long) m * n * 4);
+                    Gemm.sgemm(m, n, k, oa, ob, c[t], 0, n, new Parallel(t + 1));
+                }
+                assertThat(c[1].mismatch(c[0])).as("C of %dx%dx%d", m, n, k).isEqualTo(-1);
+            }
+        }
     }
 
     @Test
