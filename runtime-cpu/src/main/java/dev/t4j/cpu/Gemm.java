@@ -351,21 +351,22 @@ final class Gemm {
      * Row-major A is packed into the column layout ({@link #packRowsTransposed}, for {@link #kernelCols}) when a block
      * of C is at least this many columns wide, so that each packed sliver serves at least n / NR kernel calls per k
      * block. The column kernel reads one contiguous run of A a step where the row kernel reads MR rows KC apart, and
-     * runs ~4 % faster (KernelCeiling, hot, and with C merged into memory and fresh slivers of A), but transposing a
-     * sliver costs more than copying its rows. Measured with bench/ab.sh's ProductsStepper, one thread, each pair both
-     * ways round in three JVM pairs, ms for a step's worth: c_fc (2048 x 1024 x 256, four) -0.7 of ~26, the LM head's
-     * logits (2048 x 8192 x 256) -2.6 of ~53, mlp c_proj dx (2048 x 1024 x 256, four) -1.3 of ~27, every pair faster.
-     * Narrower, transposed A lost or varied: c_fc dx (256 columns) +1.8, c_attn dx +0.5, c_attn (768) +0.4, the LM
-     * head's dx (256) -2.9 in one JVM pair and +0.6 in another.
+     * runs ~4 % faster (hot in KernelCeiling, and in a one-off timing with C merged into memory and fresh slivers of
+     * A), but transposing a sliver costs more than copying its rows. Measured with bench/ab.sh's ProductsStepper, one
+     * thread, each pair both ways round in three JVM pairs, ms for a step's worth: c_fc (2048 x 1024 x 256, four)
+     * -0.7 of ~26, the LM head's logits (2048 x 8192 x 256) -2.6 of ~53, mlp c_proj dx (2048 x 1024 x 256, four) -1.3
+     * of ~27, every pair faster. Narrower, transposed A lost or varied: c_fc dx (256 columns) +1.8, c_attn dx +0.5,
+     * c_attn (768) +0.4, the LM head's dx (256) -2.9 in one JVM pair and +0.6 in another.
      */
     static final int TRANSPOSED_A_MIN_N = 1024;
 
     /**
      * Row-major A into the column layout (ap[sliver][p][i]) that {@link #kernelCols} reads: each sliver's MR rows are
-     * copied whole into a staging block (rows past the sliver's zero), then turned 16 x 16 in registers ({@link
-     * Transpose16}). A stored column's two lanes past MR land on the next step's first two, which the next store
-     * overwrites; after a sliver's last step, on the next sliver's first (packed after it) or the buffer's spare
-     * vector. The last kc % 16 steps are copied one value at a time.
+     * copied whole into a staging block (rows past the last row of A zeroed), then turned 16 x 16 in registers ({@link
+     * Transpose16}). The staging block's rows past MR are left as they are: they only fill a stored column's two lanes
+     * past MR, which land on the next step's first two and are overwritten by the next store, or after a sliver's last
+     * step on the next sliver's first (packed after it), past its kc steps, or on the buffer's spare vector. The last
+     * kc % 16 steps are copied one value at a time.
      */
     private static void packRowsTransposed(Operand a, int ic, int mc, int pc, int kc, float[] ap, int apOff) {
         MemorySegment seg = a.seg();
@@ -374,7 +375,7 @@ final class Gemm {
         for (int ir = 0; ir < mc; ir += MR) {
             int base = apOff + ir * KC;
             int rows = Math.min(MR, mc - ir);
-            for (int i = 0; i < V; i++) {
+            for (int i = 0; i < MR; i++) {
                 if (i < rows) {
                     MemorySegment.copy(seg, F, (a.offset() + (ic + ir + i) * rs + pc) * 4, block, i * KC, kc);
                 } else {
