@@ -12,10 +12,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
@@ -35,11 +33,27 @@ import jdk.jfr.consumer.RecordingFile;
 public final class StepProfile {
     private StepProfile() {}
 
-    /** The parts, in the order printed. */
-    private static final List<String> PARTS = List.of("matrix products: micro-kernel",
-            "matrix products: packing and the rest", "matrix products: merging tiles into C", "attention",
-            "GELU and other unary ops", "cross-entropy", "layer norms", "adds and other binary ops", "AdamW",
-            "gradient copies", "pool threads between tasks", "the rest");
+    /** The parts of a step, in the order printed. */
+    private enum Part {
+        KERNEL("matrix products: micro-kernel"),
+        PACKING("matrix products: packing and the rest"),
+        MERGING("matrix products: merging tiles into C"),
+        ATTENTION("attention"),
+        UNARY("GELU and other unary ops"),
+        CROSS_ENTROPY("cross-entropy"),
+        LAYER_NORM("layer norms"),
+        BINARY("adds and other binary ops"),
+        ADAMW("AdamW"),
+        GRADIENT_COPIES("gradient copies"),
+        POOL("pool threads between tasks"),
+        REST("the rest");
+
+        final String label;
+
+        Part(String label) {
+            this.label = label;
+        }
+    }
 
     public static void main(String[] args) throws IOException {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
@@ -48,8 +62,7 @@ public final class StepProfile {
         Backends.setDefault(new CpuBackend(threads));
         GPT2Config c = GptTrainThroughput.config(false, 0);
         int t = c.nPositions();
-        Map<String, Long> samples = new LinkedHashMap<>();
-        PARTS.forEach(p -> samples.put(p, 0L));
+        long[] samples = new long[Part.values().length]; // ms of samples in each part
         double msPerStep;
         Path file = Files.createTempFile("t4j-step", ".jfr");
         try (Scope s = Scope.open("model"); Recording recording = new Recording()) {
@@ -70,9 +83,9 @@ public final class StepProfile {
         long all = 0; // ms of samples
         for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
             if (e.getEventType().getName().equals("jdk.ExecutionSample") && e.getStackTrace() != null) {
-                String part = part(e.getStackTrace().getFrames());
+                Part part = part(e.getStackTrace().getFrames());
                 if (part != null) {
-                    samples.merge(part, (long) period, Long::sum);
+                    samples[part.ordinal()] += period;
                     all += period;
                 }
             }
@@ -82,14 +95,14 @@ public final class StepProfile {
                 + "step%n%n", threads, threads > 1 ? "s" : "", steps, msPerStep, period, (double) all / steps);
         System.out.println("| part of the step | ms a step | share |");
         System.out.println("|---|---:|---:|");
-        for (String p : PARTS) {
-            long n = samples.get(p);
-            System.out.printf(Locale.ROOT, "| %s | %.1f | %.1f %% |%n", p, (double) n / steps, 100.0 * n / all);
+        for (Part p : Part.values()) {
+            long n = samples[p.ordinal()];
+            System.out.printf(Locale.ROOT, "| %s | %.1f | %.1f %% |%n", p.label, (double) n / steps, 100.0 * n / all);
         }
     }
 
     /** The part of the step a sample's frames (innermost first) are in; null for a thread not running t4j. */
-    private static String part(List<RecordedFrame> frames) {
+    private static Part part(List<RecordedFrame> frames) {
         String leaf = null; // the innermost t4j method: the JDK's own frames (vector intrinsics, copies) are its work
         String op = null; // the outermost backend operation on the stack
         String task = null; // on a worker thread, what its task is part of: the outermost Gemm or FusedAttention frame
@@ -119,19 +132,19 @@ public final class StepProfile {
         op = op != null ? op : task != null ? task : pool ? "pool" : "";
         return switch (op) {
             case "matmul", "matmulAccumulate", "linear", "linearParamGradients" -> switch (leaf) {
-                case "dev.t4j.cpu.Gemm.kernelRows", "dev.t4j.cpu.Gemm.kernelCols" -> "matrix products: micro-kernel";
-                case "dev.t4j.cpu.Gemm.mergeTile" -> "matrix products: merging tiles into C";
-                default -> "matrix products: packing and the rest";
+                case "dev.t4j.cpu.Gemm.kernelRows", "dev.t4j.cpu.Gemm.kernelCols" -> Part.KERNEL;
+                case "dev.t4j.cpu.Gemm.mergeTile" -> Part.MERGING;
+                default -> Part.PACKING;
             };
-            case "attention", "attentionBackward", "attentionPacked", "attentionPackedBackward" -> "attention";
-            case "unary", "activationBackward" -> "GELU and other unary ops";
-            case "crossEntropy", "crossEntropyBackward", "crossEntropyWithGradient" -> "cross-entropy";
-            case "layerNorm", "layerNormBackward" -> "layer norms";
-            case "binary" -> "adds and other binary ops";
-            case "adamw" -> "AdamW";
-            case "copy" -> "gradient copies";
-            case "pool" -> "pool threads between tasks";
-            default -> "the rest";
+            case "attention", "attentionBackward", "attentionPacked", "attentionPackedBackward" -> Part.ATTENTION;
+            case "unary", "activationBackward" -> Part.UNARY;
+            case "crossEntropy", "crossEntropyBackward", "crossEntropyWithGradient" -> Part.CROSS_ENTROPY;
+            case "layerNorm", "layerNormBackward" -> Part.LAYER_NORM;
+            case "binary" -> Part.BINARY;
+            case "adamw" -> Part.ADAMW;
+            case "copy" -> Part.GRADIENT_COPIES;
+            case "pool" -> Part.POOL;
+            default -> Part.REST;
         };
     }
 }
