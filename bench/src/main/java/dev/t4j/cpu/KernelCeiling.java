@@ -9,9 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The ceilings a GEMM's rate is read against, on one thread: the core's FMA peak as Java's Vector API reaches it (20
  * independent fused multiply-adds a step, no memory), and the GEMM micro-kernel alone with its operands hot (one
- * packed sliver of A in L1, one KC x NB panel of B in L2, as {@link Gemm} holds them), in both of its A layouts. A
- * product's own rate below the kernel's is packing, merging and cache misses; the kernel's below the peak is the
- * loop's loads and index arithmetic. In package dev.t4j.cpu (in the bench module): the kernel is package-private.
+ * packed sliver of A in L1, one KC x NB panel of B in L2 from a cache line's start, as {@link Gemm} holds them), in
+ * both of its A layouts. A product's own rate below the kernel's is packing, merging and cache misses; the kernel's
+ * below the peak is the loop's loads and index arithmetic. In package dev.t4j.cpu (in the bench module): the kernel is package-private.
  * Prints one JSON line; bench/products.sh runs it after the products. Arguments: seconds per measurement (default 3).
  */
 public final class KernelCeiling {
@@ -26,8 +26,8 @@ public final class KernelCeiling {
         long steps = 1_000_000;
         double peak = rate(20.0 * S.length() * 2 * steps, () -> sink += fmaSteps(steps), seconds);
         float[] ap = new float[Gemm.MR * Gemm.KC + S.length()];
-        float[] bp = new float[Gemm.NB * Gemm.KC];
-        float[] out = new float[Gemm.MR * Gemm.NR];
+        float[] bp = new float[Gemm.NB * Gemm.KC + S.length()];
+        float[] out = new float[Gemm.MR * Gemm.NR + S.length()];
         for (int i = 0; i < ap.length; i++) {
             ap[i] = 0.5f + (i % 7) / 16f;
         }
@@ -35,14 +35,20 @@ public final class KernelCeiling {
             bp[i] = 0.5f + (i % 5) / 16f;
         }
         double perPanel = 2.0 * Gemm.MR * Gemm.NB * Gemm.KC;
+        // B's panel and the tile from a cache line's start, as Gemm packs them (the arrays do not move once the JIT
+        // is quiet: no allocation goes on)
         double rows = rate(perPanel, () -> {
+            int b = LineAlignment.firstAlignedIndex(bp);
+            int t = LineAlignment.firstAlignedIndex(out);
             for (int s = 0; s < Gemm.NB / Gemm.NR; s++) {
-                Gemm.kernelRows(ap, 0, bp, s * Gemm.NR * Gemm.KC, Gemm.KC, out, 0, Gemm.NR);
+                Gemm.kernelRows(ap, 0, bp, b + s * Gemm.NR * Gemm.KC, Gemm.KC, out, t, Gemm.NR);
             }
         }, seconds);
         double cols = rate(perPanel, () -> {
+            int b = LineAlignment.firstAlignedIndex(bp);
+            int t = LineAlignment.firstAlignedIndex(out);
             for (int s = 0; s < Gemm.NB / Gemm.NR; s++) {
-                Gemm.kernelCols(ap, 0, bp, s * Gemm.NR * Gemm.KC, Gemm.KC, out, 0, Gemm.NR);
+                Gemm.kernelCols(ap, 0, bp, b + s * Gemm.NR * Gemm.KC, Gemm.KC, out, t, Gemm.NR);
             }
         }, seconds);
         System.out.printf(Locale.ROOT, "{\"threads\": 1, \"fma_peak_gflops\": %.1f, \"kernel_rows_gflops\": %.1f, "

@@ -36,9 +36,9 @@ final class Gemm {
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
     private static final ThreadLocal<float[]> PACKED_A = ThreadLocal.withInitial(() -> new float[MC * KC + V]);
-    private static final ThreadLocal<float[]> PACKED_B = ThreadLocal.withInitial(() -> new float[KC * NB]);
-    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
-    private static final ThreadLocal<float[]> TRANSPOSE = ThreadLocal.withInitial(() -> new float[V * KC]);
+    private static final ThreadLocal<float[]> PACKED_B = ThreadLocal.withInitial(() -> new float[KC * NB + V]);
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NR + V]);
+    private static final ThreadLocal<float[]> TRANSPOSE = ThreadLocal.withInitial(() -> new float[V * KC + V]);
     private static final int[] GATHER = new int[V]; // lane q reads row q of the staging block
 
     static {
@@ -182,13 +182,17 @@ final class Gemm {
         }
         float[] bp = PACKED_B.get();
         float[] tile = TILE.get();
+        // the panel and the tile start on a cache line, wherever the arrays lie: the kernel's vector loads of B and
+        // stores of the tile then never straddle two lines
+        int bOff = LineAlignment.firstAlignedIndex(bp);
+        int tOff = LineAlignment.firstAlignedIndex(tile);
         int rowsPerA = onePanel ? MC : MCB;
         for (int pc = 0; pc < k; pc += KC) {
             int kc = Math.min(KC, k - pc);
             boolean accumulate = pc > 0 || accumulateC;
             if (onePanel) {
-                packB(b, pc, kc, n0, n1 - n0, bp);
-                sumColumns(bp, kc, n1 - n0, sums, n0, pc == 0);
+                packB(b, pc, kc, n0, n1 - n0, bp, bOff);
+                sumColumns(bp, bOff, kc, n1 - n0, sums, n0, pc == 0);
             }
             MemorySegment bias = epilogue == null || pc > 0 ? null : epilogue.bias(); // merged with the first k block
             for (int ib = m0; ib < m1; ib += rowsPerA) {
@@ -198,15 +202,15 @@ final class Gemm {
                 for (int jc = n0; jc < n1; jc += NB) {
                     int nb = Math.min(NB, n1 - jc);
                     if (!onePanel) {
-                        packB(b, pc, kc, jc, nb, bp);
+                        packB(b, pc, kc, jc, nb, bp, bOff);
                         if (ib == m0) { // B is packed again for each block of A; summed once
-                            sumColumns(bp, kc, nb, sums, jc, pc == 0);
+                            sumColumns(bp, bOff, kc, nb, sums, jc, pc == 0);
                         }
                     }
                     for (int ic = ib; ic < ib + mb; ic += MC) {
                         int mc = Math.min(MC, ib + mb - ic);
-                        multiplyPanel(ap, (ic - ib) * KC, aByRows, mc, bp, kc, nb, c, cOff + (long) ic * ldc + jc, ldc,
-                                accumulate, tile, bias, bias == null ? 0 : epilogue.biasOffset() + jc);
+                        multiplyPanel(ap, (ic - ib) * KC, aByRows, mc, bp, bOff, kc, nb, c, cOff + (long) ic * ldc + jc,
+                                ldc, accumulate, tile, tOff, bias, bias == null ? 0 : epilogue.biasOffset() + jc);
                         if (epilogue != null) { // the block's rows of C are still in cache
                             epilogue.apply(c, cOff + (long) ic * ldc + jc, ldc, mc, nb, jc, false, pc + kc >= k);
                         }
@@ -228,6 +232,8 @@ final class Gemm {
             long cOff, long ldc, Epilogue epilogue, boolean accumulateC, ColumnSums sums) {
         float[] bp = PACKED_B.get();
         float[] tile = TILE.get();
+        int bOff = LineAlignment.firstAlignedIndex(bp); // as in block
+        int tOff = LineAlignment.firstAlignedIndex(tile);
         int mb = m1 - m0;
         int kBlock = roundRows(mb) * KC; // one packed k block of A
         float[] ap = packedA(roundK(k) / KC * kBlock);
@@ -240,11 +246,12 @@ final class Gemm {
             int nb = Math.min(NB, n1 - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                packB(b, pc, kc, jc, nb, bp);
-                sumColumns(bp, kc, nb, sums, jc, pc == 0);
+                packB(b, pc, kc, jc, nb, bp, bOff);
+                sumColumns(bp, bOff, kc, nb, sums, jc, pc == 0);
                 MemorySegment merged = pc == 0 ? bias : null;
-                multiplyPanel(ap, pc / KC * kBlock, aByRows, mb, bp, kc, nb, c, cOff + (long) m0 * ldc + jc, ldc,
-                        pc > 0 || accumulateC, tile, merged, merged == null ? 0 : epilogue.biasOffset() + jc);
+                multiplyPanel(ap, pc / KC * kBlock, aByRows, mb, bp, bOff, kc, nb, c, cOff + (long) m0 * ldc + jc,
+                        ldc, pc > 0 || accumulateC, tile, tOff, merged,
+                        merged == null ? 0 : epilogue.biasOffset() + jc);
             }
             if (epilogue != null) { // the panel's C is still in cache
                 epilogue.apply(c, cOff + (long) m0 * ldc + jc, ldc, mb, nb, jc, false, true);
@@ -253,21 +260,23 @@ final class Gemm {
     }
 
     /**
-     * {@code rows} rows of packed A (from {@code aOff}, slivers KC * MR apart) times one packed panel of B (kc x nb)
-     * into C from element {@code cIdx}: every MR x NR tile through the micro-kernel, then merged into C, with the
-     * panel's columns of {@code bias} from element {@code biasIdx} added (null: none).
+     * {@code rows} rows of packed A (from {@code aOff}, slivers KC * MR apart) times one packed panel of B (kc x nb,
+     * from {@code bOff}) into C from element {@code cIdx}: every MR x NR tile through the micro-kernel into {@code
+     * tile} (from {@code tOff}), then merged into C, with the panel's columns of {@code bias} from element {@code
+     * biasIdx} added (null: none).
      */
-    private static void multiplyPanel(float[] ap, int aOff, boolean aByRows, int rows, float[] bp, int kc, int nb,
-            MemorySegment c, long cIdx, long ldc, boolean accumulate, float[] tile, MemorySegment bias, long biasIdx) {
+    private static void multiplyPanel(float[] ap, int aOff, boolean aByRows, int rows, float[] bp, int bOff, int kc,
+            int nb, MemorySegment c, long cIdx, long ldc, boolean accumulate, float[] tile, int tOff,
+            MemorySegment bias, long biasIdx) {
         for (int ir = 0; ir < rows; ir += MR) {
             int aBase = aOff + ir * KC;
             for (int jr = 0; jr < nb; jr += NR) {
                 if (aByRows) {
-                    kernelRows(ap, aBase, bp, jr * kc, kc, tile, 0, NR);
+                    kernelRows(ap, aBase, bp, bOff + jr * kc, kc, tile, tOff, NR);
                 } else {
-                    kernelCols(ap, aBase, bp, jr * kc, kc, tile, 0, NR);
+                    kernelCols(ap, aBase, bp, bOff + jr * kc, kc, tile, tOff, NR);
                 }
-                mergeTile(tile, Math.min(MR, rows - ir), Math.min(NR, nb - jr), c, cIdx + ir * ldc + jr, ldc,
+                mergeTile(tile, tOff, Math.min(MR, rows - ir), Math.min(NR, nb - jr), c, cIdx + ir * ldc + jr, ldc,
                         accumulate, bias, biasIdx + jr);
             }
         }
@@ -372,23 +381,24 @@ final class Gemm {
         MemorySegment seg = a.seg();
         long rs = a.rowStride();
         float[] block = TRANSPOSE.get();
+        int s = LineAlignment.firstAlignedIndex(block); // the staging rows start on cache lines
         for (int ir = 0; ir < mc; ir += MR) {
             int base = apOff + ir * KC;
             int rows = Math.min(MR, mc - ir);
             for (int i = 0; i < MR; i++) {
                 if (i < rows) {
-                    MemorySegment.copy(seg, F, (a.offset() + (ic + ir + i) * rs + pc) * 4, block, i * KC, kc);
+                    MemorySegment.copy(seg, F, (a.offset() + (ic + ir + i) * rs + pc) * 4, block, s + i * KC, kc);
                 } else {
-                    java.util.Arrays.fill(block, i * KC, i * KC + kc, 0f);
+                    java.util.Arrays.fill(block, s + i * KC, s + i * KC + kc, 0f);
                 }
             }
             int p = 0;
             for (; p + V <= kc; p += V) {
-                Transpose16.block(block, p, KC, ap, base + p * MR, MR);
+                Transpose16.block(block, s + p, KC, ap, base + p * MR, MR);
             }
             for (; p < kc; p++) {
                 for (int i = 0; i < MR; i++) {
-                    ap[base + p * MR + i] = block[i * KC + p];
+                    ap[base + p * MR + i] = block[s + i * KC + p];
                 }
             }
         }
@@ -445,15 +455,16 @@ final class Gemm {
     }
 
     /**
-     * Column sums of a packed panel (kc x nb, from column jc of B) into {@code sums}: written with the first block of
-     * k ({@code first}), added after (nothing when sums is null). Each column's terms are added in order of k.
+     * Column sums of a packed panel (kc x nb from element bOff, from column jc of B) into {@code sums}: written with
+     * the first block of k ({@code first}), added after (nothing when sums is null). Each column's terms are added in
+     * order of k.
      */
-    private static void sumColumns(float[] bp, int kc, int nb, ColumnSums sums, int jc, boolean first) {
+    private static void sumColumns(float[] bp, int bOff, int kc, int nb, ColumnSums sums, int jc, boolean first) {
         if (sums == null) {
             return;
         }
         for (int jr = 0; jr < nb; jr += NR) {
-            int base = jr * kc;
+            int base = bOff + jr * kc;
             FloatVector s0 = FloatVector.zero(S);
             FloatVector s1 = s0;
             for (int p = 0; p < kc; p++) {
@@ -480,6 +491,11 @@ final class Gemm {
 
     /** Rows [pc, pc+kc) x cols [jc, jc+nb) of B into NR-column slivers: bp[sliver][p][j], zero past the last col. */
     static void packB(Operand b, int pc, int kc, int jc, int nb, float[] bp) {
+        packB(b, pc, kc, jc, nb, bp, 0);
+    }
+
+    /** {@link #packB} into bp from element {@code bOff}. */
+    static void packB(Operand b, int pc, int kc, int jc, int nb, float[] bp, int bOff) {
         MemorySegment seg = b.seg();
         long rs = b.rowStride();
         long cs = b.colStride();
@@ -491,7 +507,7 @@ final class Gemm {
             int n = Math.min(B_GROUP, whole - g);
             for (int p = 0; p < kc; p++) {
                 long at = b.offset() + (pc + p) * rs + jc + g * NR;
-                int to = g * NR * kc + p * NR;
+                int to = bOff + g * NR * kc + p * NR;
                 for (int s = 0; s < n; s++) {
                     VectorMath.load(seg, at + s * NR, bf16).intoArray(bp, to + s * NR * kc);
                     VectorMath.load(seg, at + s * NR + V, bf16).intoArray(bp, to + s * NR * kc + V);
@@ -499,7 +515,7 @@ final class Gemm {
             }
         }
         for (int jr = whole * NR; jr < nb; jr += NR) {
-            int base = jr * kc;
+            int base = bOff + jr * kc;
             int cols = Math.min(NR, nb - jr);
             if (rs == 1) {
                 packTransposed(seg, b.offset() + pc + (long) (jc + jr) * cs, cs, kc, cols, bp, base, bf16);
@@ -526,25 +542,26 @@ final class Gemm {
     private static void packTransposed(MemorySegment seg, long first, long cs, int kc, int cols, float[] bp, int base,
             boolean bf16) {
         float[] block = TRANSPOSE.get();
+        int s = LineAlignment.firstAlignedIndex(block); // the staging rows start on cache lines
         for (int j0 = 0; j0 < NR; j0 += V) {
             for (int q = 0; q < V; q++) {
                 int j = j0 + q;
                 if (j < cols && bf16) {
-                    Bf16.copy(seg, first + j * cs, block, q * KC, kc);
+                    Bf16.copy(seg, first + j * cs, block, s + q * KC, kc);
                 } else if (j < cols) {
-                    MemorySegment.copy(seg, F, (first + j * cs) * 4, block, q * KC, kc);
+                    MemorySegment.copy(seg, F, (first + j * cs) * 4, block, s + q * KC, kc);
                 } else {
-                    java.util.Arrays.fill(block, q * KC, q * KC + kc, 0f);
+                    java.util.Arrays.fill(block, s + q * KC, s + q * KC + kc, 0f);
                 }
             }
             int p = 0;
             if (Transpose16.SUPPORTED) {
                 for (; p + V <= kc; p += V) {
-                    Transpose16.block(block, p, KC, bp, base + p * NR + j0, NR);
+                    Transpose16.block(block, s + p, KC, bp, base + p * NR + j0, NR);
                 }
             }
             for (; p < kc; p++) {
-                FloatVector.fromArray(S, block, p, GATHER, 0).intoArray(bp, base + p * NR + j0);
+                FloatVector.fromArray(S, block, s + p, GATHER, 0).intoArray(bp, base + p * NR + j0);
             }
         }
     }
@@ -743,19 +760,19 @@ final class Gemm {
     }
 
     /**
-     * C[tile rows] (+)= tile, for the mr x nr corner that lies inside C, plus the row of {@code bias} from element
-     * {@code biasIdx} (null: none): while merging, the bias costs two vector adds a row of the tile, where the
+     * C[tile rows] (+)= tile (from tOff), for the mr x nr corner that lies inside C, plus the row of {@code bias} from
+     * element {@code biasIdx} (null: none): while merging, the bias costs two vector adds a row of the tile, where the
      * epilogue's pass over the block's rows of C cost 1.3 ms a step of GPT training (one thread).
      */
-    private static void mergeTile(float[] tile, int mr, int nr, MemorySegment c, long cIdx, long ldc,
+    private static void mergeTile(float[] tile, int tOff, int mr, int nr, MemorySegment c, long cIdx, long ldc,
             boolean accumulate, MemorySegment bias, long biasIdx) {
         if (nr == NR) {
             FloatVector b0 = bias == null ? null : FloatVector.fromMemorySegment(S, bias, biasIdx * 4, NATIVE);
             FloatVector b1 = bias == null ? null : FloatVector.fromMemorySegment(S, bias, (biasIdx + V) * 4, NATIVE);
             for (int i = 0; i < mr; i++) {
                 long at = (cIdx + i * ldc) * 4;
-                FloatVector v0 = FloatVector.fromArray(S, tile, i * NR);
-                FloatVector v1 = FloatVector.fromArray(S, tile, i * NR + V);
+                FloatVector v0 = FloatVector.fromArray(S, tile, tOff + i * NR);
+                FloatVector v1 = FloatVector.fromArray(S, tile, tOff + i * NR + V);
                 if (bias != null) {
                     v0 = v0.add(b0);
                     v1 = v1.add(b1);
@@ -772,7 +789,7 @@ final class Gemm {
         for (int i = 0; i < mr; i++) {
             long rowBytes = (cIdx + i * ldc) * 4;
             for (int j = 0; j < nr; j++) {
-                float v = tile[i * NR + j] + (bias == null ? 0f : bias.getAtIndex(F, biasIdx + j));
+                float v = tile[tOff + i * NR + j] + (bias == null ? 0f : bias.getAtIndex(F, biasIdx + j));
                 long at = rowBytes + j * 4L;
                 c.set(F, at, accumulate ? c.get(F, at) + v : v);
             }
