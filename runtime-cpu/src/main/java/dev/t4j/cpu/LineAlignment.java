@@ -9,11 +9,13 @@ import java.lang.invoke.MethodHandle;
 /**
  * Where a heap float[]'s elements lie against 64-byte cache lines. The JVM places an array 8-byte aligned wherever its
  * allocator and collector put it, so a 16-float vector load from a packed panel of B straddles two lines unless the
- * panel starts on a line: the GEMM micro-kernel, alone with hot operands, ran at 209-225 GFLOP/s from the one aligned
- * start of eight and 194-212 from the other seven; which one was aligned changed from run to run. The address is
- * read from a downcall that sees the array in place ({@link Linker.Option#critical} with heap access: memmove of 0
- * bytes returns its destination), about 16 ns. A collector may move the array later, so callers ask again for each
- * product: a moved array costs speed until then, never correctness.
+ * panel starts on a line. The GEMM micro-kernel alone with hot operands, its panel at each of eight starts 8 bytes
+ * apart: 209-225 GFLOP/s from the aligned one, 193-215 from the other seven, and which start was aligned changed from
+ * JVM to JVM (so did the products' speed). The GPT training benchmark on one thread, five pairs of fresh JVMs, each
+ * build in turn: 3,651 -> 3,909 tokens/s (medians). The address is read from a downcall that sees the array in place
+ * ({@link Linker.Option#critical} with heap access: memmove of 0 bytes returns its destination), about 16 ns. A
+ * collector may move the array later, so callers ask again for each product: a moved array costs speed until then,
+ * never correctness.
  */
 final class LineAlignment {
     static final int LINE = 64;
