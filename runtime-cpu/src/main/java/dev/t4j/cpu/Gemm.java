@@ -183,7 +183,7 @@ final class Gemm {
         float[] bp = PACKED_B.get();
         float[] tile = TILE.get();
         // the panel and the tile start on a cache line, wherever the arrays lie: the kernel's vector loads of B and
-        // stores of the tile then never straddle two lines
+        // stores of the tile then never straddle two lines (A is read a float at a time, so its start does not matter)
         int bOff = LineAlignment.firstAlignedIndex(bp);
         int tOff = LineAlignment.firstAlignedIndex(tile);
         int rowsPerA = onePanel ? MC : MCB;

@@ -43,8 +43,8 @@ final class LineAlignment {
         long address;
         try {
             address = (long) MEMMOVE.invokeExact(s, s, 0L);
-        } catch (Throwable t) {
-            return 0;
+        } catch (Throwable t) { // a 0-byte memmove cannot fail: this is a bug, not a machine without the call
+            throw new IllegalStateException("memmove of 0 bytes failed", t);
         }
         return (int) ((LINE - address % LINE) % LINE / Float.BYTES);
     }
