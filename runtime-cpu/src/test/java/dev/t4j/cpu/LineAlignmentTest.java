@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
  * function sees it (memchr finding the array's first byte), for arrays small enough for a thread's allocation buffer
  * and large enough for G1 to place them on a region of their own.
  */
+@SuppressWarnings("restricted") // the test's own downcall, as LineAlignment's
 class LineAlignmentTest {
     private static final MethodHandle MEMCHR;
 
