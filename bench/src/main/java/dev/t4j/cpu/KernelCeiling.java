@@ -11,8 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * independent fused multiply-adds a step, no memory), and the GEMM micro-kernel alone with its operands hot (one
  * packed sliver of A in L1, one KC x NB panel of B in L2 from a cache line's start, as {@link Gemm} holds them), in
  * both of its A layouts. A product's own rate below the kernel's is packing, merging and cache misses; the kernel's
- * below the peak is the loop's loads and index arithmetic. In package dev.t4j.cpu (in the bench module): the kernel is package-private.
- * Prints one JSON line; bench/products.sh runs it after the products. Arguments: seconds per measurement (default 3).
+ * below the peak is the loop's loads and index arithmetic. In package dev.t4j.cpu (in the bench module): the kernel is
+ * package-private. Prints one JSON line; bench/products.sh runs it after the products. Arguments: seconds per
+ * measurement (default 3).
  */
 public final class KernelCeiling {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;

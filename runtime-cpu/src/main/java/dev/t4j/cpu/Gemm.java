@@ -514,11 +514,13 @@ final class Gemm {
                 }
             }
         }
+        // the staging block's start on a cache line, once for all the slivers transposed below
+        int staging = whole * NR < nb && rs == 1 ? LineAlignment.firstAlignedIndex(TRANSPOSE.get()) : 0;
         for (int jr = whole * NR; jr < nb; jr += NR) {
             int base = bOff + jr * kc;
             int cols = Math.min(NR, nb - jr);
             if (rs == 1) {
-                packTransposed(seg, b.offset() + pc + (long) (jc + jr) * cs, cs, kc, cols, bp, base, bf16);
+                packTransposed(seg, b.offset() + pc + (long) (jc + jr) * cs, cs, kc, cols, bp, base, bf16, staging);
             } else {
                 for (int j = 0; j < NR; j++) {
                     long at = b.offset() + pc * rs + (jc + jr + j) * cs;
@@ -533,16 +535,16 @@ final class Gemm {
 
     /**
      * One NR-column sliver of a transposed B (x @ W^T: column j of B is row j of W, contiguous), V columns at a time:
-     * V rows of W are copied whole into a staging block (sequential reads), then transposed from there, 16 x 16 in
-     * registers ({@link Transpose16}) or, for the last kc % 16 steps and other vector widths, one vector gather per
-     * step. Every store fills a contiguous run of the packed panel. Measured, one thread: the register transpose
-     * lifts 512 x 512 x 2048 with W^T from 196-202 to 207-211 GFLOP/s against the gathers; transposing straight
-     * from W's rows in memory, without the staging copy, cost 1-7 % on the T5 and LM-head shapes.
+     * V rows of W are copied whole into the staging block (sequential reads; its rows from {@code s}, which starts a
+     * cache line), then transposed from there, 16 x 16 in registers ({@link Transpose16}) or, for the last kc % 16
+     * steps and other vector widths, one vector gather per step. Every store fills a contiguous run of the packed
+     * panel. Measured, one thread: the register transpose lifts 512 x 512 x 2048 with W^T from 196-202 to 207-211
+     * GFLOP/s against the gathers; transposing straight from W's rows in memory, without the staging copy, cost 1-7 %
+     * on the T5 and LM-head shapes.
      */
     private static void packTransposed(MemorySegment seg, long first, long cs, int kc, int cols, float[] bp, int base,
-            boolean bf16) {
+            boolean bf16, int s) {
         float[] block = TRANSPOSE.get();
-        int s = LineAlignment.firstAlignedIndex(block); // the staging rows start on cache lines
         for (int j0 = 0; j0 < NR; j0 += V) {
             for (int q = 0; q < V; q++) {
                 int j = j0 + q;
