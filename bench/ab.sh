@@ -13,7 +13,9 @@
 # runs); on the Intel machine of the twelfth session that bias was up to ~20 ms a step. Each round now starts with the
 # next build in turn; what remains is each JVM's own compilation of each build: identical builds differed by -3.9 and
 # +2.8 ms a step in two runs, and one product's A/B moved by 3 ms (5 %) from one JVM to the next. Run every call both
-# ways round, take half the difference of the two orders, and repeat it in fresh JVMs before trusting 2-3 %.
+# ways round, take half the difference of the two orders, and repeat it in fresh JVMs before trusting 2-3 %. In the
+# seventeenth session the build listed second still came out ~10 ms a step faster over 80 steps: for the whole step,
+# bench/alt.sh (fresh JVMs taking turns) is the steadier comparison.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/../.mvn/find-jdk.sh"
