@@ -10,8 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
  * The ceilings a GEMM's rate is read against, on one thread: the core's FMA peak as Java's Vector API reaches it (20
  * independent fused multiply-adds a step, no memory), and the GEMM micro-kernel alone with its operands hot (one
  * packed sliver of A in L1, one KC x NB panel of B in L2 from a cache line's start, as {@link Gemm} holds them), in
- * both of its A layouts. A product's own rate below the kernel's is packing, merging and cache misses; the kernel's
- * below the peak is the loop's loads and index arithmetic. In package dev.t4j.cpu (in the bench module): the kernel is
+ * both of its A layouts, and its short form for a last sliver of a few rows (its rate counted on the rows it
+ * computes). A product's own rate below the kernel's is packing, merging and cache misses; the kernel's below the peak
+ * is the loop's loads and index arithmetic. In package dev.t4j.cpu (in the bench module): the kernel is
  * package-private. Prints one JSON line; bench/products.sh runs it after the products. Arguments: seconds per
  * measurement (default 3).
  */
@@ -52,9 +53,18 @@ public final class KernelCeiling {
                 Gemm.kernelCols(ap, 0, bp, b + s * Gemm.NR * Gemm.KC, Gemm.KC, out, t, Gemm.NR);
             }
         }, seconds);
+        // the kernel for a last sliver of at most SHORT_MR rows, counted on the rows it computes
+        double shortRows = rate(2.0 * Gemm.SHORT_MR * Gemm.NB * Gemm.KC, () -> {
+            int b = LineAlignment.firstAlignedIndex(bp);
+            int t = LineAlignment.firstAlignedIndex(out);
+            for (int s = 0; s < Gemm.NB / Gemm.NR; s++) {
+                Gemm.kernelRowsShort(ap, 0, bp, b + s * Gemm.NR * Gemm.KC, Gemm.KC, out, t, Gemm.NR);
+            }
+        }, seconds);
         System.out.printf(Locale.ROOT, "{\"threads\": 1, \"fma_peak_gflops\": %.1f, \"kernel_rows_gflops\": %.1f, "
-                + "\"kernel_cols_gflops\": %.1f, \"mr\": %d, \"nr\": %d, \"kc\": %d, \"nb\": %d}%n", peak / 1e9,
-                rows / 1e9, cols / 1e9, Gemm.MR, Gemm.NR, Gemm.KC, Gemm.NB);
+                + "\"kernel_cols_gflops\": %.1f, \"kernel_short_rows_gflops\": %.1f, \"mr\": %d, \"short_mr\": %d, "
+                + "\"nr\": %d, \"kc\": %d, \"nb\": %d}%n", peak / 1e9, rows / 1e9, cols / 1e9, shortRows / 1e9, Gemm.MR,
+                Gemm.SHORT_MR, Gemm.NR, Gemm.KC, Gemm.NB);
     }
 
     /**

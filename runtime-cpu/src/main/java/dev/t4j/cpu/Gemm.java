@@ -27,6 +27,8 @@ final class Gemm {
      */
     static final int MR = 14;
     static final int NR = 2 * V;
+    /** Rows of the short kernels ({@link #kernelRowsShort}) for the last sliver of A when m is not a multiple of MR. */
+    static final int SHORT_MR = 4;
     static final int KC = 512;
     static final int MC = 10 * MR;
     static final int NB = 12 * NR;
@@ -263,21 +265,29 @@ final class Gemm {
      * {@code rows} rows of packed A (from {@code aOff}, slivers KC * MR apart) times one packed panel of B (kc x nb,
      * from {@code bOff}) into C from element {@code cIdx}: every MR x NR tile through the micro-kernel into {@code
      * tile} (from {@code tOff}), then merged into C, with the panel's columns of {@code bias} from element {@code
-     * biasIdx} added (null: none).
+     * biasIdx} added (null: none). A last sliver of at most {@link #SHORT_MR} rows goes through the short kernels.
      */
     private static void multiplyPanel(float[] ap, int aOff, boolean aByRows, int rows, float[] bp, int bOff, int kc,
             int nb, MemorySegment c, long cIdx, long ldc, boolean accumulate, float[] tile, int tOff,
             MemorySegment bias, long biasIdx) {
         for (int ir = 0; ir < rows; ir += MR) {
             int aBase = aOff + ir * KC;
+            int mr = Math.min(MR, rows - ir);
             for (int jr = 0; jr < nb; jr += NR) {
-                if (aByRows) {
-                    kernelRows(ap, aBase, bp, bOff + jr * kc, kc, tile, tOff, NR);
+                int bBase = bOff + jr * kc;
+                if (mr <= SHORT_MR) {
+                    if (aByRows) {
+                        kernelRowsShort(ap, aBase, bp, bBase, kc, tile, tOff, NR);
+                    } else {
+                        kernelColsShort(ap, aBase, bp, bBase, kc, tile, tOff, NR);
+                    }
+                } else if (aByRows) {
+                    kernelRows(ap, aBase, bp, bBase, kc, tile, tOff, NR);
                 } else {
-                    kernelCols(ap, aBase, bp, bOff + jr * kc, kc, tile, tOff, NR);
+                    kernelCols(ap, aBase, bp, bBase, kc, tile, tOff, NR);
                 }
-                mergeTile(tile, tOff, Math.min(MR, rows - ir), Math.min(NR, nb - jr), c, cIdx + ir * ldc + jr, ldc,
-                        accumulate, bias, biasIdx + jr);
+                mergeTile(tile, tOff, mr, Math.min(NR, nb - jr), c, cIdx + ir * ldc + jr, ldc, accumulate, bias,
+                        biasIdx + jr);
             }
         }
     }
@@ -759,6 +769,79 @@ final class Gemm {
         c121.intoArray(out, o + 12 * ldo + V);
         c130.intoArray(out, o + 13 * ldo);
         c131.intoArray(out, o + 13 * ldo + V);
+    }
+
+    /**
+     * {@link #kernelRows} for a sliver of at most {@link #SHORT_MR} (4) rows: the first four rows of the tile only. The
+     * last sliver of A is short when m is not a multiple of 14, and for the powers of two of most shapes it is 2 or 4
+     * rows (2,048 tokens leave 4, as do 256 features); the full kernel computed 14 rows for them. Hot, one thread
+     * (bench's KernelCeiling): 160 GFLOP/s on its 4 rows against 212-220 on 14, so such a sliver costs 0.39 of a
+     * full one. Written out like the full kernels, not shared with them: C2 keeps the accumulators in registers only
+     * as named locals of a small method of their own (see {@link #kernelRows}).
+     */
+    static void kernelRowsShort(float[] ap, int aBase, float[] bp, int bBase, int kc, float[] out, int o, int ldo) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z;
+        FloatVector c10 = z, c11 = z;
+        FloatVector c20 = z, c21 = z;
+        FloatVector c30 = z, c31 = z;
+        for (int p = 0, ao = aBase, bo = bBase; p < kc; p++, ao += 1, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + 1 * V);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ao]);
+            c00 = b0.fma(a0, c00);
+            c01 = b1.fma(a0, c01);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ao + 1 * KC]);
+            c10 = b0.fma(a1, c10);
+            c11 = b1.fma(a1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ao + 2 * KC]);
+            c20 = b0.fma(a2, c20);
+            c21 = b1.fma(a2, c21);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ao + 3 * KC]);
+            c30 = b0.fma(a3, c30);
+            c31 = b1.fma(a3, c31);
+        }
+        c00.intoArray(out, o);
+        c01.intoArray(out, o + V);
+        c10.intoArray(out, o + 1 * ldo);
+        c11.intoArray(out, o + 1 * ldo + V);
+        c20.intoArray(out, o + 2 * ldo);
+        c21.intoArray(out, o + 2 * ldo + V);
+        c30.intoArray(out, o + 3 * ldo);
+        c31.intoArray(out, o + 3 * ldo + V);
+    }
+
+    /** {@link #kernelRowsShort} with A packed by columns, as {@link #kernelCols}. */
+    static void kernelColsShort(float[] ap, int aBase, float[] bp, int bBase, int kc, float[] out, int o, int ldo) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z;
+        FloatVector c10 = z, c11 = z;
+        FloatVector c20 = z, c21 = z;
+        FloatVector c30 = z, c31 = z;
+        for (int p = 0, ao = aBase, bo = bBase; p < kc; p++, ao += MR, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + 1 * V);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ao]);
+            c00 = b0.fma(a0, c00);
+            c01 = b1.fma(a0, c01);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = b0.fma(a1, c10);
+            c11 = b1.fma(a1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = b0.fma(a2, c20);
+            c21 = b1.fma(a2, c21);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = b0.fma(a3, c30);
+            c31 = b1.fma(a3, c31);
+        }
+        c00.intoArray(out, o);
+        c01.intoArray(out, o + V);
+        c10.intoArray(out, o + 1 * ldo);
+        c11.intoArray(out, o + 1 * ldo + V);
+        c20.intoArray(out, o + 2 * ldo);
+        c21.intoArray(out, o + 2 * ldo + V);
+        c30.intoArray(out, o + 3 * ldo);
+        c31.intoArray(out, o + 3 * ldo + V);
     }
 
     /**
