@@ -164,7 +164,7 @@ final class FusedAttention {
      * Queries in the first tile: what is left over from whole tiles of {@link Gemm#MR} (14), so that the one short
      * tile comes first. The kernel computes all MR rows of a tile over the keys its last row sees; under a causal
      * mask the first rows see the fewest, so a short tile costs least there: at 128 tokens, 2 rows with 2 keys instead
-     * of 2 rows with all 128 keys computed as 14, one tenth of the causal tiles' keys (758 -> 650 key columns a head).
+     * of 2 rows with all 128 keys computed as 14: a seventh of the causal tiles' keys (758 -> 650 key columns a head).
      */
     static int firstTileRows(int tq) {
         int rest = tq % Gemm.MR;
