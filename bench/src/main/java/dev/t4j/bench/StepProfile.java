@@ -132,7 +132,8 @@ public final class StepProfile {
         op = op != null ? op : task != null ? task : pool ? "pool" : "";
         return switch (op) {
             case "matmul", "matmulAccumulate", "linear", "linearParamGradients" -> switch (leaf) {
-                case "dev.t4j.cpu.Gemm.kernelRows", "dev.t4j.cpu.Gemm.kernelCols" -> Part.KERNEL;
+                case "dev.t4j.cpu.Gemm.kernelRows", "dev.t4j.cpu.Gemm.kernelCols", "dev.t4j.cpu.Gemm.kernelRowsShort",
+                        "dev.t4j.cpu.Gemm.kernelColsShort" -> Part.KERNEL;
                 case "dev.t4j.cpu.Gemm.mergeTile" -> Part.MERGING;
                 default -> Part.PACKING;
             };

@@ -258,7 +258,7 @@ final class FusedAttention {
                     }
                     float[] target = k0 == 0 ? o : pv;
                     for (int j = 0; j < d; j += nr) {
-                        Gemm.kernelRows(p, 0, vp[k0 / kc], j * blockKeys, n, target, j, dPad);
+                        Gemm.kernel(rows, true, p, 0, vp[k0 / kc], j * blockKeys, n, target, j, dPad);
                     }
                     if (k0 > 0) {
                         for (int r = 0; r < rows; r++) {
@@ -285,7 +285,7 @@ final class FusedAttention {
             View bias, int b, int h, int i0, float[] max, float[] sum, float[] rescale, float[] sums) {
         int kc = Gemm.KC;
         for (int j = 0; j < n; j += Gemm.NR) {
-            Gemm.kernelRows(qp, 0, kT, (k0 + j) * d, d, p, j, kc);
+            Gemm.kernel(rows, true, qp, 0, kT, (k0 + j) * d, d, p, j, kc);
         }
         for (int r = 0; r < rows; r++) {
             long bAt = bias == null ? 0 : bias.at(b, h, i0 + r) + (long) k0 * bias.strides()[3];
@@ -410,8 +410,8 @@ final class FusedAttention {
                                 rescale, sums, shift, factor);
                     }
                     for (int j = 0; j < n; j += nr) {
-                        Gemm.kernelRows(qp, 0, kT, (k0 + j) * d, d, p, j, kc);
-                        Gemm.kernelRows(dop, 0, vT, (k0 + j) * d, d, ds, j, kc);
+                        Gemm.kernel(rows, true, qp, 0, kT, (k0 + j) * d, d, p, j, kc);
+                        Gemm.kernel(rows, true, dop, 0, vT, (k0 + j) * d, d, ds, j, kc);
                     }
                     for (int r = 0; r < rows; r++) {
                         long bAt = bias == null ? 0 : bias.at(b, h, i0 + r) + (long) k0 * bias.strides()[3];
@@ -441,7 +441,7 @@ final class FusedAttention {
                         java.util.Arrays.fill(ds, r * kc + n, r * kc + blockKeys, 0f);
                     }
                     for (int j = 0; j < d; j += nr) {
-                        Gemm.kernelRows(ds, 0, kRows[k0 / kc], j * blockKeys, n, o, j, dPad);
+                        Gemm.kernel(rows, true, ds, 0, kRows[k0 / kc], j * blockKeys, n, o, j, dPad);
                     }
                     for (int r = 0; r < rows; r++) { // dQ: the first block writes it, later ones add to it
                         long at = gq.at(b, h, i0 + r);
@@ -549,7 +549,7 @@ final class FusedAttention {
                 continue;
             }
             for (int j = 0; j < d; j += nr) {
-                Gemm.kernelCols(aT, s * sliver + f * mr, bRows, j * tq + f * nr, tq - f, tile, 0, nr);
+                Gemm.kernel(keys, false, aT, s * sliver + f * mr, bRows, j * tq + f * nr, tq - f, tile, 0, nr);
                 int cols = Math.min(nr, d - j);
                 for (int i = 0; i < keys; i++) {
                     MemorySegment.copy(tile, i * nr, g.seg(), F, (g.at(b, h, k0 + s * mr + i) + j) * 4, cols);

@@ -265,7 +265,7 @@ final class Gemm {
      * {@code rows} rows of packed A (from {@code aOff}, slivers KC * MR apart) times one packed panel of B (kc x nb,
      * from {@code bOff}) into C from element {@code cIdx}: every MR x NR tile through the micro-kernel into {@code
      * tile} (from {@code tOff}), then merged into C, with the panel's columns of {@code bias} from element {@code
-     * biasIdx} added (null: none). A last sliver of at most {@link #SHORT_MR} rows goes through the short kernels.
+     * biasIdx} added (null: none).
      */
     private static void multiplyPanel(float[] ap, int aOff, boolean aByRows, int rows, float[] bp, int bOff, int kc,
             int nb, MemorySegment c, long cIdx, long ldc, boolean accumulate, float[] tile, int tOff,
@@ -274,18 +274,7 @@ final class Gemm {
             int aBase = aOff + ir * KC;
             int mr = Math.min(MR, rows - ir);
             for (int jr = 0; jr < nb; jr += NR) {
-                int bBase = bOff + jr * kc;
-                if (mr <= SHORT_MR) {
-                    if (aByRows) {
-                        kernelRowsShort(ap, aBase, bp, bBase, kc, tile, tOff, NR);
-                    } else {
-                        kernelColsShort(ap, aBase, bp, bBase, kc, tile, tOff, NR);
-                    }
-                } else if (aByRows) {
-                    kernelRows(ap, aBase, bp, bBase, kc, tile, tOff, NR);
-                } else {
-                    kernelCols(ap, aBase, bp, bBase, kc, tile, tOff, NR);
-                }
+                kernel(mr, aByRows, ap, aBase, bp, bOff + jr * kc, kc, tile, tOff, NR);
                 mergeTile(tile, tOff, mr, Math.min(NR, nb - jr), c, cIdx + ir * ldc + jr, ldc, accumulate, bias,
                         biasIdx + jr);
             }
@@ -575,6 +564,27 @@ final class Gemm {
             for (; p < kc; p++) {
                 FloatVector.fromArray(S, block, s + p, GATHER, 0).intoArray(bp, base + p * NR + j0);
             }
+        }
+    }
+
+    /**
+     * The micro-kernel for a sliver of A of which only the first {@code rows} rows are wanted, A packed by rows ({@link
+     * #kernelRows}) or by columns ({@link #kernelCols}): in its short form when they are at most {@link #SHORT_MR},
+     * which writes only those rows of the tile. Every caller goes through here: the products' last sliver of A, and
+     * attention's short query tile and last sliver of keys.
+     */
+    static void kernel(int rows, boolean byRows, float[] ap, int aBase, float[] bp, int bBase, int kc, float[] out,
+            int o, int ldo) {
+        if (rows <= SHORT_MR) {
+            if (byRows) {
+                kernelRowsShort(ap, aBase, bp, bBase, kc, out, o, ldo);
+            } else {
+                kernelColsShort(ap, aBase, bp, bBase, kc, out, o, ldo);
+            }
+        } else if (byRows) {
+            kernelRows(ap, aBase, bp, bBase, kc, out, o, ldo);
+        } else {
+            kernelCols(ap, aBase, bp, bBase, kc, out, o, ldo);
         }
     }
 
