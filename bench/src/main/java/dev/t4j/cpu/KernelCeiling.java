@@ -36,35 +36,33 @@ public final class KernelCeiling {
         for (int i = 0; i < bp.length; i++) {
             bp[i] = 0.5f + (i % 5) / 16f;
         }
-        double perPanel = 2.0 * Gemm.MR * Gemm.NB * Gemm.KC;
-        // B's panel and the tile from a cache line's start, as Gemm packs them (the arrays do not move once the JIT
-        // is quiet: no allocation goes on)
-        double rows = rate(perPanel, () -> {
-            int b = LineAlignment.firstAlignedIndex(bp);
-            int t = LineAlignment.firstAlignedIndex(out);
-            for (int s = 0; s < Gemm.NB / Gemm.NR; s++) {
-                Gemm.kernelRows(ap, 0, bp, b + s * Gemm.NR * Gemm.KC, Gemm.KC, out, t, Gemm.NR);
-            }
-        }, seconds);
-        double cols = rate(perPanel, () -> {
-            int b = LineAlignment.firstAlignedIndex(bp);
-            int t = LineAlignment.firstAlignedIndex(out);
-            for (int s = 0; s < Gemm.NB / Gemm.NR; s++) {
-                Gemm.kernelCols(ap, 0, bp, b + s * Gemm.NR * Gemm.KC, Gemm.KC, out, t, Gemm.NR);
-            }
-        }, seconds);
-        // the kernel for a last sliver of at most SHORT_MR rows, counted on the rows it computes
-        double shortRows = rate(2.0 * Gemm.SHORT_MR * Gemm.NB * Gemm.KC, () -> {
-            int b = LineAlignment.firstAlignedIndex(bp);
-            int t = LineAlignment.firstAlignedIndex(out);
-            for (int s = 0; s < Gemm.NB / Gemm.NR; s++) {
-                Gemm.kernelRowsShort(ap, 0, bp, b + s * Gemm.NR * Gemm.KC, Gemm.KC, out, t, Gemm.NR);
-            }
-        }, seconds);
+        double rows = panelRate(Gemm.MR, Gemm::kernelRows, ap, bp, out, seconds);
+        double cols = panelRate(Gemm.MR, Gemm::kernelCols, ap, bp, out, seconds);
+        double shortRows = panelRate(Gemm.SHORT_MR, Gemm::kernelRowsShort, ap, bp, out, seconds);
         System.out.printf(Locale.ROOT, "{\"threads\": 1, \"fma_peak_gflops\": %.1f, \"kernel_rows_gflops\": %.1f, "
                 + "\"kernel_cols_gflops\": %.1f, \"kernel_short_rows_gflops\": %.1f, \"mr\": %d, \"short_mr\": %d, "
                 + "\"nr\": %d, \"kc\": %d, \"nb\": %d}%n", peak / 1e9, rows / 1e9, cols / 1e9, shortRows / 1e9, Gemm.MR,
                 Gemm.SHORT_MR, Gemm.NR, Gemm.KC, Gemm.NB);
+    }
+
+    /** A micro-kernel's signature (Gemm's kernels). */
+    private interface Kernel {
+        void run(float[] ap, int aBase, float[] bp, int bBase, int kc, float[] out, int o, int ldo);
+    }
+
+    /**
+     * The rate of {@code kernel} over one KC x NB panel of B, counted on the {@code rows} rows it computes, B's panel
+     * and the tile from a cache line's start as Gemm packs them (the arrays do not move once the JIT is quiet: no
+     * allocation goes on).
+     */
+    private static double panelRate(int rows, Kernel kernel, float[] ap, float[] bp, float[] out, double seconds) {
+        return rate(2.0 * rows * Gemm.NB * Gemm.KC, () -> {
+            int b = LineAlignment.firstAlignedIndex(bp);
+            int t = LineAlignment.firstAlignedIndex(out);
+            for (int s = 0; s < Gemm.NB / Gemm.NR; s++) {
+                kernel.run(ap, 0, bp, b + s * Gemm.NR * Gemm.KC, Gemm.KC, out, t, Gemm.NR);
+            }
+        }, seconds);
     }
 
     /**
