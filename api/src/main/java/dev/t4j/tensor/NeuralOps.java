@@ -270,11 +270,12 @@ final class NeuralOps {
     }
 
     /**
-     * Logits of at most this many bytes are computed at once by {@link #linearCrossEntropy}. Chunks of 8 MB (in L3)
-     * were slower than the whole: each chunk's three products pack the [V, d] weight again (twice) and read and write
-     * its [V, d] gradient, and their k of a chunk's rows is short. The GPT training benchmark's LM head (2,048 x 8,192
-     * logits, 64 MB), per step, one thread: products 132-137 -> 118-120 ms in one chunk instead of eight, cross-entropy
-     * unchanged (10.4-10.8 ms), step 387-393 -> 375-378 ms. GPT-2's 50,257 words still go 326 rows at a time.
+     * Logits of at most this many bytes are computed at once by {@link #linearCrossEntropy} (and their gradient, in
+     * training, takes as many again). Chunks of 8 MB (in L3) were slower than the whole: each chunk's three products
+     * pack the [V, d] weight again (twice) and read and write its [V, d] gradient, and their k of a chunk's rows is
+     * short. The GPT training benchmark's LM head (2,048 x 8,192 logits, 64 MB), per step, one thread: products
+     * 132-137 -> 118-120 ms in one chunk instead of eight, cross-entropy unchanged (10.4-10.8 ms), step 387-393 ->
+     * 375-378 ms. GPT-2's 50,257 words still go 326 rows at a time.
      */
     static final long LINEAR_CROSS_ENTROPY_CHUNK_BYTES = 64L << 20;
 
