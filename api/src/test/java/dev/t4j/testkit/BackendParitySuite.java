@@ -414,6 +414,30 @@ public abstract class BackendParitySuite {
         return new Tensor[] {out.detach(), q.grad(), k.grad(), v.grad(), position.grad()};
     }
 
+    /**
+     * Loss and gradient in one call, the gradient into a tensor of its own and over the logits themselves (the SPI
+     * allows both; the LM head uses the first): a row ignored, 77 classes (whole vectors and a tail).
+     */
+    @Test
+    void crossEntropyWithGradientIntoItsOwnBufferOrInPlace() {
+        long[] targets = {3, -100, 76, 0, 40};
+        for (boolean inPlace : new boolean[] {false, true}) {
+            for (boolean wantLoss : new boolean[] {false, true}) {
+                String what = "crossEntropyWithGradient " + (inPlace ? "in place" : "into its own buffer")
+                        + (wantLoss ? ", loss" : ", gradient");
+                same(what, x -> {
+                    Backend b = x[0].backend();
+                    Tensor logits = x[0].mul(1.0); // a copy, so that in place overwrites no input
+                    Tensor grad = inPlace ? logits : Tensor.empty(b, DType.F32, 5, 77);
+                    Tensor loss = Tensor.empty(b, DType.F32, 5);
+                    Tensor lse = Tensor.empty(b, DType.F32, 5);
+                    b.crossEntropyWithGradient(logits, on(b, targets, 5), -100, 0.25, loss, lse, grad);
+                    return wantLoss ? loss : grad;
+                }, new int[] {5, 77});
+            }
+        }
+    }
+
     @Test
     void activationBackwardInOnePass() {
         // g * act'(x) over 111 values: whole vectors and a tail
