@@ -265,6 +265,32 @@ public interface Backend {
     }
 
     /**
+     * Floats per query that {@link #attention(Tensor, Tensor, Tensor, Tensor, double, DropoutMask, Tensor, Tensor,
+     * Tensor) attention with a saved tensor} keeps there for its backward pass, for tk keys and heads of d values; 0
+     * (the default) when it keeps nothing and the backward pass recomputes the probabilities. A runtime may trade
+     * [B, H, Tq, this] floats of memory for that recomputation where sequences are short.
+     */
+    default int attentionSavedPerQuery(int tk, int d) {
+        return 0;
+    }
+
+    /**
+     * {@link #attention(Tensor, Tensor, Tensor, Tensor, double, DropoutMask, Tensor, Tensor)}, keeping in saved (a
+     * contiguous float32 [B, H, Tq, {@link #attentionSavedPerQuery}] tensor, or null) what the runtime's backward pass
+     * takes instead of recomputing it; what it holds is the runtime's own. This default keeps nothing.
+     */
+    default void attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, DropoutMask dropout,
+            Tensor out, Tensor lse, Tensor saved) {
+        attention(q, k, v, bias, scale, dropout, out, lse);
+    }
+
+    /** {@link #attentionBackward} given what the forward pass kept in saved (null: nothing). */
+    default void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, DropoutMask dropout,
+            Tensor out, Tensor lse, Tensor saved, Tensor gradOut, Tensor gq, Tensor gk, Tensor gv, Tensor gBias) {
+        attentionBackward(q, k, v, bias, scale, dropout, out, lse, gradOut, gq, gk, gv, gBias);
+    }
+
+    /**
      * Gradients of {@link #attention} for the upstream gradient gradOut [B, H, Tq, D]: the probabilities (and the
      * dropout mask, from its seed) are recomputed, then gq, gk, gv (q's, k's and v's shapes; contiguous, as gradOut,
      * unless {@link #attentionTakesStridedRows}) are written, and, unless null, gBias (contiguous [B, H, Tq, Tk]):

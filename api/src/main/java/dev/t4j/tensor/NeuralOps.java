@@ -161,7 +161,11 @@ final class NeuralOps {
         Tensor qd = q.detach();
         Tensor kd = k.detach();
         Tensor vd = v.detach();
-        on.attention(qd, kd, vd, b, scale, dropout, out, lse);
+        boolean wantGrad = GradMode.isEnabled()
+                && (qkv != null ? qkv.requiresGrad() : q.requiresGrad() || k.requiresGrad() || v.requiresGrad());
+        int perQuery = wantGrad ? on.attentionSavedPerQuery(sk[2], sq[3]) : 0;
+        Tensor saved = perQuery > 0 ? Tensor.empty(on, DType.F32, sq[0], sq[1], sq[2], perQuery) : null;
+        on.attention(qd, kd, vd, b, scale, dropout, out, lse, saved);
         GradNode.Backward backward = g -> {
             Tensor gqkv = qkv == null ? null : Tensor.empty(on, q.dtype(), qkv.shapeRef());
             Tensor[] gs = gqkv != null ? thirds(gqkv, heads) : new Tensor[] {heads(on, q.dtype(), sq, headsLast),
@@ -169,7 +173,7 @@ final class NeuralOps {
             boolean biasGrad = bias != null && bias.requiresGrad();
             Tensor gb = biasGrad ? Tensor.empty(on, q.dtype(), sq[0], sq[1], sq[2], sk[2]) : null;
             Tensor dO = headsLast && g.strides()[3] == 1 ? g : g.contiguous();
-            on.attentionBackward(qd, kd, vd, b, scale, dropout, out, lse, dO, gs[0], gs[1], gs[2], gb);
+            on.attentionBackward(qd, kd, vd, b, scale, dropout, out, lse, saved, dO, gs[0], gs[1], gs[2], gb);
             Tensor gBias = biasGrad ? gb.sumTo(bias.shapeRef()).to(bias.dtype()) : null;
             return gqkv != null ? new Tensor[] {gqkv, gBias} : new Tensor[] {gs[0], gs[1], gs[2], gBias};
         };

@@ -312,6 +312,60 @@ public abstract class BackendParitySuite {
         }
     }
 
+    @Test
+    void attentionBackwardFromWhatTheForwardPassKeptIsTheRecomputedOne() {
+        // a backend that keeps part of the forward pass for attention's backward (attentionSavedPerQuery > 0) gives
+        // the same gradients, bit for bit, as when it recomputes: causal and padded, with dropout, queries over
+        // several tiles, the most keys it keeps; others are checked to keep nothing here
+        Backend b = backend();
+        int[][] cases = {{2, 3, 7, 7, 20}, {1, 2, 45, 70, 64}, {2, 2, 130, 130, 32}, {1, 1, 37, 256, 16}};
+        for (int[] t : cases) {
+            int perQuery = b.attentionSavedPerQuery(t[3], t[4]);
+            if (perQuery == 0) {
+                continue; // keeps nothing at this size: the backward pass is the recomputing one, tested above
+            }
+            for (DropoutMask dropout : new DropoutMask[] {null, new DropoutMask(0.2, 7)}) {
+                String what = "attention backward from the forward's kept values " + java.util.Arrays.toString(t)
+                        + (dropout == null ? "" : " with dropout");
+                Tensor[] kept = withDefault(b, () -> attentionSpiGrads(b, t, dropout, perQuery));
+                Tensor[] recomputed = withDefault(b, () -> attentionSpiGrads(b, t, dropout, 0));
+                String[] names = {" out", " dq", " dk", " dv"};
+                for (int i = 0; i < kept.length; i++) {
+                    assertThat(kept[i].toFloatArray()).as(what + names[i]).containsExactly(recomputed[i].toFloatArray());
+                }
+            }
+        }
+    }
+
+    /** The attention SPI called directly, keeping perQuery floats a query (0: none), and its gradients. */
+    private static Tensor[] attentionSpiGrads(Backend b, int[] t, DropoutMask dropout, int perQuery) {
+        int batch = t[0];
+        int heads = t[1];
+        int tq = t[2];
+        int tk = t[3];
+        int d = t[4];
+        Tensor q = on(b, random(61, batch * heads * tq * d, 1), batch, heads, tq, d);
+        Tensor k = on(b, random(62, batch * heads * tk * d, 1), batch, heads, tk, d);
+        Tensor v = on(b, random(63, batch * heads * tk * d, 1), batch, heads, tk, d);
+        long[] mask = new long[batch * tk];
+        java.util.Arrays.fill(mask, 1);
+        mask[mask.length - 1] = 0;
+        Tensor bias = dev.t4j.nn.Attention.paddingBias(Tensor.upload(b, DType.I64, MemorySegment.ofArray(mask),
+                mask.length, batch, tk)).add(dev.t4j.nn.Attention.causalBias(tk - tq, tq).to(b))
+                .expand(batch, heads, tq, tk);
+        Tensor gradOut = on(b, random(64, batch * heads * tq * d, 1), batch, heads, tq, d);
+        Tensor out = Tensor.empty(b, DType.F32, batch, heads, tq, d);
+        Tensor lse = Tensor.empty(b, DType.F32, batch, heads, tq);
+        Tensor saved = perQuery == 0 ? null : Tensor.empty(b, DType.F32, batch, heads, tq, perQuery);
+        double scale = 1 / Math.sqrt(d);
+        b.attention(q, k, v, bias, scale, dropout, out, lse, saved);
+        Tensor gq = Tensor.empty(b, DType.F32, q.shape());
+        Tensor gk = Tensor.empty(b, DType.F32, k.shape());
+        Tensor gv = Tensor.empty(b, DType.F32, v.shape());
+        b.attentionBackward(q, k, v, bias, scale, dropout, out, lse, saved, gradOut, gq, gk, gv, null);
+        return new Tensor[] {out, gq, gk, gv};
+    }
+
     /** Self-attention over one projection qkv [B, T, 3C], packed or split into q, k, v by views; qkv also used whole. */
     private Tensor[] packedAttentionAndGrad(Backend b, int batch, int heads, int t, int d, boolean packed,
             DropoutMask dropout) {

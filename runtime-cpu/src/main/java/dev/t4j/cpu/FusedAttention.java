@@ -198,10 +198,18 @@ final class FusedAttention {
 
     /** For heads of at most {@link Gemm#KC} (512) values: a tile's queries are one row of the kernel's packed A. */
     static void forward(int batch, int heads, int tq, int tk, int d, View q, View k, View v, View bias, float scale,
-            DropoutMask dropout, View out, MemorySegment lse, long lseOff, Parallel par) {
+            DropoutMask dropout, View out, MemorySegment lse, long lseOff, MemorySegment saved, long savedOff,
+            Parallel par) {
         par.forRange(batch * heads, 1, (s0, s1) -> forwardHeads(s0, s1, heads, tq, tk, d, q, k, v, bias, scale,
-                dropout, out, lse, lseOff));
+                dropout, out, lse, lseOff, saved, savedOff));
     }
+
+    /**
+     * The most keys for which the forward pass keeps each query's exponentials and their sum for the backward pass
+     * (when handed memory for them: [B, H, Tq, Tk + 1] floats), which then skips recomputing Q K^T and the softmax.
+     * One block of keys, and at most 1 KB a query.
+     */
+    static final int SAVED_MAX_KEYS = 256;
 
     /**
      * The forward pass, K^T and V packed once per head into the micro-kernel's panel layout, the queries {@link
@@ -216,7 +224,8 @@ final class FusedAttention {
      * 2,048 tokens 61.4-63.4 -> 49.7-50.0 ms.
      */
     private static void forwardHeads(int s0, int s1, int heads, int tq, int tk, int d, View q, View k, View v,
-            View bias, float scale, DropoutMask dropout, View out, MemorySegment lse, long lseOff) {
+            View bias, float scale, DropoutMask dropout, View out, MemorySegment lse, long lseOff,
+            MemorySegment saved, long savedOff) {
         int mr = Gemm.MR;
         int nr = Gemm.NR;
         int kc = Gemm.KC;
@@ -250,6 +259,13 @@ final class FusedAttention {
                     int n = Math.min(kc, keys - k0);
                     int blockKeys = Math.min(kc, tk - k0); // the packed block's length: its slivers' stride
                     softmaxBlock(qp, kp, d, k0, n, p, rows, scale, bias, b, h, i0, max, sum, rescale, sums);
+                    if (saved != null) { // one block of keys: the row's exponentials and sum, before dropout
+                        for (int r = 0; r < rows; r++) {
+                            long at = savedOff + ((long) bh * tq + i0 + r) * (tk + 1);
+                            MemorySegment.copy(p, r * kc, saved, F, at * 4, n);
+                            saved.setAtIndex(F, at + tk, sum[r]);
+                        }
+                    }
                     if (dropout != null) { // after the sums: the softmax's statistics are those before dropout
                         for (int r = 0; r < rows; r++) {
                             DropoutRows.factors(keep, n, dropout, (long) bh * tq + i0 + r, k0);
@@ -310,10 +326,10 @@ final class FusedAttention {
 
     /** For heads of at most {@link Gemm#KC} (512) values, as {@link #forward}. */
     static void backward(int batch, int heads, int tq, int tk, int d, View q, View k, View v, View bias, float scale,
-            DropoutMask dropout, View out, MemorySegment lse, long lseOff, View gradOut, View gq, View gk, View gv,
-            MemorySegment gb, long gbOff, Parallel par) {
+            DropoutMask dropout, View out, MemorySegment lse, long lseOff, MemorySegment saved, long savedOff,
+            View gradOut, View gq, View gk, View gv, MemorySegment gb, long gbOff, Parallel par) {
         par.forRange(batch * heads, 1, (s0, s1) -> backwardHeads(s0, s1, heads, tq, tk, d, q, k, v, bias, scale,
-                dropout, out, lse, lseOff, gradOut, gq, gk, gv, gb, gbOff));
+                dropout, out, lse, lseOff, saved, savedOff, gradOut, gq, gk, gv, gb, gbOff));
     }
 
     /**
@@ -329,8 +345,8 @@ final class FusedAttention {
      * 122.2-124.2 ms.
      */
     private static void backwardHeads(int s0, int s1, int heads, int tq, int tk, int d, View q, View k, View v,
-            View bias, float scale, DropoutMask dropout, View out, MemorySegment lse, long lseOff, View gradOut,
-            View gq, View gk, View gv, MemorySegment gb, long gbOff) {
+            View bias, float scale, DropoutMask dropout, View out, MemorySegment lse, long lseOff, MemorySegment saved,
+            long savedOff, View gradOut, View gq, View gk, View gv, MemorySegment gb, long gbOff) {
         int mr = Gemm.MR;
         int nr = Gemm.NR;
         int kc = Gemm.KC;
@@ -410,20 +426,29 @@ final class FusedAttention {
                                 rescale, sums, shift, factor);
                     }
                     for (int j = 0; j < n; j += nr) {
-                        Gemm.kernel(rows, true, qp, 0, kT, (k0 + j) * d, d, p, j, kc);
+                        if (saved == null) {
+                            Gemm.kernel(rows, true, qp, 0, kT, (k0 + j) * d, d, p, j, kc);
+                        }
                         Gemm.kernel(rows, true, dop, 0, vT, (k0 + j) * d, d, ds, j, kc);
                     }
                     for (int r = 0; r < rows; r++) {
-                        long bAt = bias == null ? 0 : bias.at(b, h, i0 + r) + (long) k0 * bias.strides()[3];
-                        float rowMax = scoresRow(p, r * kc, n, scale, bias, bAt);
                         // p holds exp(s - shift); the 1 / sum is applied in the score gradient and the transposing
                         // copy. All of the row's keys in this one block: its own maximum and sum, as the forward pass
-                        if (blocks == 1) {
-                            expRow(p, r * kc, n, rowMax, sums, r * V);
-                            invSum[r] = 1 / laneSum(sums, r * V);
+                        // had them, and kept by it when given memory: the same floats, not computed again
+                        if (saved != null) {
+                            long at = savedOff + (row + r) * (tk + 1);
+                            MemorySegment.copy(saved, F, at * 4, p, r * kc, n);
+                            invSum[r] = 1 / saved.getAtIndex(F, at + tk);
                         } else {
-                            expRow(p, r * kc, n, shift[i0 + r], sums, r * V);
-                            invSum[r] = factor[i0 + r];
+                            long bAt = bias == null ? 0 : bias.at(b, h, i0 + r) + (long) k0 * bias.strides()[3];
+                            float rowMax = scoresRow(p, r * kc, n, scale, bias, bAt);
+                            if (blocks == 1) {
+                                expRow(p, r * kc, n, rowMax, sums, r * V);
+                                invSum[r] = 1 / laneSum(sums, r * V);
+                            } else {
+                                expRow(p, r * kc, n, shift[i0 + r], sums, r * V);
+                                invSum[r] = factor[i0 + r];
+                            }
                         }
                         float di = delta[i0 + r];
                         if (dropout == null) {
