@@ -387,11 +387,16 @@ final class FusedAttention {
             int b = bh / heads;
             int h = bh % heads;
             endsOf = keyEnds(bias, b, h, tq, tk, ends, endsOf);
-            Gemm.packB(k.transposed(b, h), 0, d, 0, tk, kT);
+            // K^T and the tiles' queries serve only to compute the scores again, which saved spares
+            if (saved == null) {
+                Gemm.packB(k.transposed(b, h), 0, d, 0, tk, kT);
+            }
             Gemm.packB(v.transposed(b, h), 0, d, 0, tk, vT);
             packKeyBlocks(k, b, h, tk, d, kRows);
             for (int i = 0; i < tq; i++) {
-                MemorySegment.copy(q.seg(), F, q.at(b, h, i) * 4, qHead, i * d, d);
+                if (saved == null) {
+                    MemorySegment.copy(q.seg(), F, q.at(b, h, i) * 4, qHead, i * d, d);
+                }
                 MemorySegment.copy(gradOut.seg(), F, gradOut.at(b, h, i) * 4, doHead, i * d, d);
                 delta[i] = dot(gradOut.seg(), gradOut.at(b, h, i), out.seg(), out.at(b, h, i), d);
             }
@@ -418,7 +423,9 @@ final class FusedAttention {
                     }
                     long row = (long) bh * tq + i0;
                     for (int r = 0; r < rows; r++) {
-                        System.arraycopy(qHead, (i0 + r) * d, qp, r * kc, d);
+                        if (saved == null) {
+                            System.arraycopy(qHead, (i0 + r) * d, qp, r * kc, d);
+                        }
                         System.arraycopy(doHead, (i0 + r) * d, dop, r * kc, d);
                     }
                     if (blocks > 1 && k0 == 0) { // each row's shift and 1 / sum for every block of this tile
