@@ -576,10 +576,10 @@ public final class CpuBackend extends ReferenceBackend {
 
     /**
      * Up to {@link FusedAttention#SAVED_MAX_KEYS} keys, each query's exponentials exp(s - max) and their sum, which the
-     * backward pass would otherwise recompute (Q K^T and its softmax). GPT training, one thread, profiled: attention's
-     * backward pass without that recomputation took 34.3 and 34.1 ms a step against 40.4 and 39.0 (heads of 64), and
-     * 20.4 and 21.8 against 27.0 and 25.7 for `pretrain gpt`'s heads of 32. Memory: [B, H, Tq, Tk + 1] floats, 4 MB a
-     * layer for 16 sequences of 128 tokens over 4 heads.
+     * backward pass would otherwise recompute (Q K^T and its softmax). GPT training, one thread, profiled, attention's
+     * forward and backward passes together: 62.0 and 61.2 -> 57.5 and 59.1 ms a step (heads of 64; the backward pass
+     * 44 -> 38, the forward pass 2-3 ms more for writing them), 39.3 and 38.2 -> 35.1 and 37.2 for `pretrain gpt`'s
+     * heads of 32. Memory: [B, H, Tq, Tk + 1] floats, 4 MB a layer for 16 sequences of 128 tokens over 4 heads.
      */
     @Override
     public int attentionSavedPerQuery(int tk, int d) {
@@ -597,7 +597,7 @@ public final class CpuBackend extends ReferenceBackend {
         }
         int[] s = q.shape();
         FusedAttention.forward(s[0], s[1], s[2], k.size(2), s[3], view(q), view(k), view(v), view(bias), (float) scale,
-                dropout, view(out), segment(lse), lse.offset(), savedSegment(saved, k.size(2)),
+                dropout, view(out), segment(lse), lse.offset(), savedSegment(saved, q, k.size(2)),
                 saved == null ? 0 : saved.offset(), par);
     }
 
@@ -617,20 +617,22 @@ public final class CpuBackend extends ReferenceBackend {
         }
         int[] s = q.shape();
         FusedAttention.backward(s[0], s[1], s[2], k.size(2), s[3], view(q), view(k), view(v), view(bias), (float) scale,
-                dropout, view(out), segment(lse), lse.offset(), savedSegment(saved, k.size(2)),
+                dropout, view(out), segment(lse), lse.offset(), savedSegment(saved, q, k.size(2)),
                 saved == null ? 0 : saved.offset(), view(gradOut), view(gq), view(gk), view(gv),
                 gBias == null ? null : segment(gBias), gBias == null ? 0 : gBias.offset(), par);
     }
 
-    /** saved's memory when it is one this backend asked for (contiguous float32, tk + 1 a query), else null. */
-    private static MemorySegment savedSegment(Tensor saved, int tk) {
+    /** saved's memory (null: none); it must be what this backend asks for, contiguous float32 [B, H, Tq, tk + 1]. */
+    private static MemorySegment savedSegment(Tensor saved, Tensor q, int tk) {
         if (saved == null) {
             return null;
         }
-        if (saved.dtype() != DType.F32 || !saved.isContiguous() || saved.size(-1) != tk + 1
-                || tk > FusedAttention.SAVED_MAX_KEYS) {
-            throw new IllegalArgumentException("attention: saved " + saved.dtype() + " " + Arrays.toString(saved.shape())
-                    + " is not the contiguous float32 [B, H, Tq, " + (tk + 1) + "] this backend keeps");
+        int[] s = q.shape();
+        if (saved.dtype() != DType.F32 || !saved.isContiguous() || tk > FusedAttention.SAVED_MAX_KEYS
+                || !Arrays.equals(saved.shape(), new int[] {s[0], s[1], s[2], tk + 1})) {
+            throw new IllegalArgumentException("attention: saved " + saved.dtype() + " "
+                    + Arrays.toString(saved.shape()) + " is not the contiguous float32 [" + s[0] + ", " + s[1] + ", "
+                    + s[2] + ", " + (tk + 1) + "] this backend keeps for " + tk + " keys");
         }
         return segment(saved);
     }
