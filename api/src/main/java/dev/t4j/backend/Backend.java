@@ -170,6 +170,16 @@ public interface Backend {
     }
 
     /**
+     * A linear layer that keeps its activation's input, as its backward pass needs it: out [M, N] = x @ w + bias and
+     * activated [M, N] = act(out), act one of RELU, GELU, GELU_TANH, both outputs contiguous. This default writes out,
+     * then takes the activation in a pass of its own; a runtime may take it as the product's values are written.
+     */
+    default void linear(Tensor x, Tensor w, Tensor bias, UnaryOp act, Tensor out, Tensor activated) {
+        linear(x, w, bias, null, out);
+        unary(act, 0, out, activated);
+    }
+
+    /**
      * A linear layer's weight and bias gradients at once, for y = x w + b with w [K, N]: dw [K, N] = x^T g and db [N]
      * = g summed over its rows, from x [M, K] and g [M, N] (both any strides; dw and db contiguous). This default
      * multiplies and sums; a runtime may take the sums as it reads g for the product.

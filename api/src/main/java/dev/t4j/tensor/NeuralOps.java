@@ -58,9 +58,6 @@ final class NeuralOps {
             throw new IllegalArgumentException("linear: the activation must be RELU, GELU or GELU_TANH, not " + act);
         }
         boolean grad = GradMode.isEnabled() && (x.requiresGrad() || w.requiresGrad() || (bias != null && bias.requiresGrad()));
-        if (act != null && grad) {
-            return linear(x, w, bias, null).activation(act); // its gradient needs the activation's input: bias only
-        }
         if (w.dim() != 2 || x.dim() < 1 || x.size(-1) != w.size(0)) {
             throw new IllegalArgumentException("linear: x " + Shapes.str(x.shapeRef()) + " does not chain with the weight "
                     + Shapes.str(w.shapeRef()));
@@ -84,7 +81,22 @@ final class NeuralOps {
         Tensor out = Tensor.empty(x.backend(), x.dtype(), x.size(0), n);
         Tensor xd = x.detach();
         Tensor wd = w.detach();
-        x.backend().linear(xd, wd, bias == null ? null : bias.detach(), act, out);
+        Tensor bd = bias == null ? null : bias.detach();
+        // under gradients the activation's backward needs its input: the layer keeps it and writes the activation
+        // beside it, as two nodes (linear, then the activation)
+        Tensor activated = act != null && grad ? Tensor.empty(x.backend(), x.dtype(), x.size(0), n) : null;
+        if (activated == null) {
+            x.backend().linear(xd, wd, bd, act, out);
+        } else {
+            x.backend().linear(xd, wd, bd, act, out, activated);
+        }
+        Tensor y = linearNode(x, w, bias, xd, wd, out);
+        return activated == null ? y : Pointwise.activationNode(act, y, activated);
+    }
+
+    /** Records out = x w + bias (computed) with the linear layer's backward pass. */
+    private static Tensor linearNode(Tensor x, Tensor w, Tensor bias, Tensor xd, Tensor wd, Tensor out) {
+        int n = wd.size(1);
         return Tensor.record(out, "linear", g -> {
             Tensor dx = x.requiresGrad() ? g.matmul(wd.mT()) : null;
             boolean wantW = w.requiresGrad();

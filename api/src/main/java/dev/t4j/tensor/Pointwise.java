@@ -14,6 +14,11 @@ final class Pointwise {
         return Tensor.record(out, op.name().toLowerCase(), g -> new Tensor[] {unaryGrad(op, alpha, x, out, g)}, x);
     }
 
+    /** Records {@code out}, already computed as act(x), as the activation's node (RELU, GELU or GELU_TANH). */
+    static Tensor activationNode(UnaryOp act, Tensor x, Tensor out) {
+        return Tensor.record(out, act.name().toLowerCase(), g -> new Tensor[] {activationGrad(act, x, g)}, x);
+    }
+
     private static Tensor apply(UnaryOp op, double alpha, Tensor x) {
         Tensor out = Tensor.empty(x.backend(), x.dtype(), x.shapeRef());
         x.backend().unary(op, alpha, x, out);

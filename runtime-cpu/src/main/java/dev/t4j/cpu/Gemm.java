@@ -74,9 +74,16 @@ final class Gemm {
      * offset into {@code bias}) with the first block of k, an activation applied after the last. A linear layer's
      * bias and activation then cost no pass over the output of their own. The products add the bias as they merge
      * their first tiles into C ({@link #mergeTile}), and call {@link #apply} for the activation only; C written
-     * otherwise (no k, one row) gets both from apply.
+     * otherwise (no k, one row) gets both from apply. With {@code activated} (null: none), the activation's values go
+     * there instead of over C, element {@code cIdx + shift} for C's {@code cIdx} (the same row stride): a layer under
+     * gradients keeps its activation's input, and takes the activation while that input is still in cache instead of
+     * in a pass that reads it back from memory.
      */
-    record Epilogue(MemorySegment bias, long biasOffset, UnaryOp activation) {
+    record Epilogue(MemorySegment bias, long biasOffset, UnaryOp activation, MemorySegment activated, long shift) {
+        Epilogue(MemorySegment bias, long biasOffset, UnaryOp activation) {
+            this(bias, biasOffset, activation, null, 0);
+        }
+
         void apply(MemorySegment c, long cIdx, long ldc, int rows, int cols, int col0, boolean first, boolean last) {
             for (int i = 0; i < rows; i++) {
                 long row = cIdx + i * ldc;
@@ -84,7 +91,8 @@ final class Gemm {
                     ElementwiseRuns.binary(BinaryOp.ADD, c, row, 1, bias, biasOffset + col0, 1, c, row, cols);
                 }
                 if (last && activation != null) {
-                    ElementwiseRuns.unary(activation, 0, c, row, c, row, cols);
+                    MemorySegment to = activated == null ? c : activated;
+                    ElementwiseRuns.unary(activation, 0, c, row, to, row + shift, cols);
                 }
             }
         }
