@@ -84,7 +84,10 @@ public final class Backprop {
                     }
                     continue;
                 }
-                Tensor[] inputGrads = node.apply(g);
+                // a node that can fold its first input's gradient so far into its own gets it (not when tracing:
+                // the trace shows each node's own gradients)
+                Tensor pending = trace ? null : pending(node, inputs, grads, unwritten);
+                Tensor[] inputGrads = pending == null ? node.apply(g) : node.apply(g, pending);
                 if (trace) {
                     trace(node, g, inputGrads);
                 }
@@ -106,6 +109,11 @@ public final class Backprop {
                         in.accumulateGrad(ig);
                         continue;
                     }
+                    if (i == 0 && pending != null) { // the node's sum of pending and its own: the gradient so far
+                        grads.put(in, ig);
+                        owned.add(ig);
+                        continue;
+                    }
                     Tensor prev = grads.get(in);
                     if (prev == null) {
                         grads.put(in, ig);
@@ -123,6 +131,24 @@ public final class Backprop {
                 }
             }
         }
+    }
+
+    /**
+     * The gradient so far of a node's first input, for a node that adds it into its own ({@link
+     * GradNode.AccumulatingBackward}): null when the node cannot, the input wants none or is a leaf (its {@code .grad}
+     * is summed as gradients come), or no gradient has reached it yet.
+     */
+    private static Tensor pending(GradNode node, Tensor[] inputs, Map<Tensor, Tensor> grads,
+            Map<Tensor, SliceCover> unwritten) {
+        if (!node.accumulates() || inputs.length == 0 || inputs[0] == null || !inputs[0].requiresGrad()
+                || inputs[0].isLeaf()) {
+            return null;
+        }
+        Tensor prev = grads.get(inputs[0]);
+        if (prev != null) {
+            complete(prev, unwritten);
+        }
+        return prev;
     }
 
     /**

@@ -15,6 +15,18 @@ public final class GradNode {
     }
 
     /**
+     * A backward that can fold a gradient its first input already has into the one it computes for that input, as it
+     * writes it: given {@code pending} (not null), it returns for input 0 pending plus its own gradient, in a tensor
+     * of its own, and {@link Backprop} takes that as the input's gradient so far instead of adding the two. A norm on
+     * a residual stream does this: its input's other gradient comes from the residual branch, and the sum was a pass
+     * of its own over three tensors.
+     */
+    @FunctionalInterface
+    public interface AccumulatingBackward {
+        Tensor[] apply(Tensor gradOutput, Tensor pending);
+    }
+
+    /**
      * Describes a backward that places the output's gradient into zeros shaped like the node's single input, touching
      * only part of them: a slice (narrow, select) or rows at indices (indexSelect, embedding lookups). {@link Backprop}
      * then adds the gradient into a sum it already holds for that input, or into a leaf's {@code .grad}, instead of
@@ -51,6 +63,7 @@ public final class GradNode {
     private final Tensor[] inputs;
     private final Placement placement;
     private Backward backward;
+    private AccumulatingBackward accumulating;
 
     public GradNode(String name, Backward backward, Tensor... inputs) {
         this(name, backward, null, inputs);
@@ -67,8 +80,20 @@ public final class GradNode {
         this.inputs = inputs;
     }
 
+    /** A node whose backward can fold a gradient its first input already has into the one it gives it. */
+    public static GradNode accumulating(String name, AccumulatingBackward backward, Tensor... inputs) {
+        GradNode node = new GradNode(name, g -> backward.apply(g, null), null, inputs);
+        node.accumulating = backward;
+        return node;
+    }
+
     Placement placement() {
         return placement;
+    }
+
+    /** Whether {@link #apply(Tensor, Tensor)} takes a gradient for input 0 to add into its own. */
+    boolean accumulates() {
+        return accumulating != null;
     }
 
     public String name() {
@@ -87,8 +112,17 @@ public final class GradNode {
         return backward.apply(gradOutput);
     }
 
+    /** The gradients, input 0's with {@code pending} (not null) added: see {@link AccumulatingBackward}. */
+    Tensor[] apply(Tensor gradOutput, Tensor pending) {
+        if (backward == null) {
+            return apply(gradOutput); // says why
+        }
+        return accumulating.apply(gradOutput, pending);
+    }
+
     void release() {
         backward = null;
+        accumulating = null;
     }
 
     @Override

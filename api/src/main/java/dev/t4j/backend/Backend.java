@@ -110,6 +110,17 @@ public interface Backend {
         }
     }
 
+    /**
+     * {@link #layerNormBackward} with a gradient x already has added in: dx = addend + the norm's gradient (addend of
+     * x's shape), the sum autograd would take next. On a residual stream that sum was a pass of its own, reading two
+     * gradients and writing a third; a runtime may add it as it writes dx. This default adds after.
+     */
+    default void layerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor g, Tensor dx,
+            Tensor dweight, Tensor dbias, Tensor addend) {
+        layerNormBackward(x, weight, mean, rstd, g, dx, dweight, dbias);
+        binary(BinaryOp.ADD, addend, dx, dx);
+    }
+
     /** RMS normalisation (T5): out = x * rstd * weight with rstd = 1/sqrt(mean(x^2) + eps); writes rstd. */
     void rmsNorm(Tensor x, Tensor weight, double eps, Tensor out, Tensor rstd);
 
@@ -128,6 +139,13 @@ public interface Backend {
                 dweight.copy_(g.mul(xhat).reshape(-1, c).sum(0, false));
             }
         }
+    }
+
+    /** {@link #rmsNormBackward} with a gradient x already has added into dx, as {@link #layerNormBackward}'s. */
+    default void rmsNormBackward(Tensor x, Tensor weight, Tensor rstd, Tensor g, Tensor dx, Tensor dweight,
+            Tensor addend) {
+        rmsNormBackward(x, weight, rstd, g, dx, dweight);
+        binary(BinaryOp.ADD, addend, dx, dx);
     }
 
     /**

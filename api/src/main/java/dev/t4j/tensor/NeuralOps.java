@@ -43,12 +43,17 @@ final class NeuralOps {
         Tensor rstd = Tensor.empty(in.backend(), in.dtype(), rows);
         in.backend().layerNorm(in, weight == null ? null : weight.detach(), bias == null ? null : bias.detach(), eps,
                 y, mean, rstd);
-        return Tensor.record(y, "layerNorm", g -> {
+        // x's gradient from the rest of the graph (a residual stream's, most often) is added in as dx is written
+        return Tensor.recordAccumulating(y, "layerNorm", (g, pending) -> {
             Tensor dx = Tensor.empty(in.backend(), in.dtype(), in.shapeRef());
             Tensor dw = weight == null || !weight.requiresGrad() ? null : Tensor.empty(in.backend(), weight.dtype(), c);
             Tensor db = bias == null || !bias.requiresGrad() ? null : Tensor.empty(in.backend(), bias.dtype(), c);
-            in.backend().layerNormBackward(in, weight == null ? null : weight.detach(), mean, rstd, g.contiguous(), dx,
-                    dw, db);
+            Tensor w = weight == null ? null : weight.detach();
+            if (pending == null) {
+                in.backend().layerNormBackward(in, w, mean, rstd, g.contiguous(), dx, dw, db);
+            } else {
+                in.backend().layerNormBackward(in, w, mean, rstd, g.contiguous(), dx, dw, db, pending);
+            }
             return new Tensor[] {dx, dw, db};
         }, in, weight, bias);
     }
@@ -210,10 +215,15 @@ final class NeuralOps {
         Tensor y = Tensor.empty(in.backend(), in.dtype(), in.shapeRef());
         Tensor rstd = Tensor.empty(in.backend(), in.dtype(), rows);
         in.backend().rmsNorm(in, weight == null ? null : weight.detach(), eps, y, rstd);
-        return Tensor.record(y, "rmsNorm", g -> {
+        return Tensor.recordAccumulating(y, "rmsNorm", (g, pending) -> { // as layerNorm's
             Tensor dx = Tensor.empty(in.backend(), in.dtype(), in.shapeRef());
             Tensor dw = weight == null || !weight.requiresGrad() ? null : Tensor.empty(in.backend(), weight.dtype(), c);
-            in.backend().rmsNormBackward(in, weight == null ? null : weight.detach(), rstd, g.contiguous(), dx, dw);
+            Tensor w = weight == null ? null : weight.detach();
+            if (pending == null) {
+                in.backend().rmsNormBackward(in, w, rstd, g.contiguous(), dx, dw);
+            } else {
+                in.backend().rmsNormBackward(in, w, rstd, g.contiguous(), dx, dw, pending);
+            }
             return new Tensor[] {dx, dw};
         }, in, weight);
     }

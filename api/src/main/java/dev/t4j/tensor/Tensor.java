@@ -404,6 +404,22 @@ public final class Tensor implements Owned {
         return record(out, name, backward, null, inputs);
     }
 
+    /** {@link #record} for a node whose backward can add its first input's pending gradient into its own. */
+    static Tensor recordAccumulating(Tensor out, String name, GradNode.AccumulatingBackward backward,
+            Tensor... inputs) {
+        if (!GradMode.isEnabled()) {
+            return out;
+        }
+        for (Tensor in : inputs) {
+            if (in != null && in.requiresGrad) {
+                out.gradFn = GradNode.accumulating(name, backward, inputs);
+                out.requiresGrad = true;
+                break;
+            }
+        }
+        return out;
+    }
+
     /** {@link #record} for a node whose backward {@code placement} describes (see {@link GradNode.Placement}). */
     static Tensor record(Tensor out, String name, GradNode.Backward backward, GradNode.Placement placement,
             Tensor... inputs) {

@@ -811,7 +811,22 @@ public final class CpuBackend extends ReferenceBackend {
             super.layerNormBackward(x, weight, mean, rstd, g, dx, dweight, dbias);
             return;
         }
-        normBackward(x, weight, mean, rstd, g, dx, dweight, dbias);
+        normBackward(x, weight, mean, rstd, g, dx, dweight, dbias, null);
+    }
+
+    /**
+     * The addend read as dx is written, instead of a pass of its own that read dx back. Measured, the GPT training
+     * benchmark on one thread, profiled in two pairs: the backward pass's gradient sums 3.3 / 3.5 -> 0.0 / 0.0 ms a
+     * step, layer norm's backward 6.9 / 7.0 -> 8.4 / 8.0 ms: 2.2 ms less in all. Same bits.
+     */
+    @Override
+    public void layerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor g, Tensor dx,
+            Tensor dweight, Tensor dbias, Tensor addend) {
+        if (!normBackwardFusable(x, weight, mean, rstd, g, dx, dweight, dbias) || !addendFusable(addend, x)) {
+            super.layerNormBackward(x, weight, mean, rstd, g, dx, dweight, dbias, addend);
+            return;
+        }
+        normBackward(x, weight, mean, rstd, g, dx, dweight, dbias, addend);
     }
 
     @Override
@@ -820,7 +835,21 @@ public final class CpuBackend extends ReferenceBackend {
             super.rmsNormBackward(x, weight, rstd, g, dx, dweight);
             return;
         }
-        normBackward(x, weight, null, rstd, g, dx, dweight, null);
+        normBackward(x, weight, null, rstd, g, dx, dweight, null, null);
+    }
+
+    @Override
+    public void rmsNormBackward(Tensor x, Tensor weight, Tensor rstd, Tensor g, Tensor dx, Tensor dweight,
+            Tensor addend) {
+        if (!normBackwardFusable(x, weight, null, rstd, g, dx, dweight, null) || !addendFusable(addend, x)) {
+            super.rmsNormBackward(x, weight, rstd, g, dx, dweight, addend);
+            return;
+        }
+        normBackward(x, weight, null, rstd, g, dx, dweight, null, addend);
+    }
+
+    private static boolean addendFusable(Tensor addend, Tensor x) {
+        return f32(addend) && addend.isContiguous() && java.util.Arrays.equals(addend.shape(), x.shape());
     }
 
     private static boolean normBackwardFusable(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor g, Tensor dx,
@@ -836,9 +865,12 @@ public final class CpuBackend extends ReferenceBackend {
         return true;
     }
 
-    /** Layer norm's gradients, or RMS norm's when {@code mean} is null (no centring). */
+    /**
+     * Layer norm's gradients, or RMS norm's when {@code mean} is null (no centring), with {@code addend} (null: none)
+     * added into dx.
+     */
     private void normBackward(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor g, Tensor dx, Tensor dweight,
-            Tensor dbias) {
+            Tensor dbias, Tensor addend) {
         int c = x.shape()[x.dim() - 1];
         MemorySegment xs = segment(x);
         MemorySegment gs = segment(g);
@@ -846,6 +878,7 @@ public final class CpuBackend extends ReferenceBackend {
         MemorySegment ws = weight == null ? null : segment(weight);
         MemorySegment ms = mean == null ? null : segment(mean);
         MemorySegment rs = segment(rstd);
+        MemorySegment as = addend == null ? null : segment(addend);
         long wo = weight == null ? 0 : weight.offset();
         // each chunk's partial sums, keyed by its first row and added in row order after the pass, so the result
         // does not depend on which thread finished first
@@ -856,7 +889,8 @@ public final class CpuBackend extends ReferenceBackend {
             for (int r = s; r < e; r++) {
                 normBackwardRow(xs, x.offset() + (long) r * c, gs, g.offset() + (long) r * c, ds,
                         dx.offset() + (long) r * c, c, ms == null ? 0f : ms.getAtIndex(F, mean.offset() + r),
-                        ms != null, rs.getAtIndex(F, rstd.offset() + r), ws, wo, dw, db);
+                        ms != null, rs.getAtIndex(F, rstd.offset() + r), ws, wo, dw, db, as,
+                        as == null ? 0 : addend.offset() + (long) r * c);
             }
             partials.put(s, new float[][] {dw, db});
         });
@@ -880,9 +914,14 @@ public final class CpuBackend extends ReferenceBackend {
         }
     }
 
-    /** One row of {@link #normBackward}: without {@code centred} (RMS norm) the mean of g w is not subtracted. */
+    /**
+     * One row of {@link #normBackward}: without {@code centred} (RMS norm) the mean of g w is not subtracted; the
+     * addend's row from element {@code ab} (as null: none) is added to dx's values after they are rounded, so the
+     * sum is the one autograd would take.
+     */
     private static void normBackwardRow(MemorySegment xs, long xb, MemorySegment gs, long gb, MemorySegment ds,
-            long db0, int c, float mu, boolean centred, float rsd, MemorySegment ws, long wo, float[] dw, float[] db) {
+            long db0, int c, float mu, boolean centred, float rsd, MemorySegment ws, long wo, float[] dw, float[] db,
+            MemorySegment as, long ab) {
         FloatVector vmu = FloatVector.broadcast(S, mu);
         FloatVector sumGw = FloatVector.zero(S);
         FloatVector sumGwx = FloatVector.zero(S);
@@ -924,13 +963,18 @@ public final class CpuBackend extends ReferenceBackend {
             FloatVector gv = load(gs, gb + i);
             FloatVector xhat = load(xs, xb + i).sub(vmu).mul(rsd);
             FloatVector gw = ws == null ? gv : gv.mul(load(ws, wo + i));
-            gw.sub(vMeanGw).sub(xhat.mul(vMeanGwx)).mul(rsd).intoMemorySegment(ds, (db0 + i) * 4, NATIVE);
+            FloatVector d = gw.sub(vMeanGw).sub(xhat.mul(vMeanGwx)).mul(rsd);
+            if (as != null) {
+                d = load(as, ab + i).add(d);
+            }
+            d.intoMemorySegment(ds, (db0 + i) * 4, NATIVE);
         }
         for (; i < c; i++) {
             float gv = gs.getAtIndex(F, gb + i);
             float xhat = (xs.getAtIndex(F, xb + i) - mu) * rsd;
             float gw = ws == null ? gv : gv * ws.getAtIndex(F, wo + i);
-            ds.setAtIndex(F, db0 + i, (gw - meanGw - xhat * meanGwx) * rsd);
+            float d = (gw - meanGw - xhat * meanGwx) * rsd;
+            ds.setAtIndex(F, db0 + i, as == null ? d : as.getAtIndex(F, ab + i) + d);
         }
     }
 
