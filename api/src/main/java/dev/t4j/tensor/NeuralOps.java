@@ -107,14 +107,21 @@ final class NeuralOps {
             boolean wantW = w.requiresGrad();
             boolean wantB = bias != null && bias.requiresGrad();
             if (wantW && wantB && !MatMul.isTransposedRowMajor(wd) && wd.dtype() == x.dtype()) {
-                // x^T g in the weight's own layout, and g's column sums for the bias taken as the product reads g
-                Tensor dw = Tensor.empty(x.backend(), x.dtype(), wd.shape());
-                Tensor db = Tensor.empty(x.backend(), x.dtype(), n);
+                // x^T g in the weight's own layout, and g's column sums for the bias taken as the product reads g;
+                // straight into the parameters' gradients where their values are not wanted (no copy after)
+                Tensor dw = orEmpty(w.gradToOverwrite(), x, wd.shape());
+                Tensor db = orEmpty(bias.gradToOverwrite(), x, n);
                 x.backend().linearParamGradients(xd, g, dw, db);
                 return new Tensor[] {dx, dw, db};
             }
             return new Tensor[] {dx, wantW ? MatMul.weightGradient(xd, g, wd) : null, wantB ? g.sum(0, false) : null};
         }, x, w, bias);
+    }
+
+    /** {@code into} when it is a contiguous tensor of x's dtype and backend, else a new one of that shape. */
+    private static Tensor orEmpty(Tensor into, Tensor x, int... shape) {
+        return into != null && into.dtype() == x.dtype() && into.backend() == x.backend() ? into
+                : Tensor.empty(x.backend(), x.dtype(), shape);
     }
 
     static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, DropoutMask dropout) {

@@ -36,6 +36,7 @@ public final class Tensor implements Owned {
     private boolean requiresGrad;
     private Tensor grad;
     private boolean gradZeroed; // zeroGrad's zeros not yet written: the next accumulation copies instead of adding
+    private boolean gradClaimed; // handed to a backward by gradToOverwrite, not yet accumulated
     private GradNode gradFn;
 
     Tensor(Backend backend, Storage storage, DType dtype, int[] shape, int[] strides, long offset) {
@@ -344,6 +345,11 @@ public final class Tensor implements Owned {
         if (!requiresGrad) {
             return;
         }
+        if (gradClaimed && g == grad) { // a backward wrote the gradient into it (gradToOverwrite): nothing to copy
+            gradClaimed = false;
+            gradZeroed = false;
+            return;
+        }
         Tensor same = g.dtype == dtype ? g : g.to(dtype);
         if (grad == null || gradZeroed) {
             grad = grad == null ? newGrad() : grad;
@@ -369,6 +375,25 @@ public final class Tensor implements Owned {
         place.addInto(grad(), g.dtype == dtype ? g : g.to(dtype));
     }
 
+    /**
+     * Memory a backward may write this leaf's whole gradient into and return as that gradient: the gradient's own
+     * buffer while its values are not wanted (none yet, or zeroed by {@link #zeroGrad}), so that {@link
+     * #accumulateGrad} has nothing to copy. A linear layer's weight and bias gradients go there (the copies took 2-3
+     * ms of a GPT training step of ~700 on one thread). Null when the gradient holds values to add to, was already
+     * handed out in this pass, is a view set by {@link #setGrad}, or this tensor is not a leaf that wants one.
+     */
+    Tensor gradToOverwrite() {
+        if (!requiresGrad || gradFn != null || gradClaimed || (grad != null && (!gradZeroed || !grad.isContiguous()))) {
+            return null;
+        }
+        if (grad == null) {
+            grad = newGrad();
+            gradZeroed = true; // until the claim is accumulated, grad() reads zeros, as before
+        }
+        gradClaimed = true;
+        return grad;
+    }
+
     /** Room for the gradient, in the scope that owns this tensor (so parameter gradients live as long as parameters). */
     private Tensor newGrad() {
         Scope owner = storage.owner();
@@ -383,6 +408,7 @@ public final class Tensor implements Owned {
      */
     public void zeroGrad() {
         gradZeroed = grad != null;
+        gradClaimed = false;
     }
 
     /** Replaces the gradient (optimizers and tests); null clears it. */
@@ -393,6 +419,7 @@ public final class Tensor implements Owned {
         }
         this.grad = g;
         this.gradZeroed = false;
+        this.gradClaimed = false;
     }
 
     /** The same data, cut from the graph. */
