@@ -434,28 +434,23 @@ public final class Tensor implements Owned {
     /** {@link #record} for a node whose backward can add its first input's pending gradient into its own. */
     static Tensor recordAccumulating(Tensor out, String name, GradNode.AccumulatingBackward backward,
             Tensor... inputs) {
-        if (!GradMode.isEnabled()) {
-            return out;
-        }
-        for (Tensor in : inputs) {
-            if (in != null && in.requiresGrad) {
-                out.gradFn = GradNode.accumulating(name, backward, inputs);
-                out.requiresGrad = true;
-                break;
-            }
-        }
-        return out;
+        return record(out, inputs, () -> GradNode.accumulating(name, backward, inputs));
     }
 
     /** {@link #record} for a node whose backward {@code placement} describes (see {@link GradNode.Placement}). */
     static Tensor record(Tensor out, String name, GradNode.Backward backward, GradNode.Placement placement,
             Tensor... inputs) {
+        return record(out, inputs, () -> new GradNode(name, backward, placement, inputs));
+    }
+
+    /** out with the node made by {@code node} as its gradFn, when gradients are on and some input requires one. */
+    private static Tensor record(Tensor out, Tensor[] inputs, java.util.function.Supplier<GradNode> node) {
         if (!GradMode.isEnabled()) {
             return out;
         }
         for (Tensor in : inputs) {
             if (in != null && in.requiresGrad) {
-                out.gradFn = new GradNode(name, backward, placement, inputs);
+                out.gradFn = node.get();
                 out.requiresGrad = true;
                 break;
             }
