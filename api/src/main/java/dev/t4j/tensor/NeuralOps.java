@@ -101,7 +101,6 @@ final class NeuralOps {
 
     /** Records out = x w + bias (computed) with the linear layer's backward pass. */
     private static Tensor linearNode(Tensor x, Tensor w, Tensor bias, Tensor xd, Tensor wd, Tensor out) {
-        int n = wd.size(1);
         return Tensor.record(out, "linear", g -> {
             Tensor dx = x.requiresGrad() ? g.matmul(wd.mT()) : null;
             boolean wantW = w.requiresGrad();
@@ -109,19 +108,13 @@ final class NeuralOps {
             if (wantW && wantB && !MatMul.isTransposedRowMajor(wd) && wd.dtype() == x.dtype()) {
                 // x^T g in the weight's own layout, and g's column sums for the bias taken as the product reads g;
                 // straight into the parameters' gradients where their values are not wanted (no copy after)
-                Tensor dw = orEmpty(w.gradToOverwrite(), x, wd.shape());
-                Tensor db = orEmpty(bias.gradToOverwrite(), x, n);
+                Tensor dw = w.newGradient(x.backend(), x.dtype());
+                Tensor db = bias.newGradient(x.backend(), x.dtype());
                 x.backend().linearParamGradients(xd, g, dw, db);
                 return new Tensor[] {dx, dw, db};
             }
             return new Tensor[] {dx, wantW ? MatMul.weightGradient(xd, g, wd) : null, wantB ? g.sum(0, false) : null};
         }, x, w, bias);
-    }
-
-    /** {@code into} when it is a contiguous tensor of x's dtype and backend, else a new one of that shape. */
-    private static Tensor orEmpty(Tensor into, Tensor x, int... shape) {
-        return into != null && into.dtype() == x.dtype() && into.backend() == x.backend() ? into
-                : Tensor.empty(x.backend(), x.dtype(), shape);
     }
 
     static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor bias, double scale, DropoutMask dropout) {

@@ -36,7 +36,7 @@ public final class Tensor implements Owned {
     private boolean requiresGrad;
     private Tensor grad;
     private boolean gradZeroed; // zeroGrad's zeros not yet written: the next accumulation copies instead of adding
-    private boolean gradClaimed; // handed to a backward by gradToOverwrite, not yet accumulated
+    private boolean gradClaimed; // handed to a backward by newGradient, not yet accumulated
     private GradNode gradFn;
 
     Tensor(Backend backend, Storage storage, DType dtype, int[] shape, int[] strides, long offset) {
@@ -345,7 +345,7 @@ public final class Tensor implements Owned {
         if (!requiresGrad) {
             return;
         }
-        if (gradClaimed && g == grad) { // a backward wrote the gradient into it (gradToOverwrite): nothing to copy
+        if (gradClaimed && g == grad) { // a backward wrote the gradient into it (newGradient): nothing to copy
             gradClaimed = false;
             gradZeroed = false;
             return;
@@ -376,15 +376,17 @@ public final class Tensor implements Owned {
     }
 
     /**
-     * Memory a backward may write this leaf's whole gradient into and return as that gradient: the gradient's own
-     * buffer while its values are not wanted (none yet, or zeroed by {@link #zeroGrad}), so that {@link
-     * #accumulateGrad} has nothing to copy. A linear layer's weight and bias gradients go there (the copies took 2-3
-     * ms of a GPT training step of ~700 on one thread). Null when the gradient holds values to add to, was already
-     * handed out in this pass, is a view set by {@link #setGrad}, or this tensor is not a leaf that wants one.
+     * Memory for this tensor's whole gradient, which a backward writes and returns: a leaf's own gradient buffer while
+     * its values are not wanted (none yet, or zeroed by {@link #zeroGrad}) and it is of {@code dtype} on {@code on},
+     * so that {@link #accumulateGrad} has nothing to copy; else a new tensor of this shape. A linear layer's weight
+     * and bias gradients go there (the copies took 2-3 ms of a GPT training step of ~700 on one thread). The buffer
+     * is handed out once a pass, and not when it holds values to add to or is a view set by {@link #setGrad}.
      */
-    Tensor gradToOverwrite() {
-        if (!requiresGrad || gradFn != null || gradClaimed || (grad != null && (!gradZeroed || !grad.isContiguous()))) {
-            return null;
+    Tensor newGradient(Backend on, DType dtype) {
+        boolean claimable = requiresGrad && gradFn == null && !gradClaimed && dtype == this.dtype && on == backend
+                && (grad == null || (gradZeroed && grad.isContiguous()));
+        if (!claimable) {
+            return empty(on, dtype, shape);
         }
         if (grad == null) {
             grad = newGrad();

@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A linear layer's backward writes its weight and bias gradients straight into the parameters' gradient buffers
- * while their values are not wanted ({@code Tensor.gradToOverwrite}): the gradients are those of the copy it
+ * while their values are not wanted ({@code Tensor.newGradient}): the gradients are those of the copy it
  * replaced, zeroing still zeros, accumulation across backward passes still adds, and a weight used twice in one graph
  * still gets the sum.
  */
