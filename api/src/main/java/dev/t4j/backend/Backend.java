@@ -111,14 +111,16 @@ public interface Backend {
     }
 
     /**
-     * {@link #layerNormBackward} with a gradient x already has added in: dx = addend + the norm's gradient (addend of
-     * x's shape), the sum autograd would take next. On a residual stream that sum was a pass of its own, reading two
-     * gradients and writing a third; a runtime may add it as it writes dx. This default adds after.
+     * {@link #layerNormBackward} with a gradient x already has added in (null: none): dx = addend + the norm's gradient
+     * (addend of x's shape), the sum autograd would take next. On a residual stream that sum was a pass of its own,
+     * reading two gradients and writing a third; a runtime may add it as it writes dx. This default adds after.
      */
     default void layerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor g, Tensor dx,
             Tensor dweight, Tensor dbias, Tensor addend) {
         layerNormBackward(x, weight, mean, rstd, g, dx, dweight, dbias);
-        binary(BinaryOp.ADD, addend, dx, dx);
+        if (addend != null) {
+            binary(BinaryOp.ADD, addend, dx, dx);
+        }
     }
 
     /** RMS normalisation (T5): out = x * rstd * weight with rstd = 1/sqrt(mean(x^2) + eps); writes rstd. */
@@ -141,11 +143,13 @@ public interface Backend {
         }
     }
 
-    /** {@link #rmsNormBackward} with a gradient x already has added into dx, as {@link #layerNormBackward}'s. */
+    /** {@link #rmsNormBackward} with a gradient x already has (null: none) added into dx, as layer norm's. */
     default void rmsNormBackward(Tensor x, Tensor weight, Tensor rstd, Tensor g, Tensor dx, Tensor dweight,
             Tensor addend) {
         rmsNormBackward(x, weight, rstd, g, dx, dweight);
-        binary(BinaryOp.ADD, addend, dx, dx);
+        if (addend != null) {
+            binary(BinaryOp.ADD, addend, dx, dx);
+        }
     }
 
     /**

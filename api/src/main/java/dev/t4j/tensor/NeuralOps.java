@@ -48,12 +48,8 @@ final class NeuralOps {
             Tensor dx = Tensor.empty(in.backend(), in.dtype(), in.shapeRef());
             Tensor dw = weight == null || !weight.requiresGrad() ? null : Tensor.empty(in.backend(), weight.dtype(), c);
             Tensor db = bias == null || !bias.requiresGrad() ? null : Tensor.empty(in.backend(), bias.dtype(), c);
-            Tensor w = weight == null ? null : weight.detach();
-            if (pending == null) {
-                in.backend().layerNormBackward(in, w, mean, rstd, g.contiguous(), dx, dw, db);
-            } else {
-                in.backend().layerNormBackward(in, w, mean, rstd, g.contiguous(), dx, dw, db, pending);
-            }
+            in.backend().layerNormBackward(in, weight == null ? null : weight.detach(), mean, rstd, g.contiguous(), dx,
+                    dw, db, pending);
             return new Tensor[] {dx, dw, db};
         }, in, weight, bias);
     }
@@ -218,12 +214,8 @@ final class NeuralOps {
         return Tensor.recordAccumulating(y, "rmsNorm", (g, pending) -> { // as layerNorm's
             Tensor dx = Tensor.empty(in.backend(), in.dtype(), in.shapeRef());
             Tensor dw = weight == null || !weight.requiresGrad() ? null : Tensor.empty(in.backend(), weight.dtype(), c);
-            Tensor w = weight == null ? null : weight.detach();
-            if (pending == null) {
-                in.backend().rmsNormBackward(in, w, rstd, g.contiguous(), dx, dw);
-            } else {
-                in.backend().rmsNormBackward(in, w, rstd, g.contiguous(), dx, dw, pending);
-            }
+            in.backend().rmsNormBackward(in, weight == null ? null : weight.detach(), rstd, g.contiguous(), dx, dw,
+                    pending);
             return new Tensor[] {dx, dw};
         }, in, weight);
     }

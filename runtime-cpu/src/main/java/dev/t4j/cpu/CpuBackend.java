@@ -457,7 +457,7 @@ public final class CpuBackend extends ReferenceBackend {
     @Override
     public void linear(Tensor x, Tensor w, Tensor bias, UnaryOp act, Tensor out, Tensor activated) {
         if (!fusesLinear(x, w, bias, out) || !f32(activated) || !activated.isContiguous()
-                || !java.util.Arrays.equals(activated.shape(), out.shape())) {
+                || !Arrays.equals(activated.shape(), out.shape())) {
             super.linear(x, w, bias, act, out, activated);
             return;
         }
@@ -807,11 +807,7 @@ public final class CpuBackend extends ReferenceBackend {
     @Override
     public void layerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor g, Tensor dx,
             Tensor dweight, Tensor dbias) {
-        if (!normBackwardFusable(x, weight, mean, rstd, g, dx, dweight, dbias)) {
-            super.layerNormBackward(x, weight, mean, rstd, g, dx, dweight, dbias);
-            return;
-        }
-        normBackward(x, weight, mean, rstd, g, dx, dweight, dbias, null);
+        layerNormBackward(x, weight, mean, rstd, g, dx, dweight, dbias, null);
     }
 
     /**
@@ -831,11 +827,7 @@ public final class CpuBackend extends ReferenceBackend {
 
     @Override
     public void rmsNormBackward(Tensor x, Tensor weight, Tensor rstd, Tensor g, Tensor dx, Tensor dweight) {
-        if (!normBackwardFusable(x, weight, null, rstd, g, dx, dweight, null)) {
-            super.rmsNormBackward(x, weight, rstd, g, dx, dweight);
-            return;
-        }
-        normBackward(x, weight, null, rstd, g, dx, dweight, null, null);
+        rmsNormBackward(x, weight, rstd, g, dx, dweight, null);
     }
 
     @Override
@@ -848,8 +840,9 @@ public final class CpuBackend extends ReferenceBackend {
         normBackward(x, weight, null, rstd, g, dx, dweight, null, addend);
     }
 
+    /** An addend (null: none) the norms' kernel reads as it writes dx: contiguous float32 of x's shape. */
     private static boolean addendFusable(Tensor addend, Tensor x) {
-        return f32(addend) && addend.isContiguous() && java.util.Arrays.equals(addend.shape(), x.shape());
+        return addend == null || (f32(addend) && addend.isContiguous() && Arrays.equals(addend.shape(), x.shape()));
     }
 
     private static boolean normBackwardFusable(Tensor x, Tensor weight, Tensor mean, Tensor rstd, Tensor g, Tensor dx,
