@@ -451,8 +451,9 @@ public final class CpuBackend extends ReferenceBackend {
     /**
      * The activation taken from each block of the product while it is in cache, written beside it, instead of in a
      * pass that reads the pre-activation back from memory (8 MB a layer in the GPT training benchmark). Measured, that
-     * benchmark's step on one thread, profiled in two pairs: GELU's forward pass 10.1 / 9.8 -> 8.6 / 8.6 ms; what is
-     * left is GELU's arithmetic (a division and an exp a value). Same bits.
+     * benchmark's step on one thread, profiled beside the base: GELU's forward pass 10.1 / 9.8 -> 8.6 / 8.6 ms in two
+     * pairs, 9.2 / 8.6 -> 9.0 / 8.3 in a third; what is left is GELU's arithmetic (a division and an exp a value).
+     * Same bits.
      */
     @Override
     public void linear(Tensor x, Tensor w, Tensor bias, UnaryOp act, Tensor out, Tensor activated) {
