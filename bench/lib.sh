@@ -11,10 +11,14 @@ t4j_java() {
   "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g -cp "$CP" "$@"
 }
 
-# peer THREADS COMMAND...: a Debian python3-numpy / python3-torch peer on THREADS threads.
+# peer THREADS COMMAND...: a Debian python3-numpy / python3-torch peer on THREADS threads. glibc's malloc keeps what
+# it frees (no mmap'd blocks, no trimming), as t4j's host memory pool does: PyTorch frees its large tensors to the OS
+# and faults them in again every step, and on a virtual machine where a page fault costs ~14 us (the twenty-second
+# session's) that halved the training peer (1,650 -> 4,030 tokens/s; BENCHMARKS.md, training section).
 peer() {
   local t=$1; shift
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_WAIT_POLICY=passive OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t "$@"
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 \
+      OMP_WAIT_POLICY=passive OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t "$@"
 }
 
 # versus_torch CLASS PEER_SCRIPT KEY:UNIT:DECIMALS...: a Markdown table of each KEY (from each side's last JSON
