@@ -15,6 +15,7 @@ import dev.t4j.memory.Storage;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.function.Supplier;
 
 /**
  * An n-dimensional array with PyTorch's semantics: a view (shape, strides, offset) over a {@link Storage} that a
@@ -446,7 +447,7 @@ public final class Tensor implements Owned {
     }
 
     /** out with the node made by {@code node} as its gradFn, when gradients are on and some input requires one. */
-    private static Tensor record(Tensor out, Tensor[] inputs, java.util.function.Supplier<GradNode> node) {
+    private static Tensor record(Tensor out, Tensor[] inputs, Supplier<GradNode> node) {
         if (!GradMode.isEnabled()) {
             return out;
         }

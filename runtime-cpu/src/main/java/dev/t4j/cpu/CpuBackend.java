@@ -444,8 +444,7 @@ public final class CpuBackend extends ReferenceBackend {
             super.linear(x, w, bias, act, out);
             return;
         }
-        linear(x, w, bias, bias == null && act == null ? null
-                : new Gemm.Epilogue(bias == null ? null : segment(bias), bias == null ? 0 : bias.offset(), act), out);
+        linear(x, w, bias, epilogue(bias, act, out, null), out);
     }
 
     /**
@@ -462,8 +461,19 @@ public final class CpuBackend extends ReferenceBackend {
             super.linear(x, w, bias, act, out, activated);
             return;
         }
-        linear(x, w, bias, new Gemm.Epilogue(bias == null ? null : segment(bias), bias == null ? 0 : bias.offset(),
-                act, segment(activated), activated.offset() - out.offset()), out);
+        linear(x, w, bias, epilogue(bias, act, out, activated), out);
+    }
+
+    /**
+     * What a linear layer's product does to C's values as it writes them: bias and activation (null: neither), the
+     * activation into {@code activated} (null: over out) at the same element as out's.
+     */
+    private static Gemm.Epilogue epilogue(Tensor bias, UnaryOp act, Tensor out, Tensor activated) {
+        if (bias == null && act == null) {
+            return null;
+        }
+        return new Gemm.Epilogue(bias == null ? null : segment(bias), bias == null ? 0 : bias.offset(), act,
+                activated == null ? null : segment(activated), activated == null ? 0 : activated.offset() - out.offset());
     }
 
     /** Whether {@link #linear} runs as one product with an epilogue here. */
