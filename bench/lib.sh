@@ -14,7 +14,7 @@ t4j_java() {
 # peer THREADS COMMAND...: a Debian python3-numpy / python3-torch peer on THREADS threads. glibc's malloc keeps what
 # it frees (no mmap'd blocks, no trimming), as t4j's host memory pool does: PyTorch frees its large tensors to the OS
 # and faults them in again every step, and on a virtual machine where a page fault costs ~14 us (the twenty-second
-# session's) that halved the training peer (1,650 -> 4,030 tokens/s; BENCHMARKS.md, training section).
+# session's) that halved the training peer (1,650 -> 4,030 tokens/s; BENCHMARKS.md, the peers' paragraph at the top).
 peer() {
   local t=$1; shift
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 \
