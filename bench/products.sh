@@ -34,5 +34,6 @@ r = json.load(open(f"{out}/ceiling.json"))
 print(f"\nCeilings, one thread: the FMA peak {r['fma_peak_gflops']:.0f} GFLOP/s; the {r['mr']} x {r['nr']} "
       f"micro-kernel alone, hot (KC {r['kc']}, a panel of {r['nb']} columns): {r['kernel_rows_gflops']:.0f} "
       f"GFLOP/s with A packed by rows, {r['kernel_cols_gflops']:.0f} by columns; its {r['short_mr']}-row form for a "
-      f"short last sliver {r['kernel_short_rows_gflops']:.0f}.")
+      f"short last sliver {r['kernel_short_rows_gflops']:.0f}; by columns with A's slivers taken in turn from a "
+      f"block of {r['a_block_rows']} rows (L3), as a product takes them, {r['kernel_cols_a_from_l3_gflops']:.0f}.")
 PY

@@ -3,8 +3,9 @@
 4 layers, width 256, 4 heads, vocab 8192, sequence 128, batch 16, AdamW, GPT-2 layout (pre-LN, learned positions,
 tanh GELU, tied head), dropout off; argv[2] = pretrain for `t4j pretrain gpt`'s default model (width 128, vocabulary
 2048), or dropout for the first with GPT-2's default dropout (0.1 on the embeddings, the residual branches and the
-attention probabilities, as Hugging Face's eager GPT-2). Prints {"threads": T, "tokens_per_s": X}. Threads from
-argv[1]."""
+attention probabilities, as Hugging Face's eager GPT-2). Prints {"threads": T, "tokens_per_s": X, "model_gflops": Y}
+with Y the model's arithmetic a second, counted as GptTrainThroughput.flopsPerToken counts it (nanoGPT's MFU
+estimate). Threads from argv[1]."""
 import json
 import math
 import os
@@ -87,4 +88,7 @@ t0 = time.perf_counter()
 for _ in range(n):
     step()
 dt = time.perf_counter() - t0
-print(json.dumps({"threads": threads, "tokens_per_s": n * B * T / dt}), flush=True)
+tokens_per_s = n * B * T / dt
+flops_per_token = 6 * (L * 12 * C * C + V * C) + 12 * L * T * C
+gflops = tokens_per_s * flops_per_token / 1e9
+print(json.dumps({"threads": threads, "tokens_per_s": tokens_per_s, "model_gflops": gflops}), flush=True)

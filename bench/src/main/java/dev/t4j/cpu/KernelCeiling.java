@@ -11,10 +11,11 @@ import jdk.incubator.vector.VectorSpecies;
  * independent fused multiply-adds a step, no memory), and the GEMM micro-kernel alone with its operands hot (one
  * packed sliver of A in L1, one KC x NB panel of B in L2 from a cache line's start, as {@link Gemm} holds them), in
  * both of its A layouts, and its short form for a last sliver of a few rows (its rate counted on the rows it
- * computes). A product's own rate below the kernel's is packing, merging and cache misses; the kernel's below the peak
- * is the loop's loads and index arithmetic. In package dev.t4j.cpu (in the bench module): the kernel is
- * package-private. Prints one JSON line; bench/products.sh runs it after the products. Arguments: seconds per
- * measurement (default 3).
+ * computes); then the kernel as a product runs it, A's slivers taken in turn from a block of {@link Gemm#MCB} rows
+ * (5.2 MB at KC 512, in L3), each over the whole panel. A product's own rate below that is packing and merging; the
+ * kernel's below the peak is the loop's loads and index arithmetic, and reading A from L3. In package dev.t4j.cpu (in
+ * the bench module): the kernel is package-private. Prints one JSON line; bench/products.sh runs it after the
+ * products. Arguments: seconds per measurement (default 3).
  */
 public final class KernelCeiling {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -39,10 +40,17 @@ public final class KernelCeiling {
         double rows = panelRate(Gemm.MR, Gemm::kernelRows, ap, bp, out, seconds);
         double cols = panelRate(Gemm.MR, Gemm::kernelCols, ap, bp, out, seconds);
         double shortRows = panelRate(Gemm.SHORT_MR, Gemm::kernelRowsShort, ap, bp, out, seconds);
+        float[] block = new float[Gemm.MCB * Gemm.KC + S.length()];
+        for (int i = 0; i < block.length; i++) {
+            block[i] = 0.5f + (i % 7) / 16f;
+        }
+        double colsFromL3 = blockRate(block, bp, out, seconds);
         System.out.printf(Locale.ROOT, "{\"threads\": 1, \"fma_peak_gflops\": %.1f, \"kernel_rows_gflops\": %.1f, "
-                + "\"kernel_cols_gflops\": %.1f, \"kernel_short_rows_gflops\": %.1f, \"mr\": %d, \"short_mr\": %d, "
-                + "\"nr\": %d, \"kc\": %d, \"nb\": %d}%n", peak / 1e9, rows / 1e9, cols / 1e9, shortRows / 1e9, Gemm.MR,
-                Gemm.SHORT_MR, Gemm.NR, Gemm.KC, Gemm.NB);
+                + "\"kernel_cols_gflops\": %.1f, \"kernel_short_rows_gflops\": %.1f, "
+                + "\"kernel_cols_a_from_l3_gflops\": %.1f, \"mr\": %d, \"short_mr\": %d, \"nr\": %d, \"kc\": %d, "
+                + "\"nb\": %d, \"a_block_rows\": %d}%n",
+                peak / 1e9, rows / 1e9, cols / 1e9, shortRows / 1e9, colsFromL3 / 1e9, Gemm.MR, Gemm.SHORT_MR, Gemm.NR,
+                Gemm.KC, Gemm.NB, Gemm.MCB);
     }
 
     /** A micro-kernel's signature (Gemm's kernels). */
@@ -61,6 +69,25 @@ public final class KernelCeiling {
             int t = LineAlignment.firstAlignedIndex(out);
             for (int s = 0; s < Gemm.NB / Gemm.NR; s++) {
                 kernel.run(ap, 0, bp, b + s * Gemm.NR * Gemm.KC, Gemm.KC, out, t, Gemm.NR);
+            }
+        }, seconds);
+    }
+
+    /**
+     * The rate of {@link Gemm#kernelCols} as {@link Gemm#block} drives it with several panels of B: each MR-row sliver
+     * of a packed block of A in turn, over the whole panel, so that every sliver comes from L3 once and is then reused
+     * from L1. The twenty-second session measured the difference to {@link #panelRate}'s one hot sliver at 6-8 %.
+     */
+    private static double blockRate(float[] block, float[] bp, float[] out, double seconds) {
+        int slivers = Gemm.MCB / Gemm.MR;
+        return rate(2.0 * Gemm.MCB * Gemm.NB * Gemm.KC, () -> {
+            int b = LineAlignment.firstAlignedIndex(bp);
+            int t = LineAlignment.firstAlignedIndex(out);
+            for (int a = 0; a < slivers; a++) {
+                for (int s = 0; s < Gemm.NB / Gemm.NR; s++) {
+                    Gemm.kernelCols(block, a * Gemm.MR * Gemm.KC, bp, b + s * Gemm.NR * Gemm.KC, Gemm.KC, out, t,
+                            Gemm.NR);
+                }
             }
         }, seconds);
     }
