@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,27 +28,37 @@ import java.util.stream.Stream;
 
 /**
  * The training loop every family shares: per step one memory scope, gradient accumulation over micro-batches,
- * global-norm clipping, an optimizer (AdamW, Adafactor, SGD) with a learning-rate schedule; periodic evaluation; checkpoints every N steps
- * (model in the family's HF format, optimizer moments, and the trainer's position and data-sampler state, so a
- * resumed run continues exactly as an uninterrupted one), written atomically, the last K kept; early stopping;
- * a progress bar, JSONL metrics and a PNG of the losses and learning rate. A NaN or infinite loss stops the run
- * naming the step, and the last good checkpoint stays as it was.
+ * global-norm clipping, an optimizer (AdamW, Adafactor, SGD) with a learning-rate schedule; periodic evaluation, with
+ * the task's figures and any {@link EvalMetric} hooks; checkpoints every N steps (model in the family's HF format,
+ * optimizer moments, and the trainer's position and data-sampler state, so a resumed run continues exactly as an
+ * uninterrupted one), written atomically, the last K kept; early stopping on the loss or any other figure
+ * ({@link #monitor}); {@link TrainerListener}s told every figure; a progress bar, JSONL metrics and a PNG of the losses
+ * and learning rate. A NaN or infinite loss stops the run naming the step, and the last good checkpoint stays as it
+ * was.
  */
 public final class Trainer {
-    /** How to train; {@code checkpointEvery} 0 keeps only the final checkpoint, {@code patience} 0 never stops early. */
+    /**
+     * How to train. {@code checkpointEvery} 0 keeps only the final checkpoint; {@code patience} is how many evaluations
+     * in a row may pass without the monitored figure ({@link #monitor}) improving before the run stops, 0 never.
+     */
     public record Options(long steps, int accumulation, double clipNorm, int evalEvery, int checkpointEvery,
             int keepLast, int patience, long seed, Path outDir) {
         public Options {
-            if (steps <= 0 || accumulation <= 0 || evalEvery <= 0 || checkpointEvery < 0 || keepLast <= 0 || patience < 0) {
-                throw new IllegalArgumentException("training options: steps, accumulation, evalEvery and keepLast must be "
-                        + "positive, checkpointEvery and patience non-negative: " + this);
+            if (steps <= 0 || accumulation <= 0 || evalEvery <= 0 || checkpointEvery < 0 || keepLast <= 0
+                    || patience < 0) {
+                throw new IllegalArgumentException("training options: steps, accumulation, evalEvery and keepLast must "
+                        + "be positive, checkpointEvery and patience non-negative: " + this);
             }
         }
     }
 
-    /** How a run ended. */
-    public record Result(long steps, double lastTrainLoss, double lastEvalLoss, double bestEvalLoss, boolean stoppedEarly,
-            Path lastCheckpoint) {}
+    /**
+     * How a run ended: {@code lastEval} holds the last evaluation's figures ("loss" among them, empty if none ran),
+     * {@code best} the best value of the monitored figure, and {@code stoppedEarly} whether early stopping or
+     * {@link #stop} ended the run before its last step.
+     */
+    public record Result(long steps, double lastTrainLoss, double lastEvalLoss, double bestEvalLoss,
+            boolean stoppedEarly, Path lastCheckpoint, Map<String, Double> lastEval, double best) {}
 
     private final TrainingTask task;
     private final Optimizer optimizer;
@@ -56,6 +67,11 @@ public final class Trainer {
     private final List<String> names;
     private final List<Tensor> params;
     private final Generator data;
+    private final Map<String, EvalMetric> metrics = new LinkedHashMap<>();
+    private final List<TrainerListener> listeners = new ArrayList<>();
+    private String monitored = "loss";
+    private boolean greaterIsBetter;
+    private volatile boolean stopRequested;
     private long step;
     private Path lastCheckpoint;
 
@@ -71,6 +87,40 @@ public final class Trainer {
 
     public long step() {
         return step;
+    }
+
+    /** Takes {@code metric} at every evaluation, under {@code name} (not "step", "split" or one of the task's own). */
+    public Trainer addMetric(String name, EvalMetric metric) {
+        if (name.isBlank() || name.equals("step") || name.equals("split")) {
+            throw new IllegalArgumentException("a metric cannot be named '" + name + "': metrics.jsonl uses that key");
+        }
+        if (metrics.putIfAbsent(name, metric) != null) {
+            throw new IllegalArgumentException("a metric named '" + name + "' is already added");
+        }
+        return this;
+    }
+
+    public Trainer addListener(TrainerListener listener) {
+        listeners.add(listener);
+        return this;
+    }
+
+    /**
+     * The evaluation figure early stopping watches ({@link Options#patience}) and {@link Result#best} reports:
+     * "loss" (lower is better) unless told otherwise, as Hugging Face's {@code metric_for_best_model}.
+     */
+    public Trainer monitor(String figure, boolean greaterIsBetter) {
+        this.monitored = figure;
+        this.greaterIsBetter = greaterIsBetter;
+        return this;
+    }
+
+    /**
+     * Ends the run after the step in progress (from a listener, or from another thread): the final checkpoint is
+     * written as at the last step, and the result says it stopped early.
+     */
+    public void stop() {
+        stopRequested = true;
     }
 
     /** Continues from a checkpoint folder written by this trainer (model weights are the task's to load). */
@@ -102,11 +152,14 @@ public final class Trainer {
         List<double[]> evalCurve = new ArrayList<>();
         double loss = Double.NaN;
         double eval = Double.NaN;
-        double best = Double.POSITIVE_INFINITY;
+        double bestLoss = Double.POSITIVE_INFINITY;
+        double best = greaterIsBetter ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+        Map<String, Double> lastEval = Map.of();
         int sinceBest = 0;
         boolean early = false;
         long startStep = step;
         long started = System.nanoTime();
+        stopRequested = false;
         task.model().train(true); // dropout on while training (checkpoint loaders hand models over in eval mode)
         try (MetricsLog log = new MetricsLog(out.resolve("metrics.jsonl"))) {
             while (step < options.steps()) {
@@ -134,13 +187,31 @@ public final class Trainer {
                 double seconds = (System.nanoTime() - started) / 1e9;
                 double rate = (step - startStep) * (double) task.itemsPerBatch() * options.accumulation() / seconds;
                 trainCurve.add(new double[] {step, loss, lr});
-                log.log(Map.of("step", step, "split", "train", "loss", loss, "lr", lr, "grad_norm", norm, "items_per_s", rate));
+                Map<String, Double> trained = new LinkedHashMap<>();
+                trained.put("loss", loss);
+                trained.put("lr", lr);
+                trained.put("grad_norm", norm);
+                trained.put("items_per_s", rate);
+                log.log(row(step, "train", trained));
+                for (TrainerListener l : listeners) {
+                    l.onStep(step, Collections.unmodifiableMap(trained));
+                }
                 if (step % options.evalEvery() == 0 || step == options.steps()) {
-                    eval = evaluate();
+                    lastEval = Collections.unmodifiableMap(evaluate());
+                    eval = lastEval.get("loss");
                     evalCurve.add(new double[] {step, eval});
-                    log.log(Map.of("step", step, "split", "eval", "loss", eval));
-                    if (eval < best) {
-                        best = eval;
+                    log.log(row(step, "eval", lastEval));
+                    for (TrainerListener l : listeners) {
+                        l.onEvaluation(step, lastEval);
+                    }
+                    bestLoss = Math.min(bestLoss, eval);
+                    Double watched = lastEval.get(monitored);
+                    if (watched == null) {
+                        throw new IllegalArgumentException("cannot monitor '" + monitored + "': the evaluation gives "
+                                + lastEval.keySet());
+                    }
+                    if (greaterIsBetter ? watched > best : watched < best) { // NaN never improves
+                        best = watched;
                         sinceBest = 0;
                     } else if (options.patience() > 0 && ++sinceBest >= options.patience()) {
                         early = true;
@@ -152,27 +223,57 @@ public final class Trainer {
                 Map<String, String> figures = new LinkedHashMap<>();
                 figures.put("loss", String.format(Locale.ROOT, "%.4f", loss));
                 figures.put("eval", Double.isNaN(eval) ? "--" : String.format(Locale.ROOT, "%.4f", eval));
+                lastEval.forEach((name, v) -> {
+                    if (!name.equals("loss")) {
+                        figures.put(name, String.format(Locale.ROOT, "%.4f", v));
+                    }
+                });
                 figures.put("lr", String.format(Locale.ROOT, "%.2e", lr));
                 figures.put(task.itemUnit() + "/s", String.format(Locale.ROOT, "%.0f", rate));
                 bar.update(step, figures);
-                if (early) {
+                if (early || stopRequested) {
+                    early = step < options.steps();
                     break;
                 }
             }
         }
         checkpoint();
         plot(out.resolve("loss.png"), trainCurve, evalCurve);
-        return new Result(step, loss, eval, best, early, lastCheckpoint);
+        return new Result(step, loss, eval, bestLoss, early, lastCheckpoint, lastEval, best);
     }
 
-    private double evaluate() {
+    /** The task's figures ("loss" first), then the hooks', without gradients and in evaluation mode. */
+    private Map<String, Double> evaluate() {
         boolean training = task.model().isTraining();
         task.model().eval();
         try (var g = GradMode.noGrad(); Scope s = Scope.open("eval")) {
-            return task.evalLoss();
+            Map<String, Double> taken = task.evalMetrics();
+            if (!taken.containsKey("loss")) {
+                throw new IllegalStateException(task.getClass().getName() + ".evalMetrics() gave no \"loss\": "
+                        + taken.keySet());
+            }
+            Map<String, Double> figures = new LinkedHashMap<>();
+            figures.put("loss", taken.get("loss"));
+            figures.putAll(taken);
+            for (var m : metrics.entrySet()) {
+                if (figures.containsKey(m.getKey())) {
+                    throw new IllegalStateException("the metric hook '" + m.getKey() + "' has the name of a figure "
+                            + "the task gives already: " + taken.keySet());
+                }
+                figures.put(m.getKey(), m.getValue().compute());
+            }
+            return figures;
         } finally {
             task.model().train(training);
         }
+    }
+
+    private static Map<String, Object> row(long step, String split, Map<String, Double> figures) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("step", step);
+        row.put("split", split);
+        row.putAll(figures);
+        return row;
     }
 
     /** Writes out/checkpoints/step-N atomically (a temporary folder renamed), then prunes to the last K. */

@@ -4,6 +4,8 @@ import dev.t4j.nn.Module;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /** What a model family gives the {@link Trainer}: a model, its losses on batches it draws, and its checkpoint format. */
 public interface TrainingTask {
@@ -14,6 +16,23 @@ public interface TrainingTask {
 
     /** Mean loss over the held-out batches (the trainer runs it without gradients, in evaluation mode). */
     double evalLoss();
+
+    /**
+     * The held-out figures: "loss" ({@link #evalLoss}'s) and any other the task takes in the same pass, such as a
+     * classifier's accuracy. The trainer calls this, not evalLoss, at each evaluation (without gradients, in
+     * evaluation mode), then logs, shows and hands on every figure.
+     */
+    default Map<String, Double> evalMetrics() {
+        return Map.of("loss", evalLoss());
+    }
+
+    /** {@link #evalMetrics}' figures for a task that measures a loss and an accuracy, in that order. */
+    static Map<String, Double> lossAndAccuracy(double loss, double accuracy) {
+        Map<String, Double> figures = new LinkedHashMap<>();
+        figures.put("loss", loss);
+        figures.put("accuracy", accuracy);
+        return figures;
+    }
 
     /** Tokens (or examples) one training batch holds, for the throughput figure. */
     long itemsPerBatch();

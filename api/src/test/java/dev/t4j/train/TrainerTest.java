@@ -2,7 +2,10 @@ package dev.t4j.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.withPrecision;
 
+import dev.t4j.autograd.GradMode;
+import dev.t4j.json.Json;
 import dev.t4j.memory.Scope;
 import dev.t4j.nn.Linear;
 import dev.t4j.nn.Module;
@@ -13,9 +16,13 @@ import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.DoubleSupplier;
+import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,6 +44,7 @@ class TrainerTest {
         final Mlp model;
         final Tensor w = Tensor.randn(new Generator(5), 6, 3);
         double poison = 0;
+        DoubleSupplier score; // a second evaluation figure, as a classifier's accuracy; null: the loss alone
 
         Task(long seed) {
             model = new Mlp(seed);
@@ -65,6 +73,17 @@ class TrainerTest {
         }
 
         @Override
+        public Map<String, Double> evalMetrics() {
+            if (score == null) {
+                return TrainingTask.super.evalMetrics();
+            }
+            Map<String, Double> figures = new LinkedHashMap<>();
+            figures.put("loss", evalLoss());
+            figures.put("score", score.getAsDouble());
+            return figures;
+        }
+
+        @Override
         public long itemsPerBatch() {
             return 8;
         }
@@ -84,9 +103,19 @@ class TrainerTest {
     }
 
     private static Trainer trainer(Task task, long steps, int checkpointEvery, Path out) {
+        return trainer(task, steps, checkpointEvery, 0, out);
+    }
+
+    private static Trainer trainer(Task task, long steps, int checkpointEvery, int patience, Path out) {
         AdamW opt = new AdamW(task.model().parameters(), 3e-2, 0.9, 0.99, 1e-8, 0.01);
         return new Trainer(task, opt, LrSchedule.named("cosine", 3e-2, 5, 40), new Trainer.Options(steps, 2, 1.0, 10,
-                checkpointEvery, 2, 0, 7, out));
+                checkpointEvery, 2, patience, 7, out));
+    }
+
+    /** Hands out the given values in turn, one per call. */
+    private static DoubleSupplier sequence(double... values) {
+        AtomicInteger next = new AtomicInteger();
+        return () -> values[next.getAndIncrement()];
     }
 
     private static float[] flat(Module m) {
@@ -142,6 +171,125 @@ class TrainerTest {
             t.resumeFrom(good);
             assertThatThrownBy(t::run).hasMessageContaining("at step 11").hasMessageContaining(good.toString());
             assertThat(Files.readAllBytes(good.resolve("model.safetensors"))).isEqualTo(before);
+        }
+    }
+
+    @Test
+    void metricHooksAreTakenAtEachEvaluationWithoutGradientsAndReachTheLogTheListenersAndTheResult(@TempDir Path dir)
+            throws Exception {
+        try (Scope s = Scope.open("test")) {
+            Task task = new Task(6);
+            task.score = sequence(0.5, 0.6, 0.7, 0.8);
+            AtomicInteger calls = new AtomicInteger();
+            List<Long> steps = new ArrayList<>();
+            Map<Long, Map<String, Double>> evaluations = new LinkedHashMap<>();
+            Trainer trainer = trainer(task, 40, 0, dir).addMetric("hook", () -> {
+                assertThat(GradMode.isEnabled()).as("gradients while a metric is taken").isFalse();
+                assertThat(task.model.isTraining()).as("training mode while a metric is taken").isFalse();
+                return calls.incrementAndGet();
+            }).addListener(new TrainerListener() {
+                @Override
+                public void onStep(long step, Map<String, Double> figures) {
+                    assertThat(figures).containsOnlyKeys("loss", "lr", "grad_norm", "items_per_s");
+                    steps.add(step);
+                }
+
+                @Override
+                public void onEvaluation(long step, Map<String, Double> figures) {
+                    evaluations.put(step, Map.copyOf(figures));
+                }
+            });
+            Trainer.Result r = trainer.run();
+
+            assertThat(steps).isEqualTo(LongStream.rangeClosed(1, 40).boxed().toList());
+            assertThat(evaluations).containsOnlyKeys(10L, 20L, 30L, 40L);
+            assertThat(evaluations.get(10L)).containsEntry("score", 0.5).containsEntry("hook", 1.0);
+            assertThat(evaluations.get(40L)).containsEntry("score", 0.8).containsEntry("hook", 4.0);
+            assertThat(r.lastEval()).containsExactlyInAnyOrderEntriesOf(evaluations.get(40L));
+            assertThat(r.lastEval().keySet()).containsExactly("loss", "score", "hook");
+            assertThat(r.lastEvalLoss()).isEqualTo(r.lastEval().get("loss"));
+            // metrics.jsonl: each evaluation row carries every figure the listeners got
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (String line : Files.readAllLines(dir.resolve("metrics.jsonl"))) {
+                Map<String, Object> row = Json.parseObject(line, "metrics.jsonl");
+                if ("eval".equals(row.get("split"))) {
+                    rows.add(row);
+                }
+            }
+            assertThat(rows).hasSize(4);
+            for (Map<String, Object> row : rows) {
+                Map<String, Double> got = evaluations.get(((Number) row.get("step")).longValue());
+                assertThat(row.keySet()).containsExactly("step", "split", "loss", "score", "hook");
+                for (String k : got.keySet()) {
+                    assertThat(((Number) row.get(k)).doubleValue()).isCloseTo(got.get(k), withPrecision(1e-5 * Math.abs(
+                            got.get(k))));
+                }
+            }
+        }
+    }
+
+    @Test
+    void earlyStoppingWatchesTheMonitoredFigureInTheDirectionAsked(@TempDir Path dir) {
+        try (Scope s = Scope.open("test")) {
+            double[] scores = {1.0, 2.0, 1.5, 1.2, 3.0, 3.1, 3.2, 3.3, 3.4, 3.5};
+            Task up = new Task(7);
+            up.score = sequence(scores);
+            Trainer.Result higher = trainer(up, 100, 0, 2, dir.resolve("up")).monitor("score", true).run();
+            assertThat(higher.steps()).isEqualTo(40); // best 2.0 at step 20, then two evaluations below it
+            assertThat(higher.stoppedEarly()).isTrue();
+            assertThat(higher.best()).isEqualTo(2.0);
+
+            Task down = new Task(7);
+            down.score = sequence(scores);
+            Trainer.Result lower = trainer(down, 100, 0, 2, dir.resolve("down")).monitor("score", false).run();
+            assertThat(lower.steps()).isEqualTo(30); // best 1.0 at step 10, then 2.0 and 1.5 above it
+            assertThat(lower.best()).isEqualTo(1.0);
+            assertThat(dir.resolve("down/checkpoints/step-00000030")).isDirectory();
+        }
+    }
+
+    @Test
+    void aMonitoredFigureTheEvaluationDoesNotGiveFailsNamingTheOnesItDoes(@TempDir Path dir) {
+        try (Scope s = Scope.open("test")) {
+            Trainer t = trainer(new Task(8), 20, 0, 1, dir).monitor("accuracy", true);
+            assertThatThrownBy(t::run).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("cannot monitor 'accuracy'").hasMessageContaining("[loss]");
+        }
+    }
+
+    @Test
+    void aListenerCanEndTheRunWhichKeepsItsFinalCheckpoint(@TempDir Path dir) {
+        try (Scope s = Scope.open("test")) {
+            Trainer[] trainer = new Trainer[1];
+            trainer[0] = trainer(new Task(9), 40, 0, dir).addListener(new TrainerListener() {
+                @Override
+                public void onStep(long step, Map<String, Double> figures) {
+                    if (step == 7) {
+                        trainer[0].stop();
+                    }
+                }
+            });
+            Trainer.Result r = trainer[0].run();
+            assertThat(r.steps()).isEqualTo(7);
+            assertThat(r.stoppedEarly()).isTrue();
+            assertThat(r.lastCheckpoint()).isEqualTo(dir.resolve("checkpoints/step-00000007"));
+            assertThat(r.lastCheckpoint().resolve("trainer.json")).content().contains("\"step\": 7");
+        }
+    }
+
+    @Test
+    void aMetricNamedAsAFigureTheTaskGivesOrAsALogKeyIsRefused(@TempDir Path dir) {
+        try (Scope s = Scope.open("test")) {
+            Task task = new Task(10);
+            task.score = () -> 0.5;
+            Trainer t = trainer(task, 10, 0, dir).addMetric("score", () -> 1.0);
+            assertThatThrownBy(t::run).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("'score'").hasMessageContaining("[loss, score]");
+            assertThatThrownBy(() -> trainer(task, 10, 0, dir).addMetric("split", () -> 1.0))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'split'");
+            Trainer twice = trainer(task, 10, 0, dir).addMetric("hook", () -> 1.0);
+            assertThatThrownBy(() -> twice.addMetric("hook", () -> 2.0)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("already");
         }
     }
 }

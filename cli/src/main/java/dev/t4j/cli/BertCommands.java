@@ -1,7 +1,6 @@
 package dev.t4j.cli;
 
 import dev.t4j.plot.LinePlot;
-import dev.t4j.autograd.GradMode;
 import dev.t4j.backend.Backend;
 import dev.t4j.bert.BertCheckpoint;
 import dev.t4j.bert.BertClassification;
@@ -120,10 +119,7 @@ final class BertCommands {
             Trainer.Result r = new Trainer(task, opt, LrSchedule.warmupLinear(lr, steps / 10, steps),
                     new Trainer.Options(steps, 1, 1.0, a.getInt("eval-every", 200), 400, 2, 0, seed, outDir)).run();
             model.eval();
-            double[] ev;
-            try (var g = GradMode.noGrad()) {
-                ev = task.evaluate();
-            }
+            double[] ev = {r.lastEval().get("loss"), r.lastEval().get("accuracy")}; // the evaluation at the last step
             Path modelDir = outDir.resolve("model");
             BertCheckpoint.save(model, config, a.flag("nsp") ? "BertForPreTraining" : "BertForMaskedLM", modelDir);
             TokenizerFiles.copy(tokDir, modelDir);
@@ -235,13 +231,10 @@ final class BertCommands {
                 task.groupByLength(seed);
             }
             AdamW opt = new AdamW(trainable, lr, 0.9, 0.999, 1e-6, 0.01);
-            new Trainer(task, opt, LrSchedule.warmupLinear(lr, steps / 10, steps),
+            Trainer.Result r = new Trainer(task, opt, LrSchedule.warmupLinear(lr, steps / 10, steps),
                     new Trainer.Options(steps, 1, 1.0, a.getInt("eval-every", 250), 0, 1, 0, seed, outDir)).run();
             model.eval();
-            double[] ev;
-            try (var g = GradMode.noGrad()) {
-                ev = task.evaluate();
-            }
+            double[] ev = {r.lastEval().get("loss"), r.lastEval().get("accuracy")}; // the evaluation at the last step
             Path saved = outDir.resolve("model");
             BertCheckpoint.save(model, config, "BertForSequenceClassification", saved);
             TokenizerFiles.copy(modelDir, saved);

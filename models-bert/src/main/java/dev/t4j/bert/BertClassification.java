@@ -10,6 +10,7 @@ import dev.t4j.train.TrainingTask;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Fine-tuning for sequence classification: labelled texts (or pairs) encoded with [CLS] ... [SEP], drawn at
@@ -122,6 +123,13 @@ public final class BertClassification implements TrainingTask {
     @Override
     public double evalLoss() {
         return evaluate()[0];
+    }
+
+    /** {@inheritDoc} Here the dev split's loss and accuracy, from one pass. */
+    @Override
+    public Map<String, Double> evalMetrics() {
+        double[] e = evaluate();
+        return TrainingTask.lossAndAccuracy(e[0], e[1]);
     }
 
     /** {mean loss, accuracy} over the whole dev split. */

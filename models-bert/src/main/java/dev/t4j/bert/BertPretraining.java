@@ -8,6 +8,7 @@ import dev.t4j.train.TrainingTask;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Masked-language-model pretraining: sequences of up to maxLength tokens ([CLS] piece... [SEP]), corrupted by
@@ -150,6 +151,13 @@ public final class BertPretraining implements TrainingTask {
     @Override
     public double evalLoss() {
         return evaluate()[0];
+    }
+
+    /** {@inheritDoc} Here the held-out loss and masked-token accuracy, from one pass. */
+    @Override
+    public Map<String, Double> evalMetrics() {
+        double[] e = evaluate();
+        return TrainingTask.lossAndAccuracy(e[0], e[1]);
     }
 
     /** {mean loss, accuracy} over the evaluation batches, with the fixed evaluation masking. */
