@@ -66,7 +66,7 @@ public final class MultiHeadAttention extends Module {
         key = child(o.key(), new Linear(contextWidth, width, o.bias(), Linear.Layout.OUT_IN, gen, std));
         value = child(o.value(), new Linear(contextWidth, width, o.bias(), Linear.Layout.OUT_IN, gen, std));
         output = child(o.output(), new Linear(width, width, o.bias(), Linear.Layout.OUT_IN, gen, std));
-        dropout = new Dropout(o.dropout(), gen);
+        dropout = child("dropout", new Dropout(o.dropout(), gen)); // a child, so that eval() turns it off
         this.heads = heads;
         this.scale = Double.isNaN(o.scale()) ? 1 / Math.sqrt((double) width / heads) : o.scale();
     }

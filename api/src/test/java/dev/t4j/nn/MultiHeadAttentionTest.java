@@ -70,4 +70,18 @@ class MultiHeadAttentionTest extends Float64LayerTest {
         assertThatThrownBy(() -> new MultiHeadAttention(10, 3, MultiHeadAttention.Options.defaults(), new Generator(1)))
                 .hasMessageContaining("width 10").hasMessageContaining("3 heads");
     }
+
+    @Test
+    void evaluationModeTurnsTheAttentionDropoutOff() {
+        MultiHeadAttention plain = perturbed(new MultiHeadAttention(8, 2, MultiHeadAttention.Options.defaults(),
+                new Generator(11)), 50);
+        MultiHeadAttention dropping = perturbed(new MultiHeadAttention(8, 2, MultiHeadAttention.Options.defaults()
+                .withDropout(0.5), new Generator(11)), 50);
+        Tensor in = x(12, 2, 5, 8);
+        Tensor expected = plain.forward(in);
+        assertThat(dropping.forward(in).sub(expected).abs().max().item()).as("training: dropout on")
+                .isGreaterThan(1e-3);
+        dropping.eval();
+        assertThat(dropping.forward(in).sub(expected).abs().max().item()).as("evaluation: dropout off").isEqualTo(0.0);
+    }
 }
