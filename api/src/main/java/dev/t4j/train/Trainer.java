@@ -132,6 +132,9 @@ public final class Trainer {
             @SuppressWarnings("unchecked")
             List<Object> rng = (List<Object>) json.get("data_rng");
             data.restore(new long[] {((Number) rng.get(0)).longValue(), ((Number) rng.get(1)).longValue()});
+            @SuppressWarnings("unchecked")
+            List<Object> sampler = (List<Object>) json.getOrDefault("task_data", List.of());
+            task.restoreDataState(sampler.stream().mapToLong(v -> ((Number) v).longValue()).toArray());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + state + ": " + e.getMessage(), e);
         }
@@ -290,6 +293,10 @@ public final class Trainer {
             Map<String, Object> state = new LinkedHashMap<>();
             state.put("step", step);
             state.put("data_rng", List.of(rng[0], rng[1]));
+            long[] sampler = task.dataState();
+            if (sampler.length > 0) {
+                state.put("task_data", java.util.Arrays.stream(sampler).boxed().toList());
+            }
             Files.writeString(tmp.resolve("trainer.json"), Json.writePretty(state));
             deleteTree(target);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);

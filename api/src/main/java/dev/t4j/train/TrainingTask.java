@@ -34,6 +34,23 @@ public interface TrainingTask {
         return figures;
     }
 
+    /**
+     * What the task's batch sampler holds beyond the trainer's data generator (an {@link EpochBatches}' position),
+     * written into each checkpoint and handed back by {@link #restoreDataState} on resume; empty when the batches
+     * come from the generator alone.
+     */
+    default long[] dataState() {
+        return new long[0];
+    }
+
+    /** Continues the sampler from a checkpoint's {@link #dataState}. */
+    default void restoreDataState(long[] state) {
+        if (state.length != 0) {
+            throw new IllegalArgumentException(getClass().getName() + " keeps no sampler state, but the checkpoint has "
+                    + state.length + " numbers of it");
+        }
+    }
+
     /** Tokens (or examples) one training batch holds, for the throughput figure. */
     long itemsPerBatch();
 

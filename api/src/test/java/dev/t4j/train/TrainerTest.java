@@ -45,6 +45,7 @@ class TrainerTest {
         final Tensor w = Tensor.randn(new Generator(5), 6, 3);
         double poison = 0;
         DoubleSupplier score; // a second evaluation figure, as a classifier's accuracy; null: the loss alone
+        EpochBatches epochs; // batches of a fixed 20-row dataset, each row once an epoch; null: fresh random rows
 
         Task(long seed) {
             model = new Mlp(seed);
@@ -58,7 +59,14 @@ class TrainerTest {
         @Override
         public Tensor trainLoss(Generator data) {
             float[] x = new float[8 * 6];
-            for (int i = 0; i < x.length; i++) {
+            if (epochs != null) {
+                float[] dataset = Tensor.randn(new Generator(11), 20, 6).toFloatArray();
+                int[] rows = epochs.next(data, 8);
+                for (int r = 0; r < 8; r++) {
+                    System.arraycopy(dataset, rows[r] * 6, x, r * 6, 6);
+                }
+            }
+            for (int i = 0; i < x.length && epochs == null; i++) {
                 x[i] = (float) data.nextGaussian();
             }
             Tensor input = Tensor.of(x, 8, 6);
@@ -86,6 +94,20 @@ class TrainerTest {
         @Override
         public long itemsPerBatch() {
             return 8;
+        }
+
+        @Override
+        public long[] dataState() {
+            return epochs == null ? TrainingTask.super.dataState() : epochs.state();
+        }
+
+        @Override
+        public void restoreDataState(long[] state) {
+            if (epochs == null) {
+                TrainingTask.super.restoreDataState(state);
+            } else {
+                epochs.restore(state);
+            }
         }
 
         @Override
@@ -290,6 +312,26 @@ class TrainerTest {
             Trainer twice = trainer(task, 10, 0, dir).addMetric("hook", () -> 1.0);
             assertThatThrownBy(() -> twice.addMetric("hook", () -> 2.0)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("already");
+        }
+    }
+
+    @Test
+    void aRunDrawingEpochsResumesMidEpochBitForBit(@TempDir Path dir) throws Exception {
+        try (Scope s = Scope.open("test")) {
+            Task straight = new Task(11);
+            straight.epochs = new EpochBatches(20);
+            trainer(straight, 30, 13, dir.resolve("a")).run(); // 2 x 8 rows a step: step 26 ends 16 rows into an epoch
+            Path mid = dir.resolve("a/checkpoints/step-00000026");
+            assertThat(mid.resolve("trainer.json")).content().contains("\"task_data\"");
+
+            Task resumed = new Task(12);
+            resumed.epochs = new EpochBatches(20);
+            resumed.loadModel(mid);
+            Trainer t = trainer(resumed, 30, 13, dir.resolve("b"));
+            t.resumeFrom(mid);
+            t.run();
+            assertThat(flat(resumed.model)).containsExactly(flat(straight.model));
+            assertThat(resumed.epochs.state()).isEqualTo(straight.epochs.state());
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
 import dev.t4j.tokenizer.Encoding;
 import dev.t4j.tokenizer.Tokenizer;
+import dev.t4j.train.EpochBatches;
 import dev.t4j.train.LengthGroupedBatches;
 import dev.t4j.train.TrainingTask;
 import java.nio.file.Path;
@@ -13,9 +14,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Fine-tuning for sequence classification: labelled texts (or pairs) encoded with [CLS] ... [SEP], drawn at
- * random per step, dynamically padded to the longest in the batch; evaluation reports loss and accuracy over
- * the whole dev split.
+ * Fine-tuning for sequence classification: labelled texts (or pairs) encoded with [CLS] ... [SEP], taken in a new
+ * random order each epoch ({@link EpochBatches}) or grouped by length, dynamically padded to the longest in the batch;
+ * evaluation reports loss and accuracy over the whole dev split.
  */
 public final class BertClassification implements TrainingTask {
     /** One example: text, optional second text, label index. */
@@ -30,6 +31,7 @@ public final class BertClassification implements TrainingTask {
     private final int padId;
 
     private LengthGroupedBatches byLength;
+    private final EpochBatches epochs;
 
     public BertClassification(BertForSequenceClassification model, Tokenizer tok, List<Example> trainSet,
             List<Example> devSet, int maxLength, boolean truncate, int batch) {
@@ -40,6 +42,10 @@ public final class BertClassification implements TrainingTask {
         this.dev = encode(tok, devSet, maxLength, truncate, "dev");
         this.trainLabels = trainSet.stream().mapToInt(Example::label).toArray();
         this.devLabels = devSet.stream().mapToInt(Example::label).toArray();
+        if (train.isEmpty()) {
+            throw new IllegalArgumentException("the training set has no examples");
+        }
+        this.epochs = new EpochBatches(train.size());
         int labels = model.config.numLabels();
         for (List<Example> set : List.of(trainSet, devSet)) {
             for (int i = 0; i < set.size(); i++) {
@@ -97,12 +103,12 @@ public final class BertClassification implements TrainingTask {
 
     @Override
     public Tensor trainLoss(Generator data) {
-        int[] picked = byLength != null ? byLength.draw(data, batch) : null;
-        int n = picked != null ? picked.length : batch;
+        int[] picked = byLength != null ? byLength.draw(data, batch) : epochs.next(data, batch);
+        int n = picked.length;
         List<Encoding> rows = new ArrayList<>();
         long[] labels = new long[n];
         for (int b = 0; b < n; b++) {
-            int i = picked != null ? picked[b] : data.nextInt(train.size());
+            int i = picked[b];
             rows.add(train.get(i));
             labels[b] = trainLabels[i];
         }
@@ -151,6 +157,20 @@ public final class BertClassification implements TrainingTask {
             }
         }
         return new double[] {loss / dev.size(), (double) correct / dev.size()};
+    }
+
+    @Override
+    public long[] dataState() {
+        return byLength != null ? new long[0] : epochs.state();
+    }
+
+    @Override
+    public void restoreDataState(long[] state) {
+        if (byLength != null) {
+            TrainingTask.super.restoreDataState(state);
+        } else {
+            epochs.restore(state);
+        }
     }
 
     @Override
