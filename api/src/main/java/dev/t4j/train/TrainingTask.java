@@ -7,7 +7,9 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** What a model family gives the {@link Trainer}: a model, its losses on batches it draws, and its checkpoint format. */
+/**
+ * What a model family gives the {@link Trainer}: a model, its losses on batches it draws, and its checkpoint format.
+ */
 public interface TrainingTask {
     Module model();
 
@@ -34,18 +36,25 @@ public interface TrainingTask {
         return figures;
     }
 
+    /** The sampler that picks the training examples, if the task has one (null: batches come from the generator). */
+    default ExampleSampler sampler() {
+        return null;
+    }
+
     /**
      * What the task's batch sampler holds beyond the trainer's data generator (an {@link EpochBatches}' position),
-     * written into each checkpoint and handed back by {@link #restoreDataState} on resume; empty when the batches
-     * come from the generator alone.
+     * written into each checkpoint and handed back by {@link #restoreDataState} on resume; by default the
+     * {@link #sampler}'s, and empty without one.
      */
     default long[] dataState() {
-        return new long[0];
+        return sampler() == null ? new long[0] : sampler().state();
     }
 
     /** Continues the sampler from a checkpoint's {@link #dataState}. */
     default void restoreDataState(long[] state) {
-        if (state.length != 0) {
+        if (sampler() != null) {
+            sampler().restore(state);
+        } else if (state.length != 0) {
             throw new IllegalArgumentException(getClass().getName() + " keeps no sampler state, but the checkpoint has "
                     + state.length + " numbers of it");
         }

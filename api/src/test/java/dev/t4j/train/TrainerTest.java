@@ -45,7 +45,7 @@ class TrainerTest {
         final Tensor w = Tensor.randn(new Generator(5), 6, 3);
         double poison = 0;
         DoubleSupplier score; // a second evaluation figure, as a classifier's accuracy; null: the loss alone
-        EpochBatches epochs; // batches of a fixed 20-row dataset, each row once an epoch; null: fresh random rows
+        ExampleSampler epochs; // batches of a fixed 20-row dataset, each row once an epoch; null: fresh random rows
 
         Task(long seed) {
             model = new Mlp(seed);
@@ -97,17 +97,8 @@ class TrainerTest {
         }
 
         @Override
-        public long[] dataState() {
-            return epochs == null ? TrainingTask.super.dataState() : epochs.state();
-        }
-
-        @Override
-        public void restoreDataState(long[] state) {
-            if (epochs == null) {
-                TrainingTask.super.restoreDataState(state);
-            } else {
-                epochs.restore(state);
-            }
+        public ExampleSampler sampler() {
+            return epochs;
         }
 
         @Override
@@ -319,13 +310,13 @@ class TrainerTest {
     void aRunDrawingEpochsResumesMidEpochBitForBit(@TempDir Path dir) throws Exception {
         try (Scope s = Scope.open("test")) {
             Task straight = new Task(11);
-            straight.epochs = new EpochBatches(20);
+            straight.epochs = new ExampleSampler(20);
             trainer(straight, 30, 13, dir.resolve("a")).run(); // 2 x 8 rows a step: step 26 ends 16 rows into an epoch
             Path mid = dir.resolve("a/checkpoints/step-00000026");
             assertThat(mid.resolve("trainer.json")).content().contains("\"task_data\"");
 
             Task resumed = new Task(12);
-            resumed.epochs = new EpochBatches(20);
+            resumed.epochs = new ExampleSampler(20);
             resumed.loadModel(mid);
             Trainer t = trainer(resumed, 30, 13, dir.resolve("b"));
             t.resumeFrom(mid);

@@ -5,8 +5,7 @@ import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
 import dev.t4j.tokenizer.Encoding;
 import dev.t4j.tokenizer.Tokenizer;
-import dev.t4j.train.EpochBatches;
-import dev.t4j.train.LengthGroupedBatches;
+import dev.t4j.train.ExampleSampler;
 import dev.t4j.train.TrainingTask;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,8 +14,8 @@ import java.util.Map;
 
 /**
  * Fine-tuning for sequence classification: labelled texts (or pairs) encoded with [CLS] ... [SEP], taken in a new
- * random order each epoch ({@link EpochBatches}) or grouped by length, dynamically padded to the longest in the batch;
- * evaluation reports loss and accuracy over the whole dev split.
+ * random order each epoch or grouped by length ({@link ExampleSampler}), dynamically padded to the longest in the
+ * batch; evaluation reports loss and accuracy over the whole dev split.
  */
 public final class BertClassification implements TrainingTask {
     /** One example: text, optional second text, label index. */
@@ -30,8 +29,7 @@ public final class BertClassification implements TrainingTask {
     private final int batch;
     private final int padId;
 
-    private LengthGroupedBatches byLength;
-    private final EpochBatches epochs;
+    private final ExampleSampler sampler;
 
     public BertClassification(BertForSequenceClassification model, Tokenizer tok, List<Example> trainSet,
             List<Example> devSet, int maxLength, boolean truncate, int batch) {
@@ -45,7 +43,7 @@ public final class BertClassification implements TrainingTask {
         if (train.isEmpty()) {
             throw new IllegalArgumentException("the training set has no examples");
         }
-        this.epochs = new EpochBatches(train.size());
+        this.sampler = new ExampleSampler(train.size());
         int labels = model.config.numLabels();
         for (List<Example> set : List.of(trainSet, devSet)) {
             for (int i = 0; i < set.size(); i++) {
@@ -103,7 +101,7 @@ public final class BertClassification implements TrainingTask {
 
     @Override
     public Tensor trainLoss(Generator data) {
-        int[] picked = byLength != null ? byLength.draw(data, batch) : epochs.next(data, batch);
+        int[] picked = sampler.next(data, batch);
         int n = picked.length;
         List<Encoding> rows = new ArrayList<>();
         long[] labels = new long[n];
@@ -117,12 +115,11 @@ public final class BertClassification implements TrainingTask {
     }
 
     /**
-     * Draws training batches of sentences of similar length ({@link LengthGroupedBatches}) instead of uniformly at
-     * random, so that less of each batch is padding; returns this task.
+     * Draws training batches of sentences of similar length ({@link dev.t4j.train.LengthGroupedBatches}) instead of
+     * each epoch in a random order, so that less of each batch is padding; returns this task.
      */
     public BertClassification groupByLength(long seed) {
-        int[] lengths = train.stream().mapToInt(e -> e.ids().length).toArray();
-        this.byLength = new LengthGroupedBatches(lengths, seed);
+        sampler.groupByLength(train.stream().mapToInt(e -> e.ids().length).toArray(), seed);
         return this;
     }
 
@@ -160,17 +157,8 @@ public final class BertClassification implements TrainingTask {
     }
 
     @Override
-    public long[] dataState() {
-        return byLength != null ? new long[0] : epochs.state();
-    }
-
-    @Override
-    public void restoreDataState(long[] state) {
-        if (byLength != null) {
-            TrainingTask.super.restoreDataState(state);
-        } else {
-            epochs.restore(state);
-        }
+    public ExampleSampler sampler() {
+        return sampler;
     }
 
     @Override

@@ -4,16 +4,17 @@ import dev.t4j.nn.Module;
 import dev.t4j.tensor.Generator;
 import dev.t4j.tensor.Tensor;
 import dev.t4j.tokenizer.Tokenizer;
-import dev.t4j.train.LengthGroupedBatches;
+import dev.t4j.train.ExampleSampler;
 import dev.t4j.train.TrainingTask;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Text-to-text fine-tuning: (input, target) pairs encoded with </s>, the decoder fed the target shifted right
- * (teacher forcing), cross-entropy on the target tokens. Inputs longer than maxInput are cut only when
- * {@code truncateInputs}; targets longer than maxTarget are an error naming the pair.
+ * Text-to-text fine-tuning: (input, target) pairs encoded with </s>, taken in a new random order each epoch or grouped
+ * by length ({@link ExampleSampler}), the decoder fed the target shifted right (teacher forcing), cross-entropy on the
+ * target tokens. Inputs longer than maxInput are cut only when {@code truncateInputs}; targets longer than maxTarget
+ * are an error naming the pair.
  */
 public final class TextToText implements TrainingTask {
     /** One pair of texts. */
@@ -24,7 +25,7 @@ public final class TextToText implements TrainingTask {
     private final List<long[][]> dev;
     private final int batch;
     private final int pad;
-    private LengthGroupedBatches byLength;
+    private final ExampleSampler sampler;
 
     public TextToText(T5ForConditionalGeneration model, Tokenizer tok, List<Pair> trainSet, List<Pair> devSet,
             int maxInput, int maxTarget, boolean truncateInputs, int batch) {
@@ -33,6 +34,10 @@ public final class TextToText implements TrainingTask {
         this.pad = model.config.padTokenId();
         this.train = encode(tok, trainSet, maxInput, maxTarget, truncateInputs, "train");
         this.dev = encode(tok, devSet, maxInput, maxTarget, truncateInputs, "dev");
+        if (train.isEmpty()) {
+            throw new IllegalArgumentException("the training set has no pairs");
+        }
+        this.sampler = new ExampleSampler(train.size());
     }
 
     static List<long[][]> encode(Tokenizer tok, List<Pair> set, int maxInput, int maxTarget, boolean truncate,
@@ -72,24 +77,23 @@ public final class TextToText implements TrainingTask {
     @Override
     public Tensor trainLoss(Generator data) {
         List<long[][]> rows = new ArrayList<>();
-        if (byLength != null) {
-            for (int i : byLength.draw(data, batch)) {
-                rows.add(train.get(i));
-            }
-        } else {
-            for (int i = 0; i < batch; i++) {
-                rows.add(train.get(data.nextInt(train.size())));
-            }
+        for (int i : sampler.next(data, batch)) {
+            rows.add(train.get(i));
         }
         return loss(rows);
     }
 
+    @Override
+    public ExampleSampler sampler() {
+        return sampler;
+    }
+
     /**
-     * Draws training batches of inputs of similar length ({@link LengthGroupedBatches}) instead of uniformly at
-     * random, so that less of each batch is padding; returns this task.
+     * Draws training batches of inputs of similar length ({@link dev.t4j.train.LengthGroupedBatches}) instead of
+     * each epoch in a random order, so that less of each batch is padding; returns this task.
      */
     public TextToText groupByLength(long seed) {
-        this.byLength = new LengthGroupedBatches(train.stream().mapToInt(r -> r[0].length).toArray(), seed);
+        sampler.groupByLength(train.stream().mapToInt(r -> r[0].length).toArray(), seed);
         return this;
     }
 
