@@ -78,13 +78,7 @@ public final class TransformerBlock extends Module {
             throw new IllegalArgumentException("transformer block sizes must be positive: width " + width
                     + ", context width " + contextWidth + ", heads " + heads + ", inner " + inner);
         }
-        if (width % heads != 0) {
-            throw new IllegalArgumentException("transformer block: width " + width + " is not divisible into "
-                    + heads + " heads");
-        }
-        if (!(o.eps() > 0)) {
-            throw new IllegalArgumentException("transformer block: the norms' eps must be positive, got " + o.eps());
-        }
+        // heads that do not divide the width, and a bad eps, are named by MultiHeadAttention and the norms
         normFirst = o.normFirst();
         selfAttention = child("self_attn", new MultiHeadAttention(width, heads, o.attention(), gen));
         crossAttention = o.crossAttention()
