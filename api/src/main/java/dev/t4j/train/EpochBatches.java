@@ -6,9 +6,9 @@ import dev.t4j.tensor.Generator;
  * Batches that go through n examples in a random order, each once an epoch, the order drawn anew for every epoch:
  * torch's {@code DataLoader(shuffle=True)} with a seeded generator, and Hugging Face Trainer's sampler. A batch that
  * reaches the end of an epoch is completed from the start of the next, so every batch has the size asked for. The
- * orders follow from a seed taken from the trainer's data generator at the first draw; the position is three numbers
- * ({@link #state}), which a task hands the trainer's checkpoints ({@link TrainingTask#dataState}), so that a resumed
- * run draws the batches the uninterrupted one would have.
+ * orders follow from a seed taken from the trainer's data generator at the first draw; the position is four numbers
+ * ({@link #state}), which the trainer's checkpoints keep ({@link TrainingTask#sampler}), so that a resumed run draws
+ * the batches the uninterrupted one would have.
  */
 public final class EpochBatches {
     private final int n;

@@ -5,8 +5,8 @@ import dev.t4j.tensor.Generator;
 /**
  * Which training examples each batch of a task takes: all of them once an epoch in a new random order
  * ({@link EpochBatches}, the default), or runs of examples of similar length ({@link LengthGroupedBatches}, Hugging
- * Face's group_by_length). A task hands {@link #state} and {@link #restore} to the trainer's checkpoints through
- * {@link TrainingTask#dataState}, so that a resumed run draws the batches the uninterrupted one would have.
+ * Face's group_by_length). A task that returns one from {@link TrainingTask#sampler} has its {@link #state} kept in the
+ * trainer's checkpoints, so that a resumed run draws the batches the uninterrupted one would have.
  */
 public final class ExampleSampler {
     private final EpochBatches epochs;

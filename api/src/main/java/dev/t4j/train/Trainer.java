@@ -133,8 +133,14 @@ public final class Trainer {
             List<Object> rng = (List<Object>) json.get("data_rng");
             data.restore(new long[] {((Number) rng.get(0)).longValue(), ((Number) rng.get(1)).longValue()});
             @SuppressWarnings("unchecked")
-            List<Object> sampler = (List<Object>) json.getOrDefault("task_data", List.of());
-            task.restoreDataState(sampler.stream().mapToLong(v -> ((Number) v).longValue()).toArray());
+            List<Object> position = (List<Object>) json.getOrDefault("sampler", List.of());
+            long[] saved = position.stream().mapToLong(v -> ((Number) v).longValue()).toArray();
+            if (task.sampler() != null) {
+                task.sampler().restore(saved);
+            } else if (saved.length != 0) {
+                throw new IllegalArgumentException(state + " holds a sampler's position (" + saved.length
+                        + " numbers), but " + task.getClass().getName() + " has no sampler");
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + state + ": " + e.getMessage(), e);
         }
@@ -293,9 +299,9 @@ public final class Trainer {
             Map<String, Object> state = new LinkedHashMap<>();
             state.put("step", step);
             state.put("data_rng", List.of(rng[0], rng[1]));
-            long[] sampler = task.dataState();
-            if (sampler.length > 0) {
-                state.put("task_data", java.util.Arrays.stream(sampler).boxed().toList());
+            long[] position = task.sampler() == null ? new long[0] : task.sampler().state();
+            if (position.length > 0) {
+                state.put("sampler", java.util.Arrays.stream(position).boxed().toList());
             }
             Files.writeString(tmp.resolve("trainer.json"), Json.writePretty(state));
             deleteTree(target);

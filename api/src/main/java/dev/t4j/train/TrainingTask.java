@@ -36,28 +36,12 @@ public interface TrainingTask {
         return figures;
     }
 
-    /** The sampler that picks the training examples, if the task has one (null: batches come from the generator). */
+    /**
+     * The sampler that picks the training examples, whose position the trainer's checkpoints keep beside the data
+     * generator's; null when the batches come from the generator alone.
+     */
     default ExampleSampler sampler() {
         return null;
-    }
-
-    /**
-     * What the task's batch sampler holds beyond the trainer's data generator (an {@link EpochBatches}' position),
-     * written into each checkpoint and handed back by {@link #restoreDataState} on resume; by default the
-     * {@link #sampler}'s, and empty without one.
-     */
-    default long[] dataState() {
-        return sampler() == null ? new long[0] : sampler().state();
-    }
-
-    /** Continues the sampler from a checkpoint's {@link #dataState}. */
-    default void restoreDataState(long[] state) {
-        if (sampler() != null) {
-            sampler().restore(state);
-        } else if (state.length != 0) {
-            throw new IllegalArgumentException(getClass().getName() + " keeps no sampler state, but the checkpoint has "
-                    + state.length + " numbers of it");
-        }
     }
 
     /** Tokens (or examples) one training batch holds, for the throughput figure. */

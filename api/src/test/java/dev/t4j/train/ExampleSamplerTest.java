@@ -22,11 +22,4 @@ class ExampleSamplerTest {
         grouped.restore(new long[0]);
         assertThatThrownBy(() -> grouped.restore(epochs.state())).hasMessageContaining("groups batches by length");
     }
-
-    @Test
-    void aTaskWithoutASamplerRefusesAnotherTasksState() {
-        TrainingTask plain = new TrainerTest.Task(1);
-        assertThat(plain.dataState()).isEmpty();
-        assertThatThrownBy(() -> plain.restoreDataState(new long[] {1, 2, 3, 4})).hasMessageContaining("4 numbers");
-    }
 }

@@ -313,7 +313,7 @@ class TrainerTest {
             straight.epochs = new ExampleSampler(20);
             trainer(straight, 30, 13, dir.resolve("a")).run(); // 2 x 8 rows a step: step 26 ends 16 rows into an epoch
             Path mid = dir.resolve("a/checkpoints/step-00000026");
-            assertThat(mid.resolve("trainer.json")).content().contains("\"task_data\"");
+            assertThat(mid.resolve("trainer.json")).content().contains("\"sampler\"");
 
             Task resumed = new Task(12);
             resumed.epochs = new ExampleSampler(20);
@@ -323,6 +323,18 @@ class TrainerTest {
             t.run();
             assertThat(flat(resumed.model)).containsExactly(flat(straight.model));
             assertThat(resumed.epochs.state()).isEqualTo(straight.epochs.state());
+        }
+    }
+
+    @Test
+    void aTaskWithoutASamplerRefusesACheckpointHoldingASamplersPosition(@TempDir Path dir) {
+        try (Scope s = Scope.open("test")) {
+            Task sampled = new Task(13);
+            sampled.epochs = new ExampleSampler(20);
+            Trainer.Result r = trainer(sampled, 10, 0, dir.resolve("a")).run();
+            Trainer plain = trainer(new Task(13), 20, 0, dir.resolve("b"));
+            assertThatThrownBy(() -> plain.resumeFrom(r.lastCheckpoint())).hasMessageContaining("4 numbers")
+                    .hasMessageContaining("has no sampler");
         }
     }
 }
