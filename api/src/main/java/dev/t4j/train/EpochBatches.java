@@ -16,7 +16,7 @@ public final class EpochBatches {
     private boolean seeded;
     private long epoch;
     private int offset;
-    private int[] order;
+    private int[] order; // epoch's, once seeded
 
     public EpochBatches(int n) {
         if (n <= 0) {
@@ -30,15 +30,13 @@ public final class EpochBatches {
         if (!seeded) {
             seed = data.nextLong();
             seeded = true;
+            order = permutation(n, seed, epoch);
         }
         int[] out = new int[batch];
         for (int i = 0; i < batch; i++) {
-            if (order == null || offset == n) {
-                if (order != null) {
-                    epoch++;
-                    offset = 0;
-                }
-                order = permutation(n, seed, epoch);
+            if (offset == n) {
+                order = permutation(n, seed, ++epoch);
+                offset = 0;
             }
             out[i] = order[offset++];
         }
@@ -47,25 +45,25 @@ public final class EpochBatches {
 
     /** Epochs completed so far. */
     public long epoch() {
-        return order != null && offset == n ? epoch + 1 : epoch;
+        return offset == n ? epoch + 1 : epoch;
     }
 
     /** {seeded ? 1 : 0, seed, epoch, offset}: where the next batch starts. */
     public long[] state() {
-        return new long[] {seeded ? 1 : 0, seed, epoch, order == null ? -1 : offset};
+        return new long[] {seeded ? 1 : 0, seed, epoch, offset};
     }
 
     /** Continues from a {@link #state}. */
     public void restore(long[] s) {
-        if (s.length != 4 || s[3] < -1 || s[3] > n) {
+        if (s.length != 4 || s[3] < 0 || s[3] > n) {
             throw new IllegalArgumentException("not an epoch sampler's state for " + n + " examples: "
                     + java.util.Arrays.toString(s));
         }
         seeded = s[0] == 1;
         seed = s[1];
         epoch = s[2];
-        order = s[3] < 0 ? null : permutation(n, seed, epoch);
-        offset = (int) Math.max(0, s[3]);
+        offset = (int) s[3];
+        order = seeded ? permutation(n, seed, epoch) : null;
     }
 
     /** Epoch {@code epoch}'s order: Fisher-Yates with a generator of its own, so any epoch can be redrawn alone. */
