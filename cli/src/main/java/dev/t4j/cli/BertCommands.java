@@ -118,14 +118,13 @@ final class BertCommands {
             AdamW opt = new AdamW(model.parameters(), lr, 0.9, 0.999, 1e-6, 0.01);
             Trainer.Result r = new Trainer(task, opt, LrSchedule.warmupLinear(lr, steps / 10, steps),
                     new Trainer.Options(steps, 1, 1.0, a.getInt("eval-every", 200), 400, 2, 0, seed, outDir)).run();
-            model.eval();
-            double[] ev = {r.lastEval().get("loss"), r.lastEval().get("accuracy")}; // the evaluation at the last step
+            Map<String, Double> ev = r.lastEval(); // the evaluation at the last step
             Path modelDir = outDir.resolve("model");
             BertCheckpoint.save(model, config, a.flag("nsp") ? "BertForPreTraining" : "BertForMaskedLM", modelDir);
             TokenizerFiles.copy(tokDir, modelDir);
             out.printf("held-out %s loss %.4f, masked-token accuracy %.1f %% after %d steps (ln(vocab) = %.2f)%n",
-                    a.flag("nsp") ? "masked-LM + next-sentence" : "masked-LM", ev[0], 100 * ev[1], r.steps(),
-                    Math.log(config.vocabSize()));
+                    a.flag("nsp") ? "masked-LM + next-sentence" : "masked-LM", ev.get("loss"),
+                    100 * ev.get("accuracy"), r.steps(), Math.log(config.vocabSize()));
             out.println("wrote " + modelDir + " (Hugging Face " + (a.flag("nsp") ? "BertForPreTraining" : "BertForMaskedLM")
                     + " + tokenizer), " + outDir.resolve("metrics.jsonl") + (LinePlot.available() ? ", " + outDir.resolve("loss.png") : ""));
             return 0;
@@ -233,13 +232,12 @@ final class BertCommands {
             AdamW opt = new AdamW(trainable, lr, 0.9, 0.999, 1e-6, 0.01);
             Trainer.Result r = new Trainer(task, opt, LrSchedule.warmupLinear(lr, steps / 10, steps),
                     new Trainer.Options(steps, 1, 1.0, a.getInt("eval-every", 250), 0, 1, 0, seed, outDir)).run();
-            model.eval();
-            double[] ev = {r.lastEval().get("loss"), r.lastEval().get("accuracy")}; // the evaluation at the last step
+            Map<String, Double> ev = r.lastEval(); // the evaluation at the last step
             Path saved = outDir.resolve("model");
             BertCheckpoint.save(model, config, "BertForSequenceClassification", saved);
             TokenizerFiles.copy(modelDir, saved);
-            out.printf("dev accuracy %.2f %% (loss %.4f) after %d steps; bag-of-words baseline %.2f %%%n", 100 * ev[1], ev[0],
-                    steps, 100 * baseline);
+            out.printf("dev accuracy %.2f %% (loss %.4f) after %d steps; bag-of-words baseline %.2f %%%n",
+                    100 * ev.get("accuracy"), ev.get("loss"), steps, 100 * baseline);
             out.println("wrote " + saved + " (Hugging Face BertForSequenceClassification)");
             return 0;
         }

@@ -125,18 +125,12 @@ public final class BertClassification implements TrainingTask {
 
     @Override
     public double evalLoss() {
-        return evaluate()[0];
+        return evalMetrics().get("loss");
     }
 
-    /** {@inheritDoc} Here the dev split's loss and accuracy, from one pass. */
+    /** {@inheritDoc} Here the loss and accuracy over the whole dev split, from one pass. */
     @Override
     public Map<String, Double> evalMetrics() {
-        double[] e = evaluate();
-        return TrainingTask.lossAndAccuracy(e[0], e[1]);
-    }
-
-    /** {mean loss, accuracy} over the whole dev split. */
-    public double[] evaluate() {
         double loss = 0;
         long correct = 0;
         for (int start = 0; start < dev.size(); start += 64) {
@@ -153,7 +147,7 @@ public final class BertClassification implements TrainingTask {
                 correct += predicted[i] == labels[i] ? 1 : 0;
             }
         }
-        return new double[] {loss / dev.size(), (double) correct / dev.size()};
+        return TrainingTask.lossAndAccuracy(loss / dev.size(), (double) correct / dev.size());
     }
 
     @Override

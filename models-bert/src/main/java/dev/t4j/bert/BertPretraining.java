@@ -150,18 +150,15 @@ public final class BertPretraining implements TrainingTask {
 
     @Override
     public double evalLoss() {
-        return evaluate()[0];
+        return evalMetrics().get("loss");
     }
 
-    /** {@inheritDoc} Here the held-out loss and masked-token accuracy, from one pass. */
+    /**
+     * {@inheritDoc} Here the held-out loss and masked-token accuracy, from one pass over the evaluation batches with
+     * the fixed evaluation masking.
+     */
     @Override
     public Map<String, Double> evalMetrics() {
-        double[] e = evaluate();
-        return TrainingTask.lossAndAccuracy(e[0], e[1]);
-    }
-
-    /** {mean loss, accuracy} over the evaluation batches, with the fixed evaluation masking. */
-    public double[] evaluate() {
         Generator g = new Generator(20261128);
         double loss = 0;
         long correct = 0;
@@ -172,7 +169,7 @@ public final class BertPretraining implements TrainingTask {
             correct += r.correct();
             total += r.total();
         }
-        return new double[] {loss / Math.max(1, total), (double) correct / Math.max(1, total)};
+        return TrainingTask.lossAndAccuracy(loss / Math.max(1, total), (double) correct / Math.max(1, total));
     }
 
     @Override
