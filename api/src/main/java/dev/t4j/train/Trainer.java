@@ -201,9 +201,10 @@ public final class Trainer {
                 trained.put("lr", lr);
                 trained.put("grad_norm", norm);
                 trained.put("items_per_s", rate);
+                trained = Collections.unmodifiableMap(trained); // one view for the log and every listener
                 log.log(row(step, "train", trained));
                 for (TrainerListener l : listeners) {
-                    l.onStep(step, Collections.unmodifiableMap(trained));
+                    l.onStep(step, trained);
                 }
                 if (step % options.evalEvery() == 0 || step == options.steps()) {
                     lastEval = Collections.unmodifiableMap(evaluate());
